@@ -1,0 +1,137 @@
+"""The ``pmo-bot`` command line.
+
+Heavy imports (knowledge base, router, platform SDKs) happen inside the commands, so that
+``pmo-bot --help`` and a one-shot ``ask`` start quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="pmo-bot: a coach for people who work in a PMO.")
+kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowledge base.")
+app.add_typer(kb_app, name="kb")
+
+
+def fail(message: str) -> NoReturn:
+    """A user error: one line on stderr and exit code 1, never a traceback."""
+    typer.echo(f"pmo-bot: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _knowledge_dir() -> Path | None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        return Settings().pmo_knowledge_dir
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
+
+
+def _bot() -> Bot:
+    from bot.core import Bot
+    from knowledge.base import KnowledgeBaseError
+
+    try:
+        return Bot.from_settings(_knowledge_dir())
+    except KnowledgeBaseError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def route(
+    text: Annotated[str | None, typer.Argument(help="The message to route.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Route every line of this file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Show the router's decision: intent, slots and confidence."""
+    if (text is None) == (file is None):
+        fail("give either TEXT or --file PATH")
+    if file is not None:
+        try:
+            lines = file.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {file}: {exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}")
+    else:
+        lines = [text or ""]
+    router = _bot().router
+    out = sys.stdout
+    for line in lines:
+        result = router.route(line)
+        if as_json:
+            out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        else:
+            slots = " ".join(f"{k}={v}" for k, v in result.slots.items())
+            out.write(f"{result.intent}\t{slots}\t{result.confidence:.2f}\t{line}\n")
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="What you would type to the bot.")],
+    user: Annotated[str, typer.Option("--user", help="Your user id (for surveys and permissions).")] = "cli",
+) -> None:
+    """One turn: the bot's reply as plain text."""
+    from adapters.text import render
+
+    typer.echo(render(_bot().handle_text(text, conversation=f"cli:{user}")))
+
+
+@app.command()
+def chat(
+    user: Annotated[str, typer.Option("--user", help="Your user id.")] = "cli",
+) -> None:
+    """Talk to the bot in the terminal. Type a number to press a button, 'quit' to leave."""
+    from adapters.terminal import run_chat
+
+    run_chat(_bot(), user)
+
+
+@kb_app.command("validate")
+def kb_validate() -> None:
+    """Check the knowledge base (and PMO_KNOWLEDGE_DIR) and list every problem."""
+    from knowledge.base import check
+
+    kb, problems = check(_knowledge_dir())
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    stats = kb.stats()
+    typer.echo(f"Knowledge base is valid: {stats['functions']} functions, {stats['roles']} roles, "
+               f"{stats['artefacts']} artefacts, {stats['challenge_questions']} challenge questions.")
+
+
+@kb_app.command("stats")
+def kb_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Counts of functions, services, roles, artefacts and challenge questions."""
+    from knowledge.base import KnowledgeBaseError, load
+
+    try:
+        stats = load(_knowledge_dir()).stats()
+    except KnowledgeBaseError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(stats))
+    else:
+        for key, value in stats.items():
+            typer.echo(f"{key.replace('_', ' '):<22}{value}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The core that adapters talk to: a message or a button click in, a reply out.
+
+One error boundary lives here: whatever a skill raises, the person gets a short apology and the
+adapter's loop carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.reply import Action, Reply, Section
+from bot.router import RouteResult, Router
+from bot.skills import SKILLS
+from bot.skills import unknown as unknown_skill
+from knowledge.base import KnowledgeBase, load
+
+log = logging.getLogger(__name__)
+
+CONVERSATION_TTL_S = 30 * 60
+MAX_CONVERSATIONS = 10_000
+
+
+@dataclass
+class _Turn:
+    route: RouteResult
+    at: float
+
+
+class Conversations:
+    """The last routed turn of each conversation, so that "and the issue log?" can follow on.
+
+    Kept in memory, bounded in size and age: a follow-up only makes sense within minutes.
+    """
+
+    def __init__(self, ttl_s: float = CONVERSATION_TTL_S, limit: int = MAX_CONVERSATIONS) -> None:
+        self.ttl_s = ttl_s
+        self.limit = limit
+        self._turns: OrderedDict[str, _Turn] = OrderedDict()
+
+    def last(self, key: str, now: float) -> RouteResult | None:
+        turn = self._turns.get(key)
+        if turn is None or now - turn.at > self.ttl_s:
+            return None
+        return turn.route
+
+    def remember(self, key: str, route: RouteResult, now: float) -> None:
+        self._turns[key] = _Turn(route, now)
+        self._turns.move_to_end(key)
+        while len(self._turns) > self.limit:
+            self._turns.popitem(last=False)
+
+
+class Bot:
+    def __init__(self, kb: KnowledgeBase, clock: Callable[[], float] | None = None) -> None:
+        self.kb = kb
+        self.router = Router(kb)
+        self.conversations = Conversations()
+        self._now = clock or time.time
+
+    @classmethod
+    def from_settings(cls, knowledge_dir: Path | None) -> Bot:
+        return cls(load(knowledge_dir))
+
+    def handle_text(self, text: str, conversation: str = "default") -> Reply:
+        now = self._now()
+        route = self.router.route(text, self.conversations.last(conversation, now))
+        if route.intent != "unknown":
+            self.conversations.remember(conversation, route, now)
+        if route.intent == "unknown":
+            suggestions = [Action(c.intent, dict(c.slots)) for c in route.suggestions]
+            return self._safe(lambda: unknown_skill(self.kb, Action("unknown"), suggestions))
+        slots = dict(route.slots)
+        if route.intent == "smalltalk":
+            slots["text"] = text
+        return self.handle_action(Action(route.intent, slots))
+
+    def handle_action(self, action: Action, conversation: str | None = None) -> Reply:
+        skill = SKILLS.get(action.intent)
+        if skill is None:
+            return unknown_skill(self.kb, Action("unknown"))
+        if conversation is not None and action.intent != "unknown":
+            route = RouteResult("", action.intent, {k: v for k, v in action.slots.items() if k != "text"}, 1.0)
+            self.conversations.remember(conversation, route, self._now())
+        return self._safe(lambda: skill(self.kb, action))
+
+    def _safe(self, make: Callable[[], Reply]) -> Reply:
+        try:
+            return make()
+        except Exception:
+            log.exception("a skill failed")
+            return Reply("Sorry, something went wrong",
+                         (Section(text="That answer failed on my side. Please try again, or ask another way."),),
+                         intent="error")

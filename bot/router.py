@@ -1,0 +1,346 @@
+"""The intent router: from a chat message to an intent, its slot and a confidence.
+
+How a message is read:
+
+1. It is normalised (mentions, emoji and punctuation dropped, US spellings folded to UK).
+2. Misspelt words are corrected towards the bot's vocabulary with rapidfuzz.
+3. Names of functions, roles and artefacts are found among its word n-grams (aliases included).
+4. Every intent is scored: its cue phrases found in the message, plus a bonus when the message
+   names an entity the intent takes as its slot, minus a penalty for each content word that
+   nothing explains (that is what keeps "is there a risk of rain tomorrow" out of the PMO).
+5. The best candidate wins only above a threshold and with a margin over the runner-up;
+   otherwise the answer is ``unknown`` with up to three "did you mean" suggestions.
+
+Everything is built once from the knowledge base; routing itself does no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from bot.lexicon import (
+    CUES,
+    DEFAULT_INTENT,
+    DOMAIN_WORDS,
+    FOLLOW_UP_OPENERS,
+    SLOT_KIND,
+    SLOT_REQUIRED,
+    STOPWORDS,
+    SUBCOMMANDS,
+    TARGET_MARKERS,
+)
+from bot.text import strip_chat_noise, tokens
+from knowledge.base import Kind, KnowledgeBase
+
+ACCEPT = 0.75  # lowest score an intent needs to be chosen
+MARGIN = 0.15  # lead it needs over the runner-up
+UNEXPLAINED_PENALTY = 0.45
+SLOTLESS_WITH_ENTITY_PENALTY = 0.3
+ENTITY_BONUS_DEFAULT = 0.8
+ENTITY_BONUS_OTHER = 0.4
+MAX_NGRAM = 6
+
+_SLASH_PMO = re.compile(r"^\s*/pmo\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: Kind
+    id: str
+    start: int
+    end: int  # exclusive token index
+
+
+@dataclass(frozen=True)
+class Candidate:
+    intent: str
+    slots: dict[str, str]
+    score: float
+
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return self.intent, tuple(sorted(self.slots.items()))
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    text: str
+    intent: str
+    slots: dict[str, str]
+    confidence: float
+    candidates: tuple[Candidate, ...] = ()
+    suggestions: tuple[Candidate, ...] = ()
+    follow_up: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "slots": dict(self.slots),
+            "confidence": round(self.confidence, 3),
+        }
+
+
+@dataclass
+class _Reading:
+    """What the router learned about one message."""
+
+    words: tuple[str, ...]
+    entities: list[Entity]
+    cues: dict[str, float]
+    unexplained: list[str]
+    follow_up_opener: bool
+    command: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Router:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.aliases = kb.alias_index()
+        self._alias_tokens = {phrase: tuple(phrase.split()) for phrase in self.aliases}
+        self._cue_index = self._build_cues()
+        vocab: set[str] = set(STOPWORDS) | set(DOMAIN_WORDS)
+        for phrase in self.aliases:
+            vocab.update(phrase.split())
+        for phrases in CUES.values():
+            for phrase, _ in phrases:
+                vocab.update(phrase.split())
+        self.vocab = frozenset(vocab)
+        self._vocab_list = sorted(w for w in vocab if len(w) >= 3)
+        self._explaining = frozenset(
+            w for phrases in CUES.values() for phrase, _ in phrases for w in phrase.split()
+        ) | DOMAIN_WORDS | STOPWORDS
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._alias_list = sorted(self.aliases)
+
+    # -- building -------------------------------------------------------------------------
+
+    @staticmethod
+    def _build_cues() -> dict[str, list[tuple[tuple[str, ...], str, float]]]:
+        index: dict[str, list[tuple[tuple[str, ...], str, float]]] = {}
+        for intent, phrases in CUES.items():
+            for phrase, weight in phrases:
+                words = tuple(phrase.split())
+                index.setdefault(words[0], []).append((words, intent, weight))
+        for entries in index.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        return index
+
+    # -- reading a message ----------------------------------------------------------------
+
+    def _correct_uncached(self, word: str) -> str:
+        """The vocabulary word a misspelt word most likely meant, or the word itself."""
+        if word in self.vocab or word.isdigit() or len(word) < 3:
+            return word
+        if len(word) <= 4:
+            # Short words are corrected only for swapped letters ("waht", "teh"): one changed
+            # letter in four is as likely a different word ("rain" is not "raid").
+            for candidate in self._vocab_list:
+                if len(candidate) == len(word) and sorted(candidate) == sorted(word):
+                    diffs = [i for i, (a, b) in enumerate(zip(candidate, word, strict=True)) if a != b]
+                    if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
+                        return candidate
+            return word
+        cutoff = 80.0 if len(word) <= 5 else 82.0
+        match = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if match is None:
+            return word
+        candidate = str(match[0])
+        # Most typos keep the first letter; without that rule "sport" would become "report".
+        if candidate[0] != word[0] and not (len(word) > 1 and candidate[:2] == word[1::-1]):
+            return word
+        return candidate
+
+    def _find_entities(self, words: Sequence[str]) -> list[Entity]:
+        found: list[Entity] = []
+        taken = [False] * len(words)
+        for size in range(min(MAX_NGRAM, len(words)), 0, -1):
+            for start in range(0, len(words) - size + 1):
+                if any(taken[start : start + size]):
+                    continue
+                span = words[start : start + size]
+                hit = self.aliases.get(" ".join(span))
+                if hit is None and span[-1].endswith("s") and len(span[-1]) > 3:
+                    hit = self.aliases.get(" ".join((*span[:-1], span[-1][:-1])))
+                if hit is None:
+                    continue
+                found.append(Entity(hit[0], hit[1], start, start + size))
+                for i in range(start, start + size):
+                    taken[i] = True
+        found.sort(key=lambda e: e.start)
+        return found
+
+    def _find_cues(self, words: Sequence[str], covered: set[int]) -> tuple[dict[str, float], set[int]]:
+        scores: dict[str, float] = {}
+        used: set[int] = set()
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        for i, word in enumerate(words):
+            for phrase, intent, weight in self._cue_index.get(word, ()):
+                n = len(phrase)
+                if tuple(words[i : i + n]) != phrase or (intent, phrase) in seen:
+                    continue
+                if any(j in covered for j in range(i, i + n)) and n == 1:
+                    continue  # a word inside an entity name ("quality" in "quality register") is not a cue
+                seen.add((intent, phrase))
+                scores[intent] = scores.get(intent, 0.0) + weight
+                used.update(range(i, i + n))
+        # Several cues for one intent add up, with diminishing returns.
+        return {intent: min(1.6, score) for intent, score in scores.items()}, used
+
+    def read(self, text: str) -> _Reading:
+        raw = strip_chat_noise(text)
+        words = tuple(self._correct(w) for w in tokens(text))
+        command = None
+        if _SLASH_PMO.match(raw) and words and words[0] == "pmo":
+            words = words[1:]
+            if words and words[0] in SUBCOMMANDS:
+                command = SUBCOMMANDS[words[0]]
+                words = words[1:]
+        elif len(words) >= 2 and words[:2] == ("pmo", "bot"):
+            words = words[2:]
+        entities = self._find_entities(words)
+        covered = {i for e in entities for i in range(e.start, e.end)}
+        cues, cue_positions = self._find_cues(words, covered)
+        unexplained = [
+            w
+            for i, w in enumerate(words)
+            if i not in covered and i not in cue_positions and w not in self._explaining and not w.isdigit()
+        ]
+        opener = any(tuple(words[: len(o)]) == o for o in FOLLOW_UP_OPENERS)
+        return _Reading(words, entities, cues, unexplained, opener, command)
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def _slot_entity(self, intent: str, reading: _Reading) -> Entity | None:
+        kind = SLOT_KIND.get(intent)
+        if kind is None:
+            return None
+        matches = [e for e in reading.entities if e.kind == kind]
+        if not matches and kind == "artefact":
+            # "questions about risk management" means the function's main register.
+            for e in reading.entities:
+                if e.kind == "function" and self.kb.functions[e.id].primary_artefact:
+                    primary = self.kb.functions[e.id].primary_artefact
+                    assert primary is not None
+                    matches.append(Entity("artefact", primary, e.start, e.end))
+        if not matches:
+            return None
+        if intent == "development_advice":
+            for e in matches:
+                if e.start > 0 and reading.words[e.start - 1] in TARGET_MARKERS:
+                    return e
+            return matches[-1]
+        return matches[0]
+
+    def _score(self, reading: _Reading) -> list[Candidate]:
+        penalty = UNEXPLAINED_PENALTY * len(reading.unexplained)
+        has_entity = bool(reading.entities)
+        candidates: list[Candidate] = []
+        for intent in CUES:
+            cue = reading.cues.get(intent, 0.0)
+            entity = self._slot_entity(intent, reading)
+            if intent in SLOT_REQUIRED and entity is None:
+                continue
+            score = cue - penalty
+            slots: dict[str, str] = {}
+            if entity is not None:
+                slots[entity.kind] = entity.id
+                original_kinds = {e.kind for e in reading.entities}
+                if DEFAULT_INTENT.get(entity.kind) == intent and entity.kind in original_kinds:
+                    score += ENTITY_BONUS_DEFAULT
+                else:
+                    score += ENTITY_BONUS_OTHER
+            elif has_entity:
+                score -= SLOTLESS_WITH_ENTITY_PENALTY
+            if reading.command == intent:
+                score += 1.0
+            candidates.append(Candidate(intent, slots, round(score, 4)))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+    # -- the decision ---------------------------------------------------------------------
+
+    def route(self, text: str, previous: RouteResult | None = None) -> RouteResult:
+        reading = self.read(text)
+        if not reading.words:
+            # A bare mention ("@pmo-bot") or "/pmo" alone: say what the bot can do.
+            intent = reading.command or "help"
+            return RouteResult(text, intent, {}, 1.0)
+        candidates = self._score(reading)
+        follow = self._follow_up(reading, previous, candidates)
+        if follow is not None:
+            return RouteResult(text, follow.intent, follow.slots, _confidence(follow.score, 1.0),
+                               tuple(candidates[:5]), follow_up=True)
+        if reading.command is not None and reading.command in SLOT_REQUIRED:
+            best_for_command = next((c for c in candidates if c.intent == reading.command), None)
+            if best_for_command is not None and not reading.unexplained:
+                return RouteResult(text, best_for_command.intent, best_for_command.slots, 1.0,
+                                   tuple(candidates[:5]))
+        if not candidates:
+            return self._unknown(text, reading, candidates)
+        best = candidates[0]
+        runner_up = next((c for c in candidates[1:] if c.key() != best.key()), None)
+        lead = best.score - (runner_up.score if runner_up else 0.0)
+        if best.score < ACCEPT or lead < MARGIN:
+            return self._unknown(text, reading, candidates)
+        return RouteResult(text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5]))
+
+    def _follow_up(
+        self, reading: _Reading, previous: RouteResult | None, candidates: list[Candidate]
+    ) -> Candidate | None:
+        """Keep the previous intent when a short turn only swaps its slot."""
+        if previous is None or previous.intent not in SLOT_KIND or reading.command or reading.unexplained:
+            return None
+        if not reading.follow_up_opener and len(reading.words) > 4:
+            return None
+        strong = max(reading.cues.values(), default=0.0)
+        if strong >= 1.0:
+            return None
+        entity = self._slot_entity(previous.intent, reading)
+        if entity is None:
+            return None
+        return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN)
+
+    def _unknown(self, text: str, reading: _Reading, candidates: list[Candidate]) -> RouteResult:
+        suggestions: list[Candidate] = []
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        for c in candidates:
+            if c.score <= 0.2 or c.intent in ("smalltalk", "unknown") or c.key() in seen:
+                continue
+            seen.add(c.key())
+            suggestions.append(c)
+        if not suggestions:
+            suggestions = self._near_entities(reading.words)
+        return RouteResult(text, "unknown", {}, 0.0, tuple(candidates[:5]), tuple(suggestions[:3]))
+
+    def _near_entities(self, words: Iterable[str]) -> list[Candidate]:
+        """Entities whose names look like some words of the message, for "did you mean"."""
+        text = " ".join(w for w in words if w not in STOPWORDS)
+        if len(text) < 4:
+            return []
+        out: list[Candidate] = []
+        seen: set[tuple[str, str]] = set()
+        for phrase, score, _ in process.extract(
+            text, self._alias_list, scorer=fuzz.partial_ratio, limit=8, score_cutoff=75
+        ):
+            if len(phrase) < 4:
+                continue
+            kind, entity_id = self.aliases[phrase]
+            if (kind, entity_id) in seen:
+                continue
+            seen.add((kind, entity_id))
+            out.append(Candidate(DEFAULT_INTENT[kind], {kind: entity_id}, round(score / 100.0, 3)))
+        return out
+
+
+def _confidence(score: float, lead: float) -> float:
+    """A 0-1 figure from the winning score and its lead over the runner-up."""
+    base = min(1.0, max(0.0, score) / 1.8)
+    sure = min(1.0, lead / 0.8)
+    return round(0.5 * base + 0.5 * sure, 3)

@@ -1,0 +1,43 @@
+"""Settings read from the environment (and a ``.env`` file in the working folder).
+
+The names are those of the interface contract. Secrets are ``SecretStr`` so that printing the
+settings object never shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///pmo-bot.db", alias="DATABASE_URL")
+    port: int = Field(default=3978, alias="PORT", ge=1, le=65535)
+    pmo_config: Path = Field(default=Path("pmo-bot.yaml"), alias="PMO_CONFIG")
+    pmo_admins: str = Field(default="", alias="PMO_ADMINS")
+    pmo_timezone: str = Field(default="Europe/London", alias="PMO_TIMEZONE")
+    pmo_scheduler: Literal["embedded", "off"] = Field(default="embedded", alias="PMO_SCHEDULER")
+    pmo_knowledge_dir: Path | None = Field(default=None, alias="PMO_KNOWLEDGE_DIR")
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+
+    microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str | None = Field(default=None, alias="MICROSOFT_APP_TYPE")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.pmo_admins.split(",") if a.strip())
+
+    @property
+    def slack_http_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None

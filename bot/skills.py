@@ -1,0 +1,418 @@
+"""Skills: one function per intent, from an action (intent, slots, part) to a reply.
+
+A first answer fits a phone screen (about 15 lines); the rest of a long answer is reached
+through buttons whose action names the part to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.reply import Action, Button, Reply, Section
+from knowledge.base import Kind, KnowledgeBase
+from knowledge.models import LEVELS, Artefact, Role
+
+FIRST_SCREEN_LINES = 15
+Skill = Callable[[KnowledgeBase, Action], Reply]
+
+_LEVEL_TITLE = {"expert": "Expert", "practitioner": "Practitioner", "aware": "Aware"}
+_DEFAULT_ACTION = {"artefact": "challenge_questions", "function": "function_info", "role": "role_competencies"}
+
+
+def _theme_title(theme: str) -> str:
+    return theme.replace("_", " ").capitalize()
+
+
+def _an(name: str) -> str:
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
+def _button(label: str, intent: str, slots: dict[str, str] | None = None, part: str = "") -> Button:
+    return Button(label, Action(intent, dict(slots or {}), part))
+
+
+def _missing(kind: Kind, kb: KnowledgeBase, intent: str) -> Reply:
+    """An answer for an action whose slot is absent or unknown: offer the choices."""
+    entries = kb.entries(kind)
+    popular = {
+        "artefact": ["risk_register", "issue_log", "raid_log", "status_report", "schedule"],
+        "role": ["pmo_coordinator", "pmo_analyst", "pmo_manager", "project_support_officer", "pmo_director"],
+        "function": ["governance", "reporting", "risk_management", "resource_management", "planning"],
+    }[kind]
+    buttons = tuple(_button(entries[i].name, intent, {kind: i}) for i in popular if i in entries)
+    names = ", ".join(sorted(e.name for e in entries.values()))
+    return Reply(
+        f"Which {kind}?",
+        (Section(text=f"I know about these: {names}."),),
+        buttons,
+        suggestions=True,
+        intent=intent,
+    )
+
+
+# -- challenge questions ------------------------------------------------------------------
+
+
+def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
+    art = kb.artefacts.get(action.slots.get("artefact", ""))
+    if art is None:
+        return _missing("artefact", kb, "challenge_questions")
+    slots = {"artefact": art.id}
+    part = action.part
+    if part.startswith("theme:"):
+        return _theme_part(art, part.removeprefix("theme:"), slots)
+    if part == "good":
+        return Reply(
+            f"{art.name}: what good looks like",
+            (Section(text=art.purpose), Section("What good looks like", bullets=tuple(art.good_looks_like))),
+            _artefact_buttons(art, skip=part),
+            intent="challenge_questions",
+            slots=slots,
+        )
+    if part == "defects":
+        return Reply(
+            f"{art.name}: common defects",
+            (Section(bullets=tuple(art.defects)),),
+            _artefact_buttons(art, skip=part),
+            intent="challenge_questions",
+            slots=slots,
+        )
+    if part == "fields":
+        bullets = tuple(
+            f"{f.name}{'' if f.required else ' (optional)'}{': ' + f.note if f.note else ''}" for f in art.fields
+        )
+        return Reply(
+            f"{art.name}: the columns to expect",
+            (Section(bullets=bullets),),
+            _artefact_buttons(art, skip=part),
+            intent="challenge_questions",
+            slots=slots,
+        )
+    if part == "manager":
+        sections = tuple(
+            Section(_theme_title(g.theme), bullets=tuple(g.questions)) for g in art.manager_questions
+        )
+        return Reply(
+            f"{art.name}: questions for the PMO manager",
+            (Section(text="About the process, appetite and culture behind the register, not one project."),
+             *sections),
+            _artefact_buttons(art, skip=part),
+            intent="challenge_questions",
+            slots=slots,
+        )
+    return _questions_first_screen(art, slots)
+
+
+def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
+    # One line of purpose, then the first questions of each theme, as many as fit a phone screen.
+    groups = art.questions
+    per_theme = max(1, (FIRST_SCREEN_LINES - 3 - len(groups)) // max(1, len(groups)))
+    sections = [Section(text=f"Questions to put to the project manager, by theme. {art.purpose.split('. ')[0]}.")]
+    for group in groups:
+        sections.append(Section(_theme_title(group.theme), bullets=tuple(group.questions[:per_theme])))
+    sections.append(
+        Section(text="Send me the file itself (CSV or Excel) and I will check it row by row.")
+        if art.id in ("risk_register", "raid_log")
+        else Section(text="Ask for what good looks like, or the common defects, with the buttons below.")
+    )
+    return Reply(
+        f"Checking {_an(art.name.lower())}",
+        tuple(sections),
+        _artefact_buttons(art, skip=""),
+        intent="challenge_questions",
+        slots=slots,
+    )
+
+
+def _theme_part(art: Artefact, theme: str, slots: dict[str, str]) -> Reply:
+    group = next((g for g in art.questions if g.theme == theme), None)
+    if group is None:
+        return _questions_first_screen(art, slots)
+    return Reply(
+        f"{art.name}: {_theme_title(theme).lower()} questions",
+        (Section(bullets=tuple(group.questions)),),
+        _artefact_buttons(art, skip=f"theme:{theme}"),
+        intent="challenge_questions",
+        slots=slots,
+    )
+
+
+def _artefact_buttons(art: Artefact, skip: str) -> tuple[Button, ...]:
+    slots = {"artefact": art.id}
+    buttons = [
+        _button(f"All {_theme_title(g.theme).lower()} questions ({len(g.questions)})", "challenge_questions",
+                slots, f"theme:{g.theme}")
+        for g in art.questions
+    ]
+    buttons.append(_button("What good looks like", "challenge_questions", slots, "good"))
+    buttons.append(_button("Common defects", "challenge_questions", slots, "defects"))
+    buttons.append(_button("Columns to expect", "challenge_questions", slots, "fields"))
+    if art.manager_questions:
+        buttons.append(_button("Questions for the PMO manager", "challenge_questions", slots, "manager"))
+    buttons.append(_button(f"About {art.function.replace('_', ' ')}", "function_info", {"function": art.function}))
+    return tuple(b for b in buttons if b.action.part != skip or b.action.intent != "challenge_questions")
+
+
+# -- functions ----------------------------------------------------------------------------
+
+
+def function_info(kb: KnowledgeBase, action: Action) -> Reply:
+    func = kb.functions.get(action.slots.get("function", ""))
+    if func is None:
+        return _missing("function", kb, "function_info")
+    slots = {"function": func.id}
+    role_names = ", ".join(kb.name("role", r) for r in func.roles)
+    art_names = ", ".join(kb.name("artefact", a) for a in func.artefacts) or "none in particular"
+    buttons: list[Button] = []
+    if action.part == "services":
+        sections: tuple[Section, ...] = (Section("All its services", bullets=tuple(func.services)),)
+    else:
+        shown = func.services[:5]
+        sections = (
+            Section(text=func.definition),
+            Section("Services", bullets=tuple(shown)),
+            Section(text=f"Usually done by: {role_names}."),
+            Section(text=f"Artefacts: {art_names}."),
+        )
+        if len(func.services) > len(shown):
+            buttons.append(_button(f"All {len(func.services)} services", "function_info", slots, "services"))
+    if func.primary_artefact:
+        name = kb.name("artefact", func.primary_artefact)
+        buttons.append(_button(f"Check {_an(name.lower())}", "challenge_questions",
+                               {"artefact": func.primary_artefact}))
+    buttons += [_button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
+                for r in func.roles[:3]]
+    scarce = _scarce_note(kb, func.id)
+    if scarce and action.part != "services":
+        sections = (*sections, Section(text=scarce))
+    return Reply(func.name, sections, tuple(buttons), intent="function_info", slots=slots)
+
+
+def _scarce_note(kb: KnowledgeBase, function_id: str) -> str:
+    if kb.facts is None:
+        return ""
+    for skill in kb.facts.scarce_skills:
+        if skill.function == function_id:
+            return f"Only about {round(skill.share_of_practitioners * 100)}% of PMO practitioners do this: it sets you apart."
+    return ""
+
+
+# -- roles --------------------------------------------------------------------------------
+
+
+def role_competencies(kb: KnowledgeBase, action: Action) -> Reply:
+    role = kb.roles.get(action.slots.get("role", ""))
+    if role is None:
+        return _missing("role", kb, "role_competencies")
+    slots = {"role": role.id}
+    if action.part == "details":
+        sections = tuple(
+            Section(_LEVEL_TITLE[level], bullets=tuple(
+                f"{kb.name('function', c.function)}: {c.note}" for c in role.competencies if c.level == level))
+            for level in reversed(LEVELS)
+            if any(c.level == level for c in role.competencies)
+        )
+        if role.behaviours:
+            sections = (*sections, Section("Behaviours", bullets=tuple(role.behaviours)))
+        return Reply(f"{role.name}: each competency", sections, _role_buttons(kb, role, "details"),
+                     intent="role_competencies", slots=slots)
+    first_sentence = role.profile.split(". ")[0].rstrip(".") + "."
+    sections = [Section(text=first_sentence)]
+    for level in reversed(LEVELS):
+        names = [kb.name("function", c.function) for c in role.competencies if c.level == level]
+        if names:
+            sections.append(Section(f"{_LEVEL_TITLE[level]} level", text=", ".join(names) + "."))
+    if role.behaviours:
+        sections.append(Section("Behaviours", text="; ".join(b.rstrip(".") for b in role.behaviours[:3]) + "."))
+    return Reply(f"{role.name}: competencies", tuple(sections), _role_buttons(kb, role, ""),
+                 intent="role_competencies", slots=slots)
+
+
+def _role_buttons(kb: KnowledgeBase, role: Role, skip: str) -> tuple[Button, ...]:
+    slots = {"role": role.id}
+    buttons = []
+    if skip != "details":
+        buttons.append(_button("What each competency means", "role_competencies", slots, "details"))
+    buttons.append(_button("Where to develop next", "development_advice", slots))
+    for nxt in role.development.next_roles[:2]:
+        buttons.append(_button(f"{kb.name('role', nxt)} competencies", "role_competencies", {"role": nxt}))
+    return tuple(buttons)
+
+
+# -- development advice -------------------------------------------------------------------
+
+
+def development_advice(kb: KnowledgeBase, action: Action) -> Reply:
+    role_id = action.slots.get("role")
+    role = kb.roles.get(role_id or "")
+    if role is not None:
+        return _role_development(kb, role)
+    facts = kb.facts
+    assert facts is not None  # the loader refuses a knowledge base without facts
+    everyone = [a for a in facts.core_competencies if not a.for_managers]
+    managers = [a for a in facts.core_competencies if a.for_managers]
+    sections = [
+        Section("Start with the core", text=", ".join(kb.name("function", a.function) for a in everyone)
+                + ". Nearly every PMO relies on these, so they pay off whatever your role."),
+    ]
+    if managers:
+        sections.append(Section("If you run a PMO", text="Add " + ", ".join(
+            kb.name("function", a.function).lower() for a in managers) + ": " + managers[0].why))
+    for skill in facts.scarce_skills:
+        sections.append(Section("Then stand out", text=(
+            f"{kb.name('function', skill.function)}: only about {round(skill.share_of_practitioners * 100)}% "
+            f"of practitioners do it. {skill.why}")))
+    sections.append(Section(text=facts.growth_rule))
+    buttons = tuple(
+        _button(f"Advice for {_an(kb.name('role', r))}", "development_advice", {"role": r})
+        for r in ("pmo_coordinator", "pmo_analyst", "pmo_manager", "project_support_officer")
+        if r in kb.roles
+    )
+    return Reply("Where to develop next", tuple(sections), buttons, intent="development_advice")
+
+
+def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
+    slots = {"role": role.id}
+    sections = [Section("Next steps", bullets=tuple(role.development.steps[:4]))]
+    gaps = _gaps(kb, role)
+    if gaps:
+        sections.append(Section("To grow into the next role, practise", text="; ".join(gaps[:3]) + "."))
+    if role.development.next_roles:
+        sections.append(Section(text="Roles this leads to: "
+                                + ", ".join(kb.name("role", r) for r in role.development.next_roles) + "."))
+    if role.development.credentials:
+        sections.append(Section(text="Credentials people often take: "
+                                + ", ".join(role.development.credentials) + "."))
+    buttons = [_button(f"{role.name} competencies", "role_competencies", slots)]
+    buttons += [_button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
+                for r in role.development.next_roles[:2]]
+    buttons.append(_button("General advice", "development_advice"))
+    return Reply(f"{role.name}: where to develop next", tuple(sections), tuple(buttons),
+                 intent="development_advice", slots=slots)
+
+
+def _gaps(kb: KnowledgeBase, role: Role) -> list[str]:
+    """Functions where the first next role expects a higher level than this one."""
+    if not role.development.next_roles:
+        return []
+    target = kb.roles.get(role.development.next_roles[0])
+    if target is None:
+        return []
+    mine = {c.function: LEVELS.index(c.level) for c in role.competencies}
+    gaps = []
+    for comp in target.competencies:
+        have = mine.get(comp.function, -1)
+        if LEVELS.index(comp.level) > have:
+            gaps.append((LEVELS.index(comp.level) - have, kb.name("function", comp.function).lower(), comp.level))
+    gaps.sort(key=lambda g: -g[0])
+    return [f"{name} (to {level} level)" for _, name, level in gaps]
+
+
+# -- the rest -----------------------------------------------------------------------------
+
+
+def help_reply(kb: KnowledgeBase, action: Action) -> Reply:
+    stats = kb.stats()
+    sections = (
+        Section(text="I coach people who work in a PMO. Ask me in your own words, for example:"),
+        Section(bullets=(
+            "what should I check in this risk register?",
+            "what is benefits management?",
+            "competencies for a PMO co-ordinator  (or /pmo role analyst)",
+            "where should I develop next?",
+            "/pmo check raid log  ·  /pmo function governance",
+        )),
+        Section(text=(f"I know {stats['functions']} PMO functions, {stats['roles']} roles and "
+                      f"{stats['artefacts']} artefacts with {stats['challenge_questions']} challenge questions.")),
+    )
+    buttons = (
+        _button("Risk register questions", "challenge_questions", {"artefact": "risk_register"}),
+        _button("PMO co-ordinator competencies", "role_competencies", {"role": "pmo_coordinator"}),
+        _button("Where to develop next", "development_advice"),
+    )
+    return Reply("What I can do", sections, buttons, intent="help")
+
+
+_SMALLTALK = (
+    (("thank", "thanks", "cheers", "ta", "appreciate", "appreciated"), "You're welcome. Anything else?"),
+    (("bye", "goodbye", "later", "night", "ciao"), "Bye for now. I'm here when you need me."),
+    (("how are you", "how is it going", "how you doing"), "All good here, thanks. What are you working on?"),
+    (("joke",), "A risk walks into a register. Nobody owns it, so it is still there."),
+    (("robot", "human", "made you", "who are you"), "I'm pmo-bot, an open-source PMO coach. Ask me about a register, a role or a PMO function."),
+)
+
+
+def smalltalk(kb: KnowledgeBase, action: Action) -> Reply:
+    said = action.slots.get("text", "").lower()
+    for words, answer in _SMALLTALK:
+        if any(w in said for w in words):
+            return Reply(answer, intent="smalltalk", buttons=_starter_buttons())
+    return Reply("Hello! I'm pmo-bot. Ask me what to check in a register, about a PMO role or function, "
+                 "or where to develop next.", intent="smalltalk", buttons=_starter_buttons())
+
+
+def _starter_buttons() -> tuple[Button, ...]:
+    return (
+        _button("What can you do?", "help"),
+        _button("Risk register questions", "challenge_questions", {"artefact": "risk_register"}),
+    )
+
+
+def pulse_survey(kb: KnowledgeBase, action: Action) -> Reply:
+    return Reply(
+        "Pulse survey",
+        (Section(text="No pulse survey is set up for you in this installation yet. When your PMO turns them on, "
+                      "you get a short weekly message here and can answer in a few clicks."),),
+        intent="pulse_survey",
+    )
+
+
+def digest(kb: KnowledgeBase, action: Action) -> Reply:
+    return Reply(
+        "Digest",
+        (Section(text="There is no digest yet: digests are made from pulse survey answers once a team's "
+                      "survey has run and closed."),),
+        intent="digest",
+    )
+
+
+def unknown(kb: KnowledgeBase, action: Action, suggestions: Sequence[Action] = ()) -> Reply:
+    buttons = tuple(Button(label_for(kb, s), s) for s in suggestions)
+    text = "I'm not sure what you mean. " + (
+        "Did you mean one of these?" if buttons else
+        "I can help with PMO work: what to check in a register or report, what a PMO function covers, "
+        "the competencies of a role, and where to develop next. Try \"help\" for examples."
+    )
+    return Reply("Sorry, I didn't catch that", (Section(text=text),), buttons, suggestions=bool(buttons),
+                 intent="unknown")
+
+
+def label_for(kb: KnowledgeBase, action: Action) -> str:
+    """A short button label for an action, used for "did you mean" suggestions."""
+    slots = action.slots
+    if "artefact" in slots:
+        return f"Questions for {_an(kb.name('artefact', slots['artefact']).lower())}"
+    if "function" in slots:
+        return f"About {kb.name('function', slots['function']).lower()}"
+    if "role" in slots:
+        name = kb.name("role", slots["role"])
+        return f"Develop as {_an(name)}" if action.intent == "development_advice" else f"{name} competencies"
+    return {
+        "development_advice": "Where to develop next",
+        "pulse_survey": "My pulse survey",
+        "digest": "The team digest",
+        "help": "What can you do?",
+    }.get(action.intent, action.intent.replace("_", " "))
+
+
+SKILLS: dict[str, Skill] = {
+    "challenge_questions": challenge_questions,
+    "function_info": function_info,
+    "role_competencies": role_competencies,
+    "development_advice": development_advice,
+    "help": help_reply,
+    "smalltalk": smalltalk,
+    "pulse_survey": pulse_survey,
+    "digest": digest,
+    "unknown": unknown,
+}

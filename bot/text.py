@@ -1,0 +1,113 @@
+"""Text normalisation shared by the router and the knowledge-base index.
+
+Everything the router compares goes through :func:`normalise`, so that an alias written in the
+YAML as "Programme Co-ordinator" and a message typed as "program coordinator!!" meet in the
+same form. US spellings are folded into UK ones here, once, rather than listed everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Slack user mentions (<@U123ABC> or <@U123|name>), Teams mentions (<at>name</at>), channel and
+# special mentions (<!here>, <#C123|general>), links, and a typed "@pmo-bot".
+_MENTION = re.compile(r"<at>.*?</at>|<[@#!][^>]*>|<https?://[^>]*>|(?<!\w)@[\w.-]+")
+_SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
+_APOSTROPHE_S = re.compile(r"(\w)'s\b")
+_CO_HYPHEN = re.compile(r"\bco-(?=[a-z])")
+_AMPERSAND = re.compile(r"(\w)\s*&\s*(\w)")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# Whole-word spelling and shorthand folds. Suffix rules below handle -ize/-ization/-yze.
+_WORD_FOLDS: dict[str, str] = {
+    "program": "programme",
+    "programs": "programmes",
+    "catalog": "catalogue",
+    "catalogs": "catalogues",
+    "behavior": "behaviour",
+    "behaviors": "behaviours",
+    "behavioral": "behavioural",
+    "center": "centre",
+    "centers": "centres",
+    "license": "licence",
+    "judgment": "judgement",
+    "favorite": "favourite",
+    "mgmt": "management",
+    "mgt": "management",
+    "mngmt": "management",
+    "mgr": "manager",
+    "mngr": "manager",
+    "mgrs": "managers",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "ty": "thanks",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "im": "i",
+    "whats": "what",
+    "wats": "what",
+    "wat": "what",
+    "hows": "how",
+    "dont": "do",
+    "cant": "can",
+    "learnt": "learned",
+    "reqs": "requirements",
+    "docs": "documents",
+    "doc": "document",
+    "info": "information",
+}
+
+_SUFFIX_FOLDS: tuple[tuple[str, str], ...] = (
+    ("izations", "isations"),
+    ("ization", "isation"),
+    ("izing", "ising"),
+    ("izes", "ises"),
+    ("ized", "ised"),
+    ("ize", "ise"),
+    ("yzing", "ysing"),
+    ("yzed", "ysed"),
+    ("yze", "yse"),
+)
+
+# Short words ending in "ize" that are not US spellings.
+_KEEP_IZE = {"size", "sizes", "sized", "prize", "prizes", "seize", "seized", "capsize", "resize"}
+
+
+def fold_word(word: str) -> str:
+    """Fold one lower-case word into its UK form."""
+    folded = _WORD_FOLDS.get(word)
+    if folded is not None:
+        return folded
+    if word in _KEEP_IZE or len(word) < 6:
+        return word
+    for us, uk in _SUFFIX_FOLDS:
+        if word.endswith(us):
+            return word[: -len(us)] + uk
+    return word
+
+
+def strip_chat_noise(text: str) -> str:
+    """Remove mentions, emoji and link markup, keeping the words a person typed."""
+    text = _MENTION.sub(" ", text)
+    text = _SHORTCODE.sub(" ", text.lower())
+    return text
+
+
+@lru_cache(maxsize=65536)
+def tokens(text: str) -> tuple[str, ...]:
+    """Lower-case word tokens in canonical (UK, unhyphenated) form."""
+    text = strip_chat_noise(text)
+    text = text.replace("’", "'").replace("‘", "'")
+    text = _APOSTROPHE_S.sub(r"\1", text)
+    text = _CO_HYPHEN.sub("co", text)
+    text = _AMPERSAND.sub(r"\1 and \2", text)
+    words = _NON_WORD.sub(" ", text).split()
+    return tuple(fold_word(w) for w in words)
+
+
+def normalise(text: str) -> str:
+    """The canonical form of a phrase: its tokens joined by single spaces."""
+    return " ".join(tokens(text))

@@ -1,0 +1,126 @@
+"""Pydantic models of the knowledge base.
+
+The YAML files under ``knowledge/data`` are lists of these entries. Every entry names the
+sources its facts come from; the text itself is written in our own words.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["aware", "practitioner", "expert"]
+LEVELS: tuple[Level, ...] = ("aware", "practitioner", "expert")
+
+# The themes that group the challenge questions of the risk register; other artefacts
+# choose their own themes.
+RISK_THEMES = ("identification", "evaluation", "ownership", "response", "review")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entry(Strict):
+    """Fields that every entity of the knowledge base carries."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=2)
+    aliases: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(min_length=1)
+
+
+class Function(Entry):
+    """A PMO function (a functional area, such as risk management) and its services."""
+
+    definition: str = Field(min_length=20)
+    services: list[str] = Field(min_length=5)
+    roles: list[str] = Field(min_length=1)
+    artefacts: list[str] = Field(default_factory=list)
+    # The artefact that a question about this function's "register" or "log" most likely means.
+    primary_artefact: str | None = None
+
+
+class Competency(Strict):
+    function: str
+    level: Level
+    note: str = Field(min_length=5)
+
+
+class Development(Strict):
+    next_roles: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(min_length=2)
+    credentials: list[str] = Field(default_factory=list)
+
+
+class Role(Entry):
+    profile: str = Field(min_length=20)
+    competencies: list[Competency] = Field(min_length=8)
+    behaviours: list[str] = Field(default_factory=list)
+    development: Development
+
+
+class QuestionGroup(Strict):
+    theme: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    questions: list[str] = Field(min_length=1)
+
+
+class ArtefactField(Strict):
+    name: str
+    required: bool = True
+    note: str = ""
+
+
+class Artefact(Entry):
+    function: str
+    purpose: str = Field(min_length=20)
+    good_looks_like: list[str] = Field(min_length=3)
+    fields: list[ArtefactField] = Field(min_length=3)
+    defects: list[str] = Field(min_length=3)
+    questions: list[QuestionGroup] = Field(min_length=1)
+    # Questions for PMO managers and heads of PMO about the process behind the artefact.
+    manager_questions: list[QuestionGroup] = Field(default_factory=list)
+
+    @property
+    def question_count(self) -> int:
+        return sum(len(g.questions) for g in self.questions)
+
+    @property
+    def manager_question_count(self) -> int:
+        return sum(len(g.questions) for g in self.manager_questions)
+
+
+class FocusArea(Strict):
+    function: str
+    why: str = Field(min_length=10)
+    for_managers: bool = False
+
+
+class ScarceSkill(Strict):
+    function: str
+    share_of_practitioners: float = Field(gt=0, lt=1)
+    why: str = Field(min_length=10)
+
+
+class Facts(Strict):
+    """Headline facts that the development advice stands on."""
+
+    core_competencies: list[FocusArea] = Field(min_length=3)
+    scarce_skills: list[ScarceSkill] = Field(min_length=1)
+    growth_rule: str = Field(min_length=10)
+    sources: list[str] = Field(min_length=1)
+
+
+class PulseItem(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    function: str
+    text: str = Field(min_length=10)
+
+
+class PulseBank(Strict):
+    scale: dict[int, str]
+    not_used_label: str
+    comment_prompt: str
+    items: list[PulseItem] = Field(min_length=1)
+    sources: list[str] = Field(min_length=1)
