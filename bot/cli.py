@@ -16,7 +16,9 @@ import typer
 if TYPE_CHECKING:
     from bot.core import Bot
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="pmo-bot: a coach for people who work in a PMO.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="pmo-bot: a coach for people who work in a PMO."
+)
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowledge base.")
 app.add_typer(kb_app, name="kb")
 
@@ -109,8 +111,10 @@ def kb_validate() -> None:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
     stats = kb.stats()
-    typer.echo(f"Knowledge base is valid: {stats['functions']} functions, {stats['roles']} roles, "
-               f"{stats['artefacts']} artefacts, {stats['challenge_questions']} challenge questions.")
+    typer.echo(
+        f"Knowledge base is valid: {stats['functions']} functions, {stats['roles']} roles, "
+        f"{stats['artefacts']} artefacts, {stats['challenge_questions']} challenge questions."
+    )
 
 
 @kb_app.command("stats")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.reply import Action, Reply, Section
-from bot.router import RouteResult, Router
+from bot.router import Router, RouteResult
 from bot.skills import SKILLS
 from bot.skills import unknown as unknown_skill
 from knowledge.base import KnowledgeBase, load
@@ -84,7 +84,9 @@ class Bot:
         if skill is None:
             return unknown_skill(self.kb, Action("unknown"))
         if conversation is not None and action.intent != "unknown":
-            route = RouteResult("", action.intent, {k: v for k, v in action.slots.items() if k != "text"}, 1.0)
+            route = RouteResult(
+                "", action.intent, {k: v for k, v in action.slots.items() if k != "text"}, 1.0
+            )
             self.conversations.remember(conversation, route, self._now())
         return self._safe(lambda: skill(self.kb, action))
 
@@ -93,6 +95,8 @@ class Bot:
             return make()
         except Exception:
             log.exception("a skill failed")
-            return Reply("Sorry, something went wrong",
-                         (Section(text="That answer failed on my side. Please try again, or ask another way."),),
-                         intent="error")
+            return Reply(
+                "Sorry, something went wrong",
+                (Section(text="That answer failed on my side. Please try again, or ask another way."),),
+                intent="error",
+            )

@@ -58,17 +58,21 @@ CUES: dict[str, list[tuple[str, float]]] = {
         "stand for", "intro to", "introduction to", "basics of", "about", "how does the pmo",
         "activities", "tasks", "what happens in", "who does", "who handles", "who is responsible for",
     )
-    + _phrases(0.5, "how does", "work", "works", "offer", "provide", "provides", "handle", "do for"),
+    + _phrases(
+        0.5, "how does", "work", "works", "offer", "provide", "provides", "handle", "do for", "what does",
+        "mean",
+    ),
     "role_competencies": _phrases(
         1.0,
         "competencies", "competency", "competences", "competence", "skills", "skill", "skillset",
         "skill set", "responsibilities", "responsibility", "responsible", "duties", "profile",
         "job description", "expected of", "expectations", "capabilities", "strengths",
-        "day to day", "what makes a good", "job spec", "role profile", "what does a", "what do",
+        "day to day", "what makes a good", "job spec", "role profile", "what does a", "what does an",
+        "what do",
         "abilities", "knowledge", "level", "levels", "proficiency", "requirements for",
         "need to be good at", "good at", "what is a", "who is a",
     )
-    + _phrases(0.5, "do", "does", "role", "job", "doing", "need", "needs", "expected"),
+    + _phrases(0.5, "role", "job", "need", "needs", "expected", "what do they"),
     "development_advice": _phrases(
         1.0,
         "develop", "developing", "development", "career", "careers", "progress", "progression",
@@ -122,35 +126,36 @@ CUES: dict[str, list[tuple[str, float]]] = {
 # Words that carry no intent of their own: chat filler and grammar.
 STOPWORDS = frozenset(
     """
-    a an the i me my mine we us our ours you your yours he him his she her they them their it its
-    is are was were be been being am do does did doing done have has had having will would shall
-    should can could may might must to of in on at by for with from into onto about as than then
-    so if or and but not no nor too very just also only really quite rather please pls kindly
-    what which who whom whose when where why how this that these those there here some any all
-    each every both few more most other such own same again further once up down out off over
-    under get got give gives show tell let lets know like want wanted need needs needed trying try
-    going go gonna wanna ok okay hey hi hello quick question one thing things stuff something
-    anything everything someone anyone somebody anybody anything bit lot lots kind sort maybe
-    perhaps actually basically generally typically usually normally currently right now today
-    good best better main key typical exactly precisely possible briefly short quickly
-    im ive id youre theyre thats whats its dont doesnt cant wont isnt arent
-    say said mean well yes yeah yep sure oh ah um uh hmm etc e g eg ie via per
+    a an the i me my mine we us our ours you your yours he him his she her they them their it its is
+    are was were be been being am do does did doing done have has had having will would shall should
+    can could may might must to of in on at by for with from into onto about as than then so if or
+    and but not no nor too very just also only really quite rather please pls kindly what which who
+    whom whose when where why how this that these those there here some any all each every both few
+    more most other such own same again further once up down out off over under get got give gives
+    show tell let lets know like want wanted need needs needed trying try going go gonna wanna ok
+    okay hey hi hello quick question one thing things stuff something anything everything someone
+    anyone somebody anybody anything bit lot lots kind sort maybe perhaps actually basically
+    generally typically usually normally currently right now today good best better main key typical
+    exactly precisely possible briefly short quickly im ive id youre theyre thats whats its dont
+    doesnt cant wont isnt arent say said mean well yes yeah yep sure oh ah um uh hmm etc e g eg ie
+    via per
     """.split()
-)  # fmt: skip
+)
 
 # Everyday words of PMO work that explain a message without pointing to one intent.
 DOMAIN_WORDS = frozenset(
     """
-    pmo pmos p3o project projects programme programmes portfolio portfolios office offices team teams
-    organisation organisations company companies business department work working job jobs role roles
-    new joined joining started starting junior senior lead leading colleague colleagues boss manager
-    managers management sponsor sponsors board boards steering committee stakeholder pm pms
-    person people staff member members week weekly month monthly year quarter file files spreadsheet
-    excel csv xlsx sheet document documents documentation register registers log logs report reports
-    tracker list template templates entries entry rows row item items plan plans current latest
-    prince2 msp pmbok apm pmi agile waterfall hybrid delivery change transformation someone
+    pmo pmos p3o project projects programme programmes portfolio portfolios office offices team
+    teams organisation organisations company companies business department work working job jobs
+    role roles new joined joining started starting junior senior lead leading colleague colleagues
+    boss manager managers management sponsor sponsors board boards steering committee stakeholder pm
+    pms person people staff member members week weekly month monthly year quarter file files
+    spreadsheet excel csv xlsx sheet document documents documentation register registers log logs
+    report reports tracker list template templates entries entry rows row item items plan plans
+    current latest prince2 msp pmbok apm pmi agile waterfall hybrid delivery change transformation
+    someone
     """.split()
-)  # fmt: skip
+)
 
 # Words that begin a follow-up turn ("and the issue log?", "what about an analyst?").
 FOLLOW_UP_OPENERS = (

@@ -113,9 +113,11 @@ class Router:
                 vocab.update(phrase.split())
         self.vocab = frozenset(vocab)
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3)
-        self._explaining = frozenset(
-            w for phrases in CUES.values() for phrase, _ in phrases for w in phrase.split()
-        ) | DOMAIN_WORDS | STOPWORDS
+        self._explaining = (
+            frozenset(w for phrases in CUES.values() for phrase, _ in phrases for w in phrase.split())
+            | DOMAIN_WORDS
+            | STOPWORDS
+        )
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         self._alias_list = sorted(self.aliases)
 
@@ -161,7 +163,7 @@ class Router:
         found: list[Entity] = []
         taken = [False] * len(words)
         for size in range(min(MAX_NGRAM, len(words)), 0, -1):
-            for start in range(0, len(words) - size + 1):
+            for start in range(len(words) - size + 1):
                 if any(taken[start : start + size]):
                     continue
                 span = words[start : start + size]
@@ -275,13 +277,20 @@ class Router:
         candidates = self._score(reading)
         follow = self._follow_up(reading, previous, candidates)
         if follow is not None:
-            return RouteResult(text, follow.intent, follow.slots, _confidence(follow.score, 1.0),
-                               tuple(candidates[:5]), follow_up=True)
+            return RouteResult(
+                text,
+                follow.intent,
+                follow.slots,
+                _confidence(follow.score, 1.0),
+                tuple(candidates[:5]),
+                follow_up=True,
+            )
         if reading.command is not None and reading.command in SLOT_REQUIRED:
             best_for_command = next((c for c in candidates if c.intent == reading.command), None)
             if best_for_command is not None and not reading.unexplained:
-                return RouteResult(text, best_for_command.intent, best_for_command.slots, 1.0,
-                                   tuple(candidates[:5]))
+                return RouteResult(
+                    text, best_for_command.intent, best_for_command.slots, 1.0, tuple(candidates[:5])
+                )
         if not candidates:
             return self._unknown(text, reading, candidates)
         best = candidates[0]
@@ -289,7 +298,9 @@ class Router:
         lead = best.score - (runner_up.score if runner_up else 0.0)
         if best.score < ACCEPT or lead < MARGIN:
             return self._unknown(text, reading, candidates)
-        return RouteResult(text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5]))
+        return RouteResult(
+            text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5])
+        )
 
     def _follow_up(
         self, reading: _Reading, previous: RouteResult | None, candidates: list[Candidate]

@@ -16,7 +16,11 @@ FIRST_SCREEN_LINES = 15
 Skill = Callable[[KnowledgeBase, Action], Reply]
 
 _LEVEL_TITLE = {"expert": "Expert", "practitioner": "Practitioner", "aware": "Aware"}
-_DEFAULT_ACTION = {"artefact": "challenge_questions", "function": "function_info", "role": "role_competencies"}
+_DEFAULT_ACTION = {
+    "artefact": "challenge_questions",
+    "function": "function_info",
+    "role": "role_competencies",
+}
 
 
 def _theme_title(theme: str) -> str:
@@ -79,7 +83,8 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
         )
     if part == "fields":
         bullets = tuple(
-            f"{f.name}{'' if f.required else ' (optional)'}{': ' + f.note if f.note else ''}" for f in art.fields
+            f"{f.name}{'' if f.required else ' (optional)'}{': ' + f.note if f.note else ''}"
+            for f in art.fields
         )
         return Reply(
             f"{art.name}: the columns to expect",
@@ -94,8 +99,10 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
         )
         return Reply(
             f"{art.name}: questions for the PMO manager",
-            (Section(text="About the process, appetite and culture behind the register, not one project."),
-             *sections),
+            (
+                Section(text="About the process, appetite and culture behind the register, not one project."),
+                *sections,
+            ),
             _artefact_buttons(art, skip=part),
             intent="challenge_questions",
             slots=slots,
@@ -107,7 +114,9 @@ def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
     # One line of purpose, then the first questions of each theme, as many as fit a phone screen.
     groups = art.questions
     per_theme = max(1, (FIRST_SCREEN_LINES - 3 - len(groups)) // max(1, len(groups)))
-    sections = [Section(text=f"Questions to put to the project manager, by theme. {art.purpose.split('. ')[0]}.")]
+    sections = [
+        Section(text=f"Questions to put to the project manager, by theme. {art.purpose.split('. ')[0]}.")
+    ]
     for group in groups:
         sections.append(Section(_theme_title(group.theme), bullets=tuple(group.questions[:per_theme])))
     sections.append(
@@ -140,8 +149,12 @@ def _theme_part(art: Artefact, theme: str, slots: dict[str, str]) -> Reply:
 def _artefact_buttons(art: Artefact, skip: str) -> tuple[Button, ...]:
     slots = {"artefact": art.id}
     buttons = [
-        _button(f"All {_theme_title(g.theme).lower()} questions ({len(g.questions)})", "challenge_questions",
-                slots, f"theme:{g.theme}")
+        _button(
+            f"All {_theme_title(g.theme).lower()} questions ({len(g.questions)})",
+            "challenge_questions",
+            slots,
+            f"theme:{g.theme}",
+        )
         for g in art.questions
     ]
     buttons.append(_button("What good looks like", "challenge_questions", slots, "good"))
@@ -149,7 +162,9 @@ def _artefact_buttons(art: Artefact, skip: str) -> tuple[Button, ...]:
     buttons.append(_button("Columns to expect", "challenge_questions", slots, "fields"))
     if art.manager_questions:
         buttons.append(_button("Questions for the PMO manager", "challenge_questions", slots, "manager"))
-    buttons.append(_button(f"About {art.function.replace('_', ' ')}", "function_info", {"function": art.function}))
+    buttons.append(
+        _button(f"About {art.function.replace('_', ' ')}", "function_info", {"function": art.function})
+    )
     return tuple(b for b in buttons if b.action.part != skip or b.action.intent != "challenge_questions")
 
 
@@ -178,10 +193,13 @@ def function_info(kb: KnowledgeBase, action: Action) -> Reply:
             buttons.append(_button(f"All {len(func.services)} services", "function_info", slots, "services"))
     if func.primary_artefact:
         name = kb.name("artefact", func.primary_artefact)
-        buttons.append(_button(f"Check {_an(name.lower())}", "challenge_questions",
-                               {"artefact": func.primary_artefact}))
-    buttons += [_button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
-                for r in func.roles[:3]]
+        buttons.append(
+            _button(f"Check {_an(name.lower())}", "challenge_questions", {"artefact": func.primary_artefact})
+        )
+    buttons += [
+        _button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
+        for r in func.roles[:3]
+    ]
     scarce = _scarce_note(kb, func.id)
     if scarce and action.part != "services":
         sections = (*sections, Section(text=scarce))
@@ -193,7 +211,8 @@ def _scarce_note(kb: KnowledgeBase, function_id: str) -> str:
         return ""
     for skill in kb.facts.scarce_skills:
         if skill.function == function_id:
-            return f"Only about {round(skill.share_of_practitioners * 100)}% of PMO practitioners do this: it sets you apart."
+            share = round(skill.share_of_practitioners * 100)
+            return f"Only about {share}% of PMO practitioners do this: it sets you apart."
     return ""
 
 
@@ -206,16 +225,27 @@ def role_competencies(kb: KnowledgeBase, action: Action) -> Reply:
         return _missing("role", kb, "role_competencies")
     slots = {"role": role.id}
     if action.part == "details":
-        sections = tuple(
-            Section(_LEVEL_TITLE[level], bullets=tuple(
-                f"{kb.name('function', c.function)}: {c.note}" for c in role.competencies if c.level == level))
+        details = tuple(
+            Section(
+                _LEVEL_TITLE[level],
+                bullets=tuple(
+                    f"{kb.name('function', c.function)}: {c.note}"
+                    for c in role.competencies
+                    if c.level == level
+                ),
+            )
             for level in reversed(LEVELS)
             if any(c.level == level for c in role.competencies)
         )
         if role.behaviours:
-            sections = (*sections, Section("Behaviours", bullets=tuple(role.behaviours)))
-        return Reply(f"{role.name}: each competency", sections, _role_buttons(kb, role, "details"),
-                     intent="role_competencies", slots=slots)
+            details = (*details, Section("Behaviours", bullets=tuple(role.behaviours)))
+        return Reply(
+            f"{role.name}: each competency",
+            details,
+            _role_buttons(kb, role, "details"),
+            intent="role_competencies",
+            slots=slots,
+        )
     first_sentence = role.profile.split(". ")[0].rstrip(".") + "."
     sections = [Section(text=first_sentence)]
     for level in reversed(LEVELS):
@@ -223,9 +253,16 @@ def role_competencies(kb: KnowledgeBase, action: Action) -> Reply:
         if names:
             sections.append(Section(f"{_LEVEL_TITLE[level]} level", text=", ".join(names) + "."))
     if role.behaviours:
-        sections.append(Section("Behaviours", text="; ".join(b.rstrip(".") for b in role.behaviours[:3]) + "."))
-    return Reply(f"{role.name}: competencies", tuple(sections), _role_buttons(kb, role, ""),
-                 intent="role_competencies", slots=slots)
+        sections.append(
+            Section("Behaviours", text="; ".join(b.rstrip(".") for b in role.behaviours[:3]) + ".")
+        )
+    return Reply(
+        f"{role.name}: competencies",
+        tuple(sections),
+        _role_buttons(kb, role, ""),
+        intent="role_competencies",
+        slots=slots,
+    )
 
 
 def _role_buttons(kb: KnowledgeBase, role: Role, skip: str) -> tuple[Button, ...]:
@@ -252,16 +289,33 @@ def development_advice(kb: KnowledgeBase, action: Action) -> Reply:
     everyone = [a for a in facts.core_competencies if not a.for_managers]
     managers = [a for a in facts.core_competencies if a.for_managers]
     sections = [
-        Section("Start with the core", text=", ".join(kb.name("function", a.function) for a in everyone)
-                + ". Nearly every PMO relies on these, so they pay off whatever your role."),
+        Section(
+            "Start with the core",
+            text=", ".join(kb.name("function", a.function) for a in everyone)
+            + ". Nearly every PMO relies on these, so they pay off whatever your role.",
+        ),
     ]
     if managers:
-        sections.append(Section("If you run a PMO", text="Add " + ", ".join(
-            kb.name("function", a.function).lower() for a in managers) + ": " + managers[0].why))
+        sections.append(
+            Section(
+                "If you run a PMO",
+                text="Add "
+                + ", ".join(kb.name("function", a.function).lower() for a in managers)
+                + ": "
+                + managers[0].why,
+            )
+        )
     for skill in facts.scarce_skills:
-        sections.append(Section("Then stand out", text=(
-            f"{kb.name('function', skill.function)}: only about {round(skill.share_of_practitioners * 100)}% "
-            f"of practitioners do it. {skill.why}")))
+        sections.append(
+            Section(
+                "Then stand out",
+                text=(
+                    f"{kb.name('function', skill.function)}: only about "
+                    f"{round(skill.share_of_practitioners * 100)}% "
+                    f"of practitioners do it. {skill.why}"
+                ),
+            )
+        )
     sections.append(Section(text=facts.growth_rule))
     buttons = tuple(
         _button(f"Advice for {_an(kb.name('role', r))}", "development_advice", {"role": r})
@@ -278,17 +332,30 @@ def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
     if gaps:
         sections.append(Section("To grow into the next role, practise", text="; ".join(gaps[:3]) + "."))
     if role.development.next_roles:
-        sections.append(Section(text="Roles this leads to: "
-                                + ", ".join(kb.name("role", r) for r in role.development.next_roles) + "."))
+        sections.append(
+            Section(
+                text="Roles this leads to: "
+                + ", ".join(kb.name("role", r) for r in role.development.next_roles)
+                + "."
+            )
+        )
     if role.development.credentials:
-        sections.append(Section(text="Credentials people often take: "
-                                + ", ".join(role.development.credentials) + "."))
+        sections.append(
+            Section(text="Credentials people often take: " + ", ".join(role.development.credentials) + ".")
+        )
     buttons = [_button(f"{role.name} competencies", "role_competencies", slots)]
-    buttons += [_button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
-                for r in role.development.next_roles[:2]]
+    buttons += [
+        _button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
+        for r in role.development.next_roles[:2]
+    ]
     buttons.append(_button("General advice", "development_advice"))
-    return Reply(f"{role.name}: where to develop next", tuple(sections), tuple(buttons),
-                 intent="development_advice", slots=slots)
+    return Reply(
+        f"{role.name}: where to develop next",
+        tuple(sections),
+        tuple(buttons),
+        intent="development_advice",
+        slots=slots,
+    )
 
 
 def _gaps(kb: KnowledgeBase, role: Role) -> list[str]:
@@ -303,7 +370,9 @@ def _gaps(kb: KnowledgeBase, role: Role) -> list[str]:
     for comp in target.competencies:
         have = mine.get(comp.function, -1)
         if LEVELS.index(comp.level) > have:
-            gaps.append((LEVELS.index(comp.level) - have, kb.name("function", comp.function).lower(), comp.level))
+            gaps.append(
+                (LEVELS.index(comp.level) - have, kb.name("function", comp.function).lower(), comp.level)
+            )
     gaps.sort(key=lambda g: -g[0])
     return [f"{name} (to {level} level)" for _, name, level in gaps]
 
@@ -315,15 +384,21 @@ def help_reply(kb: KnowledgeBase, action: Action) -> Reply:
     stats = kb.stats()
     sections = (
         Section(text="I coach people who work in a PMO. Ask me in your own words, for example:"),
-        Section(bullets=(
-            "what should I check in this risk register?",
-            "what is benefits management?",
-            "competencies for a PMO co-ordinator  (or /pmo role analyst)",
-            "where should I develop next?",
-            "/pmo check raid log  ·  /pmo function governance",
-        )),
-        Section(text=(f"I know {stats['functions']} PMO functions, {stats['roles']} roles and "
-                      f"{stats['artefacts']} artefacts with {stats['challenge_questions']} challenge questions.")),
+        Section(
+            bullets=(
+                "what should I check in this risk register?",
+                "what is benefits management?",
+                "competencies for a PMO co-ordinator  (or /pmo role analyst)",
+                "where should I develop next?",
+                "/pmo check raid log  ·  /pmo function governance",
+            )
+        ),
+        Section(
+            text=(
+                f"I know {stats['functions']} PMO functions, {stats['roles']} roles and "
+                f"{stats['artefacts']} artefacts with {stats['challenge_questions']} challenge questions."
+            )
+        ),
     )
     buttons = (
         _button("Risk register questions", "challenge_questions", {"artefact": "risk_register"}),
@@ -338,7 +413,10 @@ _SMALLTALK = (
     (("bye", "goodbye", "later", "night", "ciao"), "Bye for now. I'm here when you need me."),
     (("how are you", "how is it going", "how you doing"), "All good here, thanks. What are you working on?"),
     (("joke",), "A risk walks into a register. Nobody owns it, so it is still there."),
-    (("robot", "human", "made you", "who are you"), "I'm pmo-bot, an open-source PMO coach. Ask me about a register, a role or a PMO function."),
+    (
+        ("robot", "human", "made you", "who are you"),
+        "I'm pmo-bot, an open-source PMO coach. Ask me about a register, a role or a PMO function.",
+    ),
 )
 
 
@@ -347,8 +425,12 @@ def smalltalk(kb: KnowledgeBase, action: Action) -> Reply:
     for words, answer in _SMALLTALK:
         if any(w in said for w in words):
             return Reply(answer, intent="smalltalk", buttons=_starter_buttons())
-    return Reply("Hello! I'm pmo-bot. Ask me what to check in a register, about a PMO role or function, "
-                 "or where to develop next.", intent="smalltalk", buttons=_starter_buttons())
+    return Reply(
+        "Hello! I'm pmo-bot. Ask me what to check in a register, about a PMO role or function, "
+        "or where to develop next.",
+        intent="smalltalk",
+        buttons=_starter_buttons(),
+    )
 
 
 def _starter_buttons() -> tuple[Button, ...]:
@@ -361,8 +443,13 @@ def _starter_buttons() -> tuple[Button, ...]:
 def pulse_survey(kb: KnowledgeBase, action: Action) -> Reply:
     return Reply(
         "Pulse survey",
-        (Section(text="No pulse survey is set up for you in this installation yet. When your PMO turns them on, "
-                      "you get a short weekly message here and can answer in a few clicks."),),
+        (
+            Section(
+                text="No pulse survey is set up for you in this installation yet. "
+                "When your PMO turns them on, "
+                "you get a short weekly message here and can answer in a few clicks."
+            ),
+        ),
         intent="pulse_survey",
     )
 
@@ -370,8 +457,12 @@ def pulse_survey(kb: KnowledgeBase, action: Action) -> Reply:
 def digest(kb: KnowledgeBase, action: Action) -> Reply:
     return Reply(
         "Digest",
-        (Section(text="There is no digest yet: digests are made from pulse survey answers once a team's "
-                      "survey has run and closed."),),
+        (
+            Section(
+                text="There is no digest yet: digests are made from pulse survey answers once a team's "
+                "survey has run and closed."
+            ),
+        ),
         intent="digest",
     )
 
@@ -379,12 +470,18 @@ def digest(kb: KnowledgeBase, action: Action) -> Reply:
 def unknown(kb: KnowledgeBase, action: Action, suggestions: Sequence[Action] = ()) -> Reply:
     buttons = tuple(Button(label_for(kb, s), s) for s in suggestions)
     text = "I'm not sure what you mean. " + (
-        "Did you mean one of these?" if buttons else
-        "I can help with PMO work: what to check in a register or report, what a PMO function covers, "
-        "the competencies of a role, and where to develop next. Try \"help\" for examples."
+        "Did you mean one of these?"
+        if buttons
+        else "I can help with PMO work: what to check in a register or report, what a PMO function covers, "
+        'the competencies of a role, and where to develop next. Try "help" for examples.'
     )
-    return Reply("Sorry, I didn't catch that", (Section(text=text),), buttons, suggestions=bool(buttons),
-                 intent="unknown")
+    return Reply(
+        "Sorry, I didn't catch that",
+        (Section(text=text),),
+        buttons,
+        suggestions=bool(buttons),
+        intent="unknown",
+    )
 
 
 def label_for(kb: KnowledgeBase, action: Action) -> str:

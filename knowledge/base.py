@@ -88,7 +88,12 @@ class KnowledgeBase:
     origin: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def entries(self, kind: Kind) -> dict[str, Any]:
-        return {"function": self.functions, "role": self.roles, "artefact": self.artefacts}[kind]
+        tables: dict[str, dict[str, Any]] = {
+            "function": self.functions,
+            "role": self.roles,
+            "artefact": self.artefacts,
+        }
+        return tables[kind]
 
     def name(self, kind: Kind, entity_id: str) -> str:
         entry = self.entries(kind).get(entity_id)
@@ -231,7 +236,11 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
             need("role", here, "function", comp.function, "competencies")
         for nxt in role.development.next_roles:
             need("role", here, "role", nxt, "development.next_roles")
-        repeated = {c.function for c in role.competencies if [x.function for x in role.competencies].count(c.function) > 1}
+        repeated = {
+            c.function
+            for c in role.competencies
+            if [x.function for x in role.competencies].count(c.function) > 1
+        }
         for fid in sorted(repeated):
             problems.append(Problem(here[0], here[1], f"competency for '{fid}' listed twice"))
     for aid, art in kb.artefacts.items():
@@ -253,7 +262,9 @@ def _check_contract(kb: KnowledgeBase) -> list[Problem]:
     for kind, ids in CONTRACT_IDS.items():
         for entity_id in ids:
             if entity_id not in kb.entries(kind):
-                problems.append(Problem("knowledge base", f"{kind} {entity_id}", "missing entry (a contract id)"))
+                problems.append(
+                    Problem("knowledge base", f"{kind} {entity_id}", "missing entry (a contract id)")
+                )
     for section in ("facts", "pulse"):
         if getattr(kb, section) is None:
             problems.append(Problem("knowledge base", section, "missing section"))
@@ -261,18 +272,25 @@ def _check_contract(kb: KnowledgeBase) -> list[Problem]:
 
 
 def _check_aliases(kb: KnowledgeBase) -> list[Problem]:
-    owners: dict[str, tuple[Kind, str]] = {}
-    problems = []
+    owners: dict[str, list[tuple[Kind, str]]] = {}
     for kind, entity_id, phrase in kb._phrases():
-        other = owners.get(phrase)
-        if other is None:
-            owners[phrase] = (kind, entity_id)
-        elif other != (kind, entity_id):
+        entities = owners.setdefault(phrase, [])
+        if (kind, entity_id) not in entities:
+            entities.append((kind, entity_id))
+    builtin = _display(DATA_DIR)
+    problems = []
+    for phrase, entities in owners.items():
+        if len(entities) < 2:
+            continue
+        # Blame the entries an override added; between built-in entries, blame the later ones.
+        added = [e for e in entities if not kb.origin.get(e, "").startswith(builtin)]
+        for kind, entity_id in added or entities[1:]:
+            others = ", ".join(f"{k} {i}" for k, i in entities if (k, i) != (kind, entity_id))
             problems.append(
                 Problem(
                     kb.origin.get((kind, entity_id), "?"),
                     f"{kind} {entity_id}",
-                    f"alias '{phrase}' is also used by {other[0]} {other[1]}",
+                    f"alias '{phrase}' is also used by {others}",
                 )
             )
     return problems

@@ -65,7 +65,9 @@ class Report:
         if self.misses and show_misses:
             lines += ["", "misses:"]
             for ex, intent, slots in self.misses[:show_misses]:
-                lines.append(f"  {ex.line}: {ex.text!r}: expected {ex.intent} {ex.slots}, got {intent} {slots}")
+                lines.append(
+                    f"  {ex.line}: {ex.text!r}: expected {ex.intent} {ex.slots}, got {intent} {slots}"
+                )
         return "\n".join(lines)
 
 
@@ -119,8 +121,17 @@ def evaluate(router: Router, examples: list[Example]) -> Report:
         )
         for intent in set(expected) | set(predicted)
     }
-    return Report(len(examples), exact, in_domain, in_domain_exact, ood, ood_rejected, per_intent,
-                  confusions.most_common(), misses)
+    return Report(
+        len(examples),
+        exact,
+        in_domain,
+        in_domain_exact,
+        ood,
+        ood_rejected,
+        per_intent,
+        confusions.most_common(),
+        misses,
+    )
 
 
 def main(argv: list[str]) -> int:

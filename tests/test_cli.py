@@ -1,0 +1,141 @@
+"""The pmo-bot command line, run as a separate process the way a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_route_prints_the_contract_json() -> None:
+    result = run("route", "what should I check in this risk register?", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"text", "intent", "slots", "confidence"}
+    assert data["intent"] == "challenge_questions"
+    assert data["slots"] == {"artefact": "risk_register"}
+    assert 0.0 < data["confidence"] <= 1.0
+
+
+def test_route_file_answers_every_line_in_order(tmp_path: Path) -> None:
+    lines = ["/pmo role analyst", "reset my password", "what is governance", "", "thanks!"]
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("route", "--file", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == lines
+    assert [r["intent"] for r in rows] == [
+        "role_competencies",
+        "unknown",
+        "function_info",
+        "help",
+        "smalltalk",
+    ]
+
+
+def test_route_missing_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = run("route", "--file", str(tmp_path / "missing.txt"), "--json")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_route_binary_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "blob.bin"
+    path.write_bytes(b"\xff\xfe\x00\x81" * 50)
+    result = run("route", "--file", str(path), "--json")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ask_answers_with_grouped_challenge_questions() -> None:
+    result = run("ask", "what should I check in this risk register?")
+    assert result.returncode == 0, result.stderr
+    for theme in ("Identification", "Evaluation", "Ownership", "Response", "Review"):
+        assert f"\n{theme}\n" in result.stdout
+    assert "?" in result.stdout
+
+
+def test_ask_out_of_domain_is_polite() -> None:
+    result = run("ask", "is there a risk of rain tomorrow")
+    assert result.returncode == 0
+    assert "not sure" in result.stdout.lower()
+
+
+def test_kb_stats_json_meets_the_counts() -> None:
+    result = run("kb", "stats", "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["functions"] >= 22
+    assert stats["services"] >= 22 * 5
+    assert stats["roles"] == 10
+    assert stats["artefacts"] == 15
+    assert stats["challenge_questions"] >= 15 * 10 + 10
+
+
+def test_kb_validate_passes_on_the_builtin_base() -> None:
+    result = run("kb", "validate")
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_kb_validate_names_file_and_entry_of_a_broken_override(tmp_path: Path) -> None:
+    (tmp_path / "ours.yaml").write_text(
+        "artefacts:\n  - id: risk_register\n    name: Risk register\n    sources: [x]\n", encoding="utf-8"
+    )
+    result = run("kb", "validate", env={"PMO_KNOWLEDGE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "ours.yaml: artefact risk_register:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_with_a_broken_override_fails_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "ours.yaml").write_text("roles: nope\n", encoding="utf-8")
+    result = run("ask", "hello", env={"PMO_KNOWLEDGE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "ours.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["route"], ["route", "x", "--file", "y"]])
+def test_route_needs_exactly_one_input(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_chat_reads_lines_and_presses_buttons() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="competencies for a pmo analyst\n1\nquit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "PMO Analyst: competencies" in proc.stdout
+    assert "PMO Analyst: each competency" in proc.stdout

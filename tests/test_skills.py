@@ -1,0 +1,178 @@
+"""Answers: every skill on every entity, the first screen, and every button it offers."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.text import render
+from bot.core import Bot
+from bot.reply import Action, Reply
+from bot.skills import FIRST_SCREEN_LINES, SKILLS
+from knowledge.base import KnowledgeBase
+
+PHONE_LINES = FIRST_SCREEN_LINES + 2  # "about 15 lines"
+
+
+def all_first_actions(kb: KnowledgeBase) -> list[Action]:
+    actions = [Action("challenge_questions", {"artefact": a}) for a in kb.artefacts]
+    actions += [Action("function_info", {"function": f}) for f in kb.functions]
+    actions += [Action("role_competencies", {"role": r}) for r in kb.roles]
+    actions += [Action("development_advice", {"role": r}) for r in kb.roles]
+    actions += [
+        Action(i) for i in ("development_advice", "help", "smalltalk", "pulse_survey", "digest", "unknown")
+    ]
+    return actions
+
+
+def test_first_answers_fit_a_phone_screen(bot: Bot, kb: KnowledgeBase) -> None:
+    for action in all_first_actions(kb):
+        reply = bot.handle_action(action)
+        assert reply.intent != "error", action
+        assert reply.line_count() <= PHONE_LINES, (action, reply.line_count())
+
+
+def test_every_button_leads_to_a_real_answer(bot: Bot, kb: KnowledgeBase) -> None:
+    seen: set[str] = set()
+    queue = [bot.handle_action(a) for a in all_first_actions(kb)]
+    while queue:
+        reply = queue.pop()
+        for button in reply.buttons:
+            key = button.action.encode()
+            if key in seen:
+                continue
+            seen.add(key)
+            assert Action.decode(key) == button.action
+            follow = bot.handle_action(button.action)
+            assert follow.intent not in ("error", "unknown"), button
+            assert follow.title
+            queue.append(follow)
+    assert len(seen) > 100
+
+
+def test_challenge_questions_are_grouped_by_theme(bot: Bot) -> None:
+    reply = bot.handle_text("what should I check in this risk register?")
+    headings = [s.heading for s in reply.sections if s.heading]
+    assert headings == ["Identification", "Evaluation", "Ownership", "Response", "Review"]
+    assert all(s.bullets for s in reply.sections if s.heading)
+    labels = [b.label for b in reply.buttons]
+    assert "Questions for the PMO manager" in labels
+    assert any(label.startswith("All ownership questions") for label in labels)
+
+
+def test_theme_part_shows_all_questions_of_the_theme(bot: Bot, kb: KnowledgeBase) -> None:
+    reply = bot.handle_action(Action("challenge_questions", {"artefact": "risk_register"}, "theme:ownership"))
+    group = next(g for g in kb.artefacts["risk_register"].questions if g.theme == "ownership")
+    assert reply.sections[0].bullets == tuple(group.questions)
+
+
+def test_function_info_has_definition_services_and_roles(bot: Bot, kb: KnowledgeBase) -> None:
+    reply = bot.handle_text("what is resource management?")
+    text = render(reply)
+    func = kb.functions["resource_management"]
+    assert func.services[0] in text
+    assert "Usually done by" in text
+    assert "40%" in text  # the scarce skill
+
+
+def test_role_competencies_grouped_by_level(bot: Bot) -> None:
+    reply = bot.handle_text("/pmo role analyst")
+    headings = [s.heading for s in reply.sections if s.heading]
+    assert "Expert level" in headings and "Practitioner level" in headings
+    assert reply.title == "PMO Analyst: competencies"
+
+
+def test_general_development_advice_names_core_and_scarce_skills(bot: Bot) -> None:
+    text = render(bot.handle_text("where should I develop next?"))
+    for area in ("Governance", "Reporting", "Administration", "Risk management", "Communications"):
+        assert area in text
+    assert "pmo management" in text.lower()
+    assert "40%" in text
+
+
+def test_role_development_advice_names_gaps_to_the_next_role(bot: Bot) -> None:
+    text = render(bot.handle_text("how do I develop as a pmo co-ordinator?"))
+    assert "Next steps" in text
+    assert "To grow into the next role" in text
+
+
+def test_unknown_offers_at_most_three_suggestions(bot: Bot) -> None:
+    reply = bot.handle_text("pmo analyst risk register")  # two equally likely readings
+    assert reply.intent == "unknown"
+    assert reply.suggestions
+    assert 2 <= len(reply.buttons) <= 3
+    intents = {b.action.intent for b in reply.buttons}
+    assert {"role_competencies", "challenge_questions"} <= intents
+
+
+def test_unknown_without_any_clue_says_what_the_bot_does(bot: Bot) -> None:
+    reply = bot.handle_text("asdfgh")
+    assert reply.intent == "unknown"
+    assert "help" in render(reply)
+
+
+@pytest.mark.parametrize(
+    "intent", [i for i in SKILLS if i in ("challenge_questions", "function_info", "role_competencies")]
+)
+def test_missing_or_unknown_slot_offers_choices(bot: Bot, intent: str) -> None:
+    for slots in ({}, {"artefact": "nope", "role": "nope", "function": "nope"}):
+        reply = bot.handle_action(Action(intent, slots))
+        assert reply.title.startswith("Which")
+        assert reply.buttons
+
+
+def test_follow_up_swaps_the_artefact(bot: Bot) -> None:
+    bot.handle_text("challenge questions for the risk register", conversation="c1")
+    reply = bot.handle_text("and the issue log?", conversation="c1")
+    assert (reply.intent, reply.slots) == ("challenge_questions", {"artefact": "issue_log"})
+
+
+def test_follow_up_swaps_the_role(bot: Bot) -> None:
+    bot.handle_text("competencies for a pmo co-ordinator", conversation="c2")
+    reply = bot.handle_text("what about an analyst?", conversation="c2")
+    assert (reply.intent, reply.slots) == ("role_competencies", {"role": "pmo_analyst"})
+
+
+def test_follow_up_is_per_conversation(bot: Bot) -> None:
+    bot.handle_text("competencies for a pmo co-ordinator", conversation="a")
+    reply = bot.handle_text("and the issue log?", conversation="b")
+    assert reply.intent == "challenge_questions"  # the default for an artefact, not a's role intent
+
+
+def test_follow_up_expires(kb: KnowledgeBase) -> None:
+    now = [1000.0]
+    bot = Bot(kb, clock=lambda: now[0])
+    bot.handle_text("development advice for a pmo analyst", conversation="x")
+    now[0] += 3600
+    reply = bot.handle_text("what about a pmo manager?", conversation="x")
+    assert reply.intent == "role_competencies"
+
+
+def test_a_failing_skill_gets_an_apology(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(kb: KnowledgeBase, action: Action) -> Reply:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(SKILLS, "help", broken)
+    reply = bot.handle_text("help")
+    assert reply.intent == "error"
+    assert "try again" in render(reply)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "null",
+        "[]",
+        '{"i": 3}',
+        '{"i": "help", "s": [1]}',
+        "{bad json",
+        '{"i": "help", "s": {"a": 1}}',
+        '{"i": "help", "p": 5}',
+    ],
+)
+def test_hostile_button_values_are_refused(value: str) -> None:
+    assert Action.decode(value) is None
+
+
+def test_unknown_action_intent_is_answered_not_raised(bot: Bot) -> None:
+    assert bot.handle_action(Action("format_disk")).intent == "unknown"
