@@ -39,6 +39,8 @@ def _phrases(weight: float, *phrases: str) -> list[tuple[str, float]]:
 CUES: dict[str, list[tuple[str, float]]] = {
     "challenge_questions": _phrases(
         1.0,
+        "what should i ask", "what do i ask", "analyse", "analysing", "analysis of", "what do i challenge", "challenge the pm", "look wrong",
+        "looks wrong", "looks off", "something wrong", "tips for reviewing", "how to review", "evaluate",
         "check", "checks", "checking", "checked", "checklist", "challenge", "challenges", "challenging",
         "question", "questions", "review", "reviewing", "look for", "looking for", "red flag", "red flags",
         "scrutinise", "scrutinising", "scrutiny", "audit", "auditing", "what good looks like",
@@ -52,6 +54,9 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.5, "ask", "asking", "look at", "looking at", "columns", "fields", "template"),
     "function_info": _phrases(
         1.0,
+        "who owns", "who runs", "who looks after", "who manages", "who is in charge of", "what do we mean by",
+        "how does a pmo", "what does a pmo do", "how do pmos", "role of the pmo in", "pmo role in",
+        "what is involved in", "in a nutshell", "eli5", "remind me what", "what sits under",
         "what is", "what are", "explain", "explained", "define", "definition", "meaning", "means",
         "tell me about", "services", "service", "function", "functions", "involve", "involves",
         "involved", "cover", "covers", "overview", "describe", "what does the pmo do", "purpose of",
@@ -64,6 +69,9 @@ CUES: dict[str, list[tuple[str, float]]] = {
     ),
     "role_competencies": _phrases(
         1.0,
+        "what do they do", "what does that role", "what is expected", "how senior is", "job role",
+        "typical week", "what would i be doing", "spec for", "hiring", "hire", "recruit", "interview",
+        "key skills", "competency framework",
         "competencies", "competency", "competences", "competence", "skills", "skill", "skillset",
         "skill set", "responsibilities", "responsibility", "responsible", "duties", "profile",
         "job description", "expected of", "expectations", "capabilities", "strengths",
@@ -75,6 +83,12 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.5, "role", "job", "need", "needs", "expected", "what do they"),
     "development_advice": _phrases(
         1.0,
+        "worth doing", "worth it", "worth having", "worth taking", "which one should i take", "recommend",
+        "recommended", "stuck", "build my", "next", "what should i learn", "skills should i build",
+        "get a job", "get the job", "break into", "how do i get into", "climb", "move on", "move to",
+        "professional development", "upskilling", "personal development", "self development",
+        "training should i", "mentoring", "coaching for me", "prince2", "msp", "mop", "p3o",
+        "apm", "pmp", "capm", "chpp", "pfq", "pmq", "agile pm", "scrum master",
         "develop", "developing", "development", "career", "careers", "progress", "progression",
         "grow", "growth", "next step", "next steps", "promotion", "promoted", "become", "becoming",
         "learn", "learning", "improve", "improving", "upskill", "upskilling", "certification",
@@ -88,28 +102,47 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.5, "next", "should i", "to be a", "senior", "future", "focus", "first"),
     "pulse_survey": _phrases(
         1.0,
-        "survey", "surveys", "pulse", "pulses", "questionnaire", "questionnaires", "poll",
-        "feedback form", "rate the pmo", "rate pmo", "fill in", "fill out", "check in", "checkin",
+        "take the survey", "do the survey", "my survey", "surveys waiting", "waiting for me",
+        "resume the survey", "open the pulse", "weekly survey", "weekly pulse",
+        "give feedback", "send feedback", "rate the services", "pulse check",
+        "feedback form", "fill in", "fill out", "check in", "checkin",
     )
+    # The survey's own name is the topic of the digest too: it points here only a little more.
+    + _phrases(0.8, "survey", "surveys", "pulse", "pulses", "questionnaire", "questionnaires", "poll")
+    + _phrases(0.6, "rate the pmo", "rate pmo", "take", "waiting", "start", "resume", "missed", "reminder")
     + _phrases(0.5, "pending", "answer", "respond", "outstanding", "due", "feedback", "rate"),
     "digest": _phrases(
         1.0,
+        "how did the team", "how did we score", "how did we do", "how are the pmo services scoring", "scoring",
+        "lowest score", "highest score", "comments in", "what did people say", "what people said",
+        "summarise the survey", "survey feedback", "summarise", "comments", "analyse the pulse", "pulse feedback", "pulse trends", "results of",
+        "send me the digest", "show the digest", "team results", "nps", "enps", "breakdown",
         "digest", "digests", "results", "response rate", "response rates", "how did the team rate",
         "survey results", "pulse results", "scores", "ratings", "roundup", "round up", "summary",
         "weekly summary", "trends", "how are we doing", "how is the pmo doing", "satisfaction",
     )
-    + _phrases(0.5, "score", "trend", "rated", "this week", "last week", "team", "feedback"),
+    + _phrases(0.5, "score", "trend", "rated", "this week", "last week", "team", "feedback")
+    + _phrases(0.4, "survey", "surveys", "pulse", "pulses"),
     "help": _phrases(
         1.0,
+        "what topics", "topics do you", "what kind of questions", "what sort of questions", "this bot",
+        "talk to you", "what do you cover", "how does it work", "how do you work", "example questions",
+        "examples", "tutorial", "what are you for", "what is this",
         "help", "what can you do", "what can you", "how do i use", "how to use", "commands",
         "command", "usage", "menu", "features", "how does this work", "what do you do",
         "who are you", "what are you", "instructions", "get started", "getting started",
         "what can i ask", "how can you help", "what do you know", "capabilities of", "options",
         "abilities",
     )
-    + _phrases(0.5, "you", "bot", "use", "can"),
+    + _phrases(0.5, "you", "bot", "use", "can")
+    + _phrases(0.3, "help me", "help with", "help on", "help understanding"),
     "smalltalk": _phrases(
         0.8,
+        "bad bot", "many thanks", "thanks a lot", "have a good weekend", "weekend", "funny", "favourite",
+        "you are great", "you are the best", "love it", "love this", "good stuff", "nice work", "ha",
+        "hahaha", "lmao", "rofl", "wassup", "morning all", "hey there", "hi there", "hello there",
+        "catch you later", "talk later", "ttyl", "gn", "gm", "much appreciated", "kudos", "bravo",
+        "rubbish", "useless", "stupid", "dumb",
         "hi", "hello", "hey", "hiya", "yo", "howdy", "morning", "good morning", "good afternoon",
         "good evening", "afternoon", "evening", "thanks", "thank you", "thank", "cheers", "ta",
         "bye", "goodbye", "see you", "see ya", "later", "how are you", "how are you doing", "nice",
@@ -153,7 +186,18 @@ DOMAIN_WORDS = frozenset(
     spreadsheet excel csv xlsx sheet document documents documentation register registers log logs
     report reports tracker list template templates entries entry rows row item items plan plans
     current latest prince2 msp pmbok apm pmi agile waterfall hybrid delivery change transformation
-    someone
+    someone open opened closed close closing overdue late early delayed slipped slipping green amber
+    red rag status owner owners owned owning raised approved rejected pending action actions date
+    dates due deadline deadlines milestone milestones baseline scope cost costs time quality value
+    values score scores rating ratings column columns field fields cell cells tab version versions
+    draft final update updated updates review reviewed approval approvals sign signoff utilisation
+    allocation allocated percent nothing none everything everyone many loads half number numbers
+    total wrong missing empty blank looks look seems seem appears client customer supplier
+    suppliers vendor vendors contract contractor contractors consultant consultants exec executive
+    executives director directors head leadership grad graduate graduates career careers experience
+    experienced years apprentice intern newbie beginner entry level big small large public sector
+    private government nhs council bank consulting firm industry construction engineering software
+    digital data
     """.split()
 )
 

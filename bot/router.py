@@ -45,6 +45,8 @@ SLOTLESS_WITH_ENTITY_PENALTY = 0.3
 ENTITY_BONUS_DEFAULT = 0.8
 ENTITY_BONUS_OTHER = 0.4
 MAX_NGRAM = 6
+MAX_CUE = 2.0
+FURTHER_CUE = 0.3  # weight of each cue after an intent's strongest
 
 _SLASH_PMO = re.compile(r"^\s*/pmo\b", re.IGNORECASE)
 
@@ -94,7 +96,7 @@ class _Reading:
     entities: list[Entity]
     cues: dict[str, float]
     unexplained: list[str]
-    follow_up_opener: bool
+    follow_up_opener: int  # how many leading words are a follow-up opener ("what about"), or 0
     command: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -118,6 +120,7 @@ class Router:
             | DOMAIN_WORDS
             | STOPWORDS
         )
+        self._short_fixes = _short_word_fixes(self._vocab_list)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         self._alias_list = sorted(self.aliases)
 
@@ -141,14 +144,9 @@ class Router:
         if word in self.vocab or word.isdigit() or len(word) < 3:
             return word
         if len(word) <= 4:
-            # Short words are corrected only for swapped letters ("waht", "teh"): one changed
-            # letter in four is as likely a different word ("rain" is not "raid").
-            for candidate in self._vocab_list:
-                if len(candidate) == len(word) and sorted(candidate) == sorted(word):
-                    diffs = [i for i, (a, b) in enumerate(zip(candidate, word, strict=True)) if a != b]
-                    if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
-                        return candidate
-            return word
+            # Short words are corrected only for swapped letters ("waht") or one dropped letter
+            # ("chek", "helo"): one changed letter in four is as likely another word ("rain").
+            return self._short_fixes.get(word, word)
         cutoff = 80.0 if len(word) <= 5 else 82.0
         match = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
         if match is None:
@@ -179,21 +177,33 @@ class Router:
         return found
 
     def _find_cues(self, words: Sequence[str], covered: set[int]) -> tuple[dict[str, float], set[int]]:
-        scores: dict[str, float] = {}
+        """Cue phrases found in the message, scored per intent.
+
+        At each position only the longest phrase of an intent counts ("help me" is not also
+        "help"). An intent's score is its strongest cue plus a little for each further one, so
+        that several hints add up without outweighing one clear signal.
+        """
+        found: dict[str, list[float]] = {}
         used: set[int] = set()
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for i, word in enumerate(words):
+            matched_here: set[str] = set()
             for phrase, intent, weight in self._cue_index.get(word, ()):
                 n = len(phrase)
-                if tuple(words[i : i + n]) != phrase or (intent, phrase) in seen:
+                if intent in matched_here or tuple(words[i : i + n]) != phrase:
                     continue
-                if any(j in covered for j in range(i, i + n)) and n == 1:
-                    continue  # a word inside an entity name ("quality" in "quality register") is not a cue
-                seen.add((intent, phrase))
-                scores[intent] = scores.get(intent, 0.0) + weight
+                if n == 1 and i in covered:
+                    continue  # a word inside an entity's name ("quality" in "quality register") is no cue
+                matched_here.add(intent)
                 used.update(range(i, i + n))
-        # Several cues for one intent add up, with diminishing returns.
-        return {intent: min(1.6, score) for intent, score in scores.items()}, used
+                if (intent, phrase) not in seen:
+                    seen.add((intent, phrase))
+                    found.setdefault(intent, []).append(weight)
+        scores = {}
+        for intent, weights in found.items():
+            weights.sort(reverse=True)
+            scores[intent] = min(MAX_CUE, weights[0] + FURTHER_CUE * sum(weights[1:]))
+        return scores, used
 
     def read(self, text: str) -> _Reading:
         raw = strip_chat_noise(text)
@@ -214,7 +224,7 @@ class Router:
             for i, w in enumerate(words)
             if i not in covered and i not in cue_positions and w not in self._explaining and not w.isdigit()
         ]
-        opener = any(tuple(words[: len(o)]) == o for o in FOLLOW_UP_OPENERS)
+        opener = max((len(o) for o in FOLLOW_UP_OPENERS if tuple(words[: len(o)]) == o), default=0)
         return _Reading(words, entities, cues, unexplained, opener, command)
 
     # -- scoring --------------------------------------------------------------------------
@@ -310,8 +320,10 @@ class Router:
             return None
         if not reading.follow_up_opener and len(reading.words) > 4:
             return None
-        strong = max(reading.cues.values(), default=0.0)
-        if strong >= 1.0:
+        skip = reading.follow_up_opener
+        inside = {i - skip for e in reading.entities for i in range(e.start, e.end) if i >= skip}
+        rest_cues, _ = self._find_cues(reading.words[skip:], inside)
+        if max(rest_cues.values(), default=0.0) >= 1.0:
             return None
         entity = self._slot_entity(previous.intent, reading)
         if entity is None:
@@ -348,6 +360,25 @@ class Router:
             seen.add((kind, entity_id))
             out.append(Candidate(DEFAULT_INTENT[kind], {kind: entity_id}, round(score / 100.0, 3)))
         return out
+
+
+def _short_word_fixes(vocab: Iterable[str]) -> dict[str, str]:
+    """Misspellings of short vocabulary words: adjacent letters swapped, or one letter dropped."""
+    fixes: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    words = [w for w in vocab if 3 <= len(w) <= 5]
+    for word in words:
+        variants = set()
+        if len(word) <= 4:
+            variants |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+        if len(word) >= 4:
+            variants |= {word[:i] + word[i + 1 :] for i in range(1, len(word))}  # keep the first letter
+        for variant in variants - {word}:
+            if variant in fixes and fixes[variant] != word:
+                ambiguous.add(variant)
+            fixes[variant] = word
+    known = set(words)
+    return {k: v for k, v in fixes.items() if k not in ambiguous and k not in known and len(k) >= 3}
 
 
 def _confidence(score: float, lead: float) -> float:

@@ -16,6 +16,16 @@ _MENTION = re.compile(r"<at>.*?</at>|<[@#!][^>]*>|<https?://[^>]*>|(?<!\w)@[\w.-
 _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _APOSTROPHE_S = re.compile(r"(\w)'s\b")
 _CO_HYPHEN = re.compile(r"\bco-(?=[a-z])")
+_CONTRACTIONS = (
+    (re.compile(r"\b(can)'t\b"), r"\1 not"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"'d\b"), " would"),
+    (re.compile(r"\bi'm\b"), "i am"),
+)
 _AMPERSAND = re.compile(r"(\w)\s*&\s*(\w)")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -101,6 +111,8 @@ def tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens in canonical (UK, unhyphenated) form."""
     text = strip_chat_noise(text)
     text = text.replace("’", "'").replace("‘", "'")
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
     text = _APOSTROPHE_S.sub(r"\1", text)
     text = _CO_HYPHEN.sub("co", text)
     text = _AMPERSAND.sub(r"\1 and \2", text)
