@@ -73,13 +73,17 @@ def main() -> int:
         latencies.append(time.perf_counter() - t0)
     total_s = time.perf_counter() - started
 
-    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, {platform.system()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.system()}"
+    )
     print(f"knowledge base load + router build: {build_s * 1000:.0f} ms")
     print(f"routed {len(lines)} utterances in {total_s:.3f} s: {len(lines) / total_s:,.0f} per second")
-    print(f"latency p50 {percentile(latencies, 0.50) * 1e6:.0f} µs, "
-          f"p99 {percentile(latencies, 0.99) * 1e6:.0f} µs, "
-          f"max {max(latencies) * 1e3:.1f} ms, mean {statistics.mean(latencies) * 1e6:.0f} µs")
+    print(
+        f"latency p50 {percentile(latencies, 0.50) * 1e6:.0f} µs, "
+        f"p99 {percentile(latencies, 0.99) * 1e6:.0f} µs, "
+        f"max {max(latencies) * 1e3:.1f} ms, mean {statistics.mean(latencies) * 1e6:.0f} µs"
+    )
 
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -92,13 +96,16 @@ def main() -> int:
     subprocess.run([*cli, "route", "--file", path, "--json"], check=True, capture_output=True, cwd=ROOT)
     file_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    subprocess.run([*cli, "ask", "what should I check in this risk register?"], check=True,
-                   capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [*cli, "ask", "what should I check in this risk register?"], check=True, capture_output=True, cwd=ROOT
+    )
     ask_s = time.perf_counter() - t0
     Path(path).unlink()
     print(f"pmo-bot kb stats (start-up and knowledge base load): {startup_s:.2f} s")
-    print(f"pmo-bot route --file ({len(lines)} lines) --json: {file_s:.2f} s wall, "
-          f"{max(0.0, file_s - startup_s):.2f} s beyond start-up")
+    print(
+        f"pmo-bot route --file ({len(lines)} lines) --json: {file_s:.2f} s wall, "
+        f"{max(0.0, file_s - startup_s):.2f} s beyond start-up"
+    )
     print(f"pmo-bot ask (first answer from launch): {ask_s:.2f} s")
     return 0
 

@@ -7,6 +7,8 @@ intent: 1.0 is a clear signal ("competencies"), 0.5 a hint ("do" in "what does X
 
 from __future__ import annotations
 
+from knowledge.base import Kind
+
 INTENTS = (
     "challenge_questions",
     "function_info",
@@ -20,7 +22,7 @@ INTENTS = (
 )
 
 # Which kind of entity each intent takes as its slot, and whether it must have one.
-SLOT_KIND = {
+SLOT_KIND: dict[str, Kind] = {
     "challenge_questions": "artefact",
     "function_info": "function",
     "role_competencies": "role",
@@ -29,7 +31,11 @@ SLOT_KIND = {
 SLOT_REQUIRED = {"challenge_questions", "function_info", "role_competencies"}
 
 # The intent a bare entity name means ("risk register" -> its challenge questions).
-DEFAULT_INTENT = {"artefact": "challenge_questions", "function": "function_info", "role": "role_competencies"}
+DEFAULT_INTENT: dict[str, str] = {
+    "artefact": "challenge_questions",
+    "function": "function_info",
+    "role": "role_competencies",
+}
 
 
 def _phrases(weight: float, *phrases: str) -> list[tuple[str, float]]:
@@ -172,6 +178,34 @@ STOPWORDS = frozenset(
     exactly precisely possible briefly short quickly im ive id youre theyre thats whats its dont
     doesnt cant wont isnt arent say said mean well yes yeah yep sure oh ah um uh hmm etc e g eg ie
     via per
+    """.split()
+)
+
+# Common English words that say nothing about the topic: they neither place a message in the
+# PMO's world nor take it out of it, so they are not held against an answer.
+NEUTRAL_WORDS = frozenset(
+    """
+    make makes making made take takes taking took use uses using used find finds finding found think
+    thinking thought see seeing seen come comes coming came put puts putting keep keeps keeping
+    start run runs running move moving write writing wrote read reading send sending sent share
+    sharing shared set setting bring brings look looking looked call called give given hold
+    handle handling deal dealing cope understand understanding understood mean meant remember
+    forget forgot happen happens happened become becomes turn turns believe feel feeling felt seem
+    suppose guess wonder wondering hope hoping wish care matter matters prefer plan planning
+    way ways thing example examples idea ideas part parts place case cases point points fact
+    facts reason reasons kind type types sort sorts area areas aspect aspects side level detail
+    details overall general specific simple simply clear clearly real really proper properly basic
+    basics different difference same similar important useful helpful honest honestly fair
+    exact full whole entire main major minor little bit short long quick slow easy hard difficult
+    tricky common usual typical normal standard first second third last next previous final early
+    later soon already still yet ever never always often sometimes again instead rather else
+    whether though although however because since while until unless otherwise also even
+    thanks thank please sorry ok okay cheers mate guys folks team everyone anybody somebody
+    someone anyone nobody myself yourself ourselves themselves itself own
+    today tomorrow yesterday week weeks month months day days morning afternoon hour hours minute
+    minutes moment now currently recently lately soon
+    like love hate enjoy struggle struggling confused confusing unsure sure certain worried
+    nervous new old young fresh recent latest current
     """.split()
 )
 

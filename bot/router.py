@@ -29,6 +29,7 @@ from bot.lexicon import (
     DEFAULT_INTENT,
     DOMAIN_WORDS,
     FOLLOW_UP_OPENERS,
+    NEUTRAL_WORDS,
     SLOT_KIND,
     SLOT_REQUIRED,
     STOPWORDS,
@@ -41,6 +42,8 @@ from knowledge.base import Kind, KnowledgeBase
 ACCEPT = 0.75  # lowest score an intent needs to be chosen
 MARGIN = 0.15  # lead it needs over the runner-up
 UNEXPLAINED_PENALTY = 0.45
+CUE_ONLY_PENALTY = 0.35
+CLEAR_SIGNAL_PENALTY = 0.2
 SLOTLESS_WITH_ENTITY_PENALTY = 0.3
 ENTITY_BONUS_DEFAULT = 0.8
 ENTITY_BONUS_OTHER = 0.4
@@ -107,7 +110,7 @@ class Router:
         self.aliases = kb.alias_index()
         self._alias_tokens = {phrase: tuple(phrase.split()) for phrase in self.aliases}
         self._cue_index = self._build_cues()
-        vocab: set[str] = set(STOPWORDS) | set(DOMAIN_WORDS)
+        vocab: set[str] = set(STOPWORDS) | set(DOMAIN_WORDS) | set(NEUTRAL_WORDS)
         for phrase in self.aliases:
             vocab.update(phrase.split())
         for phrases in CUES.values():
@@ -123,6 +126,9 @@ class Router:
         self._short_fixes = _short_word_fixes(self._vocab_list)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         self._alias_list = sorted(self.aliases)
+        self._phrases_by_kind: dict[str, list[str]] = {}
+        for phrase, (kind, _) in sorted(self.aliases.items()):
+            self._phrases_by_kind.setdefault(kind, []).append(phrase)
 
     # -- building -------------------------------------------------------------------------
 
@@ -217,6 +223,12 @@ class Router:
         elif len(words) >= 2 and words[:2] == ("pmo", "bot"):
             words = words[2:]
         entities = self._find_entities(words)
+        kind = SLOT_KIND.get(command or "")
+        if kind is not None and words and not any(e.kind == kind for e in entities):
+            # "/pmo role director": the sub-command says which kind of entity follows.
+            near = self._nearest_of_kind(" ".join(words), kind)
+            if near is not None:
+                entities = [Entity(kind, near, 0, len(words))]
         covered = {i for e in entities for i in range(e.start, e.end)}
         cues, cue_positions = self._find_cues(words, covered)
         unexplained = [
@@ -226,6 +238,11 @@ class Router:
         ]
         opener = max((len(o) for o in FOLLOW_UP_OPENERS if tuple(words[: len(o)]) == o), default=0)
         return _Reading(words, entities, cues, unexplained, opener, command)
+
+    def _nearest_of_kind(self, text: str, kind: str) -> str | None:
+        phrases = self._phrases_by_kind.get(kind, [])
+        match = process.extractOne(text, phrases, scorer=fuzz.WRatio, score_cutoff=85)
+        return self.aliases[str(match[0])][1] if match is not None else None
 
     # -- scoring --------------------------------------------------------------------------
 
@@ -251,7 +268,7 @@ class Router:
         return matches[0]
 
     def _score(self, reading: _Reading) -> list[Candidate]:
-        penalty = UNEXPLAINED_PENALTY * len(reading.unexplained)
+        unexplained = len(reading.unexplained)
         has_entity = bool(reading.entities)
         candidates: list[Candidate] = []
         for intent in CUES:
@@ -259,7 +276,12 @@ class Router:
             entity = self._slot_entity(intent, reading)
             if intent in SLOT_REQUIRED and entity is None:
                 continue
-            score = cue - penalty
+            # Words the bot cannot place count against an answer, less so when the message
+            # carries a clear cue for it and names what it is about.
+            per_word = UNEXPLAINED_PENALTY
+            if cue >= 1.0:
+                per_word = CLEAR_SIGNAL_PENALTY if entity is not None else CUE_ONLY_PENALTY
+            score = cue - per_word * unexplained
             slots: dict[str, str] = {}
             if entity is not None:
                 slots[entity.kind] = entity.id

@@ -103,7 +103,9 @@ def test_follow_up_keeps_the_intent_and_swaps_the_slot(router: Router) -> None:
     first = router.route("challenge questions for the risk register")
     follow = router.route("and the issue log?", first)
     assert (follow.intent, follow.slots, follow.follow_up) == (
-        "challenge_questions", {"artefact": "issue_log"}, True,
+        "challenge_questions",
+        {"artefact": "issue_log"},
+        True,
     )
     role = router.route("how do I develop as a pmo analyst")
     follow = router.route("what about a pmo manager?", role)

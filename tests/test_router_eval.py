@@ -24,8 +24,17 @@ def test_training_set_covers_every_intent_and_slot_value() -> None:
     examples = read_examples(DATA / "utterances.tsv")
     assert len(examples) >= 400
     intents = Counter(e.intent for e in examples)
-    for intent in ("challenge_questions", "function_info", "role_competencies", "development_advice",
-                   "pulse_survey", "digest", "help", "smalltalk", "unknown"):
+    for intent in (
+        "challenge_questions",
+        "function_info",
+        "role_competencies",
+        "development_advice",
+        "pulse_survey",
+        "digest",
+        "help",
+        "smalltalk",
+        "unknown",
+    ):
         assert intents[intent] >= 10, intent
     values = {(k, v) for e in examples for k, v in e.slots.items()}
     for kind, ids in CONTRACT_IDS.items():
@@ -33,8 +42,9 @@ def test_training_set_covers_every_intent_and_slot_value() -> None:
             assert (kind, entity_id) in values, (kind, entity_id)
 
 
-@pytest.mark.parametrize(("name", "exact_floor", "ood_floor"), [("utterances.tsv", 0.97, 0.95),
-                                                               ("holdout.tsv", 0.90, 0.90)])
+@pytest.mark.parametrize(
+    ("name", "exact_floor", "ood_floor"), [("utterances.tsv", 0.97, 0.95), ("holdout.tsv", 0.90, 0.90)]
+)
 def test_router_accuracy(router: Router, name: str, exact_floor: float, ood_floor: float) -> None:
     report = evaluate(router, read_examples(DATA / name))
     print(f"\n== {name}\n{report.text(show_misses=0)}")
