@@ -68,14 +68,15 @@ def route(
     else:
         lines = [text or ""]
     router = _bot().router
-    out = sys.stdout
+    out = []
     for line in lines:
-        result = router.route(line)
+        result = router.route(line, suggest=False)
         if as_json:
-            out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+            out.append(json.dumps(result.as_json(), ensure_ascii=False))
         else:
             slots = " ".join(f"{k}={v}" for k, v in result.slots.items())
-            out.write(f"{result.intent}\t{slots}\t{result.confidence:.2f}\t{line}\n")
+            out.append(f"{result.intent}\t{slots}\t{result.confidence:.2f}\t{line}")
+    sys.stdout.write("".join(f"{row}\n" for row in out))
 
 
 @app.command()

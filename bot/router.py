@@ -47,7 +47,6 @@ CLEAR_SIGNAL_PENALTY = 0.2
 SLOTLESS_WITH_ENTITY_PENALTY = 0.3
 ENTITY_BONUS_DEFAULT = 0.8
 ENTITY_BONUS_OTHER = 0.4
-MAX_NGRAM = 6
 MAX_CUE = 2.0
 FURTHER_CUE = 0.3  # weight of each cue after an intent's strongest
 
@@ -108,7 +107,11 @@ class Router:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.aliases = kb.alias_index()
-        self._alias_tokens = {phrase: tuple(phrase.split()) for phrase in self.aliases}
+        # For each first word of a name, the most words a name starting with it has.
+        self._longest_from: dict[str, int] = {}
+        for phrase in self.aliases:
+            first, size = phrase.split()[0], len(phrase.split())
+            self._longest_from[first] = max(size, self._longest_from.get(first, 0))
         self._cue_index = self._build_cues()
         vocab: set[str] = set(STOPWORDS) | set(DOMAIN_WORDS) | set(NEUTRAL_WORDS)
         for phrase in self.aliases:
@@ -124,6 +127,9 @@ class Router:
             | STOPWORDS
         )
         self._short_fixes = _short_word_fixes(self._vocab_list)
+        self._by_initial: dict[str, list[str]] = {}
+        for word in self._vocab_list:
+            self._by_initial.setdefault(word[0], []).append(word)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         self._alias_list = sorted(self.aliases)
         self._phrases_by_kind: dict[str, list[str]] = {}
@@ -154,31 +160,35 @@ class Router:
             # ("chek", "helo"): one changed letter in four is as likely another word ("rain").
             return self._short_fixes.get(word, word)
         cutoff = 80.0 if len(word) <= 5 else 82.0
-        match = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
-        if match is None:
-            return word
-        candidate = str(match[0])
-        # Most typos keep the first letter; without that rule "sport" would become "report".
-        if candidate[0] != word[0] and not (len(word) > 1 and candidate[:2] == word[1::-1]):
-            return word
-        return candidate
+        # Most typos keep the first letter (without that rule "sport" would become "report"),
+        # or swap the first two; looking only there also keeps the search short.
+        pool = self._by_initial.get(word[0], [])
+        if word[1] != word[0]:
+            pool = pool + [w for w in self._by_initial.get(word[1], []) if w[:2] == word[1::-1][:2]]
+        match = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return str(match[0]) if match is not None else word
 
     def _find_entities(self, words: Sequence[str]) -> list[Entity]:
+        """Names of functions, roles and artefacts among the words, longest first, not overlapping."""
         found: list[Entity] = []
         taken = [False] * len(words)
-        for size in range(min(MAX_NGRAM, len(words)), 0, -1):
-            for start in range(len(words) - size + 1):
-                if any(taken[start : start + size]):
-                    continue
-                span = words[start : start + size]
-                hit = self.aliases.get(" ".join(span))
-                if hit is None and span[-1].endswith("s") and len(span[-1]) > 3:
-                    hit = self.aliases.get(" ".join((*span[:-1], span[-1][:-1])))
-                if hit is None:
-                    continue
-                found.append(Entity(hit[0], hit[1], start, start + size))
-                for i in range(start, start + size):
-                    taken[i] = True
+        spans = []
+        for start, word in enumerate(words):
+            longest = max(self._longest_from.get(word, 0), self._longest_from.get(word[:-1], 0))
+            spans += [(size, start) for size in range(1, min(longest, len(words) - start) + 1)]
+        spans.sort(key=lambda span: (-span[0], span[1]))
+        for size, start in spans:
+            if any(taken[start : start + size]):
+                continue
+            span = words[start : start + size]
+            hit = self.aliases.get(" ".join(span))
+            if hit is None and span[-1].endswith("s") and len(span[-1]) > 3:
+                hit = self.aliases.get(" ".join((*span[:-1], span[-1][:-1])))
+            if hit is None:
+                continue
+            found.append(Entity(hit[0], hit[1], start, start + size))
+            for i in range(start, start + size):
+                taken[i] = True
         found.sort(key=lambda e: e.start)
         return found
 
@@ -300,7 +310,11 @@ class Router:
 
     # -- the decision ---------------------------------------------------------------------
 
-    def route(self, text: str, previous: RouteResult | None = None) -> RouteResult:
+    def route(self, text: str, previous: RouteResult | None = None, suggest: bool = True) -> RouteResult:
+        """Route one message; ``previous`` is the conversation's last turn, for follow-ups.
+
+        ``suggest=False`` skips the "did you mean" search, which only a chat reply needs.
+        """
         reading = self.read(text)
         if not reading.words:
             # A bare mention ("@pmo-bot") or "/pmo" alone: say what the bot can do.
@@ -324,12 +338,12 @@ class Router:
                     text, best_for_command.intent, best_for_command.slots, 1.0, tuple(candidates[:5])
                 )
         if not candidates:
-            return self._unknown(text, reading, candidates)
+            return self._unknown(text, reading, candidates, suggest)
         best = candidates[0]
         runner_up = next((c for c in candidates[1:] if c.key() != best.key()), None)
         lead = best.score - (runner_up.score if runner_up else 0.0)
         if best.score < ACCEPT or lead < MARGIN:
-            return self._unknown(text, reading, candidates)
+            return self._unknown(text, reading, candidates, suggest)
         return RouteResult(
             text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5])
         )
@@ -352,7 +366,9 @@ class Router:
             return None
         return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN)
 
-    def _unknown(self, text: str, reading: _Reading, candidates: list[Candidate]) -> RouteResult:
+    def _unknown(
+        self, text: str, reading: _Reading, candidates: list[Candidate], suggest: bool
+    ) -> RouteResult:
         suggestions: list[Candidate] = []
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         for c in candidates:
@@ -360,7 +376,7 @@ class Router:
                 continue
             seen.add(c.key())
             suggestions.append(c)
-        if not suggestions:
+        if not suggestions and suggest:
             suggestions = self._near_entities(reading.words)
         return RouteResult(text, "unknown", {}, 0.0, tuple(candidates[:5]), tuple(suggestions[:3]))
 
