@@ -45,6 +45,11 @@ def _phrases(weight: float, *phrases: str) -> list[tuple[str, float]]:
 CUES: dict[str, list[tuple[str, float]]] = {
     "challenge_questions": _phrases(
         1.0,
+        "tackle", "poke holes", "pick it apart", "pick apart", "call that out", "call out", "call it out",
+        "stress test", "stress-test", "hold to account", "take apart", "find holes", "holes in", "weak spots",
+        "weaknesses", "what is missing from", "what is wrong", "sanity-check", "dig into", "drill into",
+        "should i be asking", "be asking", "should i ask", "what to ask", "what to check", "be looking for",
+        "be checking", "query", "queries", "what to look for", "look out for", "what to challenge",
         "what should i ask", "what do i ask", "analyse", "analysing", "analysis of", "what do i challenge", "challenge the pm", "look wrong",
         "looks wrong", "looks off", "something wrong", "tips for reviewing", "how to review", "evaluate",
         "check", "checks", "checking", "checked", "checklist", "challenge", "challenges", "challenging",
@@ -60,6 +65,10 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.5, "ask", "asking", "look at", "looking at", "columns", "fields", "template"),
     "function_info": _phrases(
         1.0,
+        "mean", "actually mean", "what counts as", "counts as", "perspective", "context", "the point of",
+        "why does the pmo", "why do pmos", "is about", "what it is",
+        "does the pmo do", "what included", "included", "include", "includes", "side of the pmo",
+        "what is in", "part of the pmo", "does a pmo do", "what does pmo do for",
         "who owns", "who runs", "who looks after", "who manages", "who is in charge of", "what do we mean by",
         "how does a pmo", "what does a pmo do", "how do pmos", "role of the pmo in", "pmo role in",
         "what is involved in", "in a nutshell", "eli5", "remind me what", "what sits under",
@@ -71,10 +80,12 @@ CUES: dict[str, list[tuple[str, float]]] = {
     )
     + _phrases(
         0.5, "how does", "work", "works", "offer", "provide", "provides", "handle", "do for", "what does",
-        "mean",
     ),
     "role_competencies": _phrases(
         1.0,
+        "meant to be doing", "supposed to be doing", "supposed to do", "meant to do", "what will i be doing",
+        "capable of", "be able to", "able to", "what should they know", "should be good at",
+        "what would i do", "what do i do as", "my job as",
         "what do they do", "what does that role", "what is expected", "how senior is", "job role",
         "typical week", "what would i be doing", "spec for", "hiring", "hire", "recruit", "interview",
         "key skills", "competency framework",
@@ -82,18 +93,23 @@ CUES: dict[str, list[tuple[str, float]]] = {
         "skill set", "responsibilities", "responsibility", "responsible", "duties", "profile",
         "job description", "expected of", "expectations", "capabilities", "strengths",
         "day to day", "what makes a good", "job spec", "role profile", "what does a", "what does an",
-        "what do",
-        "abilities", "knowledge", "level", "levels", "proficiency", "requirements for",
+        "abilities", "knowledge", "proficiency", "requirements for",
         "need to be good at", "good at", "what is a", "who is a",
     )
-    + _phrases(0.5, "role", "job", "need", "needs", "expected", "what do they"),
+    + _phrases(0.5, "role", "job", "need", "needs", "expected", "what do they", "level", "levels"),
     "development_advice": _phrases(
         1.0,
+        "short supply", "shortage", "skills gap", "skill gap", "hard to find", "stretch myself", "stretch",
+        "aspiring", "should i be working on", "training recommendations", "training for", "recommendations",
+        "where do i start", "where to start", "what should i be doing", "next year", "long term",
+        "career wise", "dead end", "stay relevant", "relevant", "future proof", "development plan",
+        "want to be", "wants to be", "wanting to be", "would like to be", "best training", "which training",
+        "grow in", "improve myself", "appraisal", "personal growth", "where do i go from here", "what next",
         "worth doing", "worth it", "worth having", "worth taking", "which one should i take", "recommend",
         "recommended", "stuck", "build my", "next", "what should i learn", "skills should i build",
         "get a job", "get the job", "break into", "how do i get into", "climb", "move on", "move to",
         "professional development", "upskilling", "personal development", "self development",
-        "training should i", "mentoring", "coaching for me", "prince2", "msp", "mop", "p3o",
+        "training should i", "coaching for me", "prince2", "msp", "mop", "p3o",
         "apm", "pmp", "capm", "chpp", "pfq", "pmq", "agile pm", "scrum master",
         "develop", "developing", "development", "career", "careers", "progress", "progression",
         "grow", "growth", "next step", "next steps", "promotion", "promoted", "become", "becoming",
@@ -108,6 +124,10 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.5, "next", "should i", "to be a", "senior", "future", "focus", "first"),
     "pulse_survey": _phrases(
         1.0,
+        "fill it in", "fill it out", "done this week",
+        "already done", "have i done", "did i answer", "can i still",
+        "do the pulse", "take me to", "ready to rate", "rate this week", "my answers", "answer the pulse",
+        "answer the survey", "complete the survey", "complete the pulse",
         "take the survey", "do the survey", "my survey", "surveys waiting", "waiting for me",
         "resume the survey", "open the pulse", "weekly survey", "weekly pulse",
         "give feedback", "send feedback", "rate the services", "pulse check",
@@ -115,10 +135,16 @@ CUES: dict[str, list[tuple[str, float]]] = {
     )
     # The survey's own name is the topic of the digest too: it points here only a little more.
     + _phrases(0.8, "survey", "surveys", "pulse", "pulses", "questionnaire", "questionnaires", "poll")
-    + _phrases(0.6, "rate the pmo", "rate pmo", "take", "waiting", "start", "resume", "missed", "reminder")
+    + _phrases(0.6, "take", "waiting", "start", "resume", "missed", "reminder", "still")
+    + _phrases(0.8, "rate the pmo", "rate pmo", "rate the pmo services")
     + _phrases(0.5, "pending", "answer", "respond", "outstanding", "due", "feedback", "rate"),
     "digest": _phrases(
         1.0,
+        "rated", "being rated", "low score", "high score", "scored", "score in the pulse", "scores for",
+        "how is the pmo rated", "what did the team say",
+        "how many people", "how many answered", "how many responded", "answered", "responded", "who answered",
+        "turnout", "uptake",
+        "trending", "scores trending", "how are our", "results so far", "participation",
         "how did the team", "how did we score", "how did we do", "how are the pmo services scoring", "scoring",
         "lowest score", "highest score", "comments in", "what did people say", "what people said",
         "summarise the survey", "survey feedback", "summarise", "comments", "analyse the pulse", "pulse feedback", "pulse trends", "results of",
@@ -131,6 +157,12 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.4, "survey", "surveys", "pulse", "pulses"),
     "help": _phrases(
         1.0,
+        "what you do", "understand what you do", "guide for using", "using you", "use you", "user guide",
+        "pmo bot do", "what does this do", "how to talk to",
+        "can you help", "things can you", "what sorts of", "what kinds of", "what sort of things", "how does this",
+        "this thing", "what do i type", "what can i type", "can you answer", "questions can you", "start with you",
+        "how do i start",
+        "things can i ask", "can i ask you", "ask you", "how do i ask", "what do i ask you", "how do you help",
         "what topics", "topics do you", "what kind of questions", "what sort of questions", "this bot",
         "talk to you", "what do you cover", "how does it work", "how do you work", "example questions",
         "examples", "tutorial", "what are you for", "what is this",
@@ -143,7 +175,9 @@ CUES: dict[str, list[tuple[str, float]]] = {
     + _phrases(0.5, "you", "bot", "use", "can")
     + _phrases(0.3, "help me", "help with", "help on", "help understanding"),
     "smalltalk": _phrases(
-        0.8,
+        0.9,
+        "helped", "that helped", "very much", "so much", "that was useful", "got it", "understood", "clever",
+        "smart", "genius", "cute", "little bot", "good boy",
         "bad bot", "many thanks", "thanks a lot", "have a good weekend", "weekend", "funny", "favourite",
         "you are great", "you are the best", "love it", "love this", "good stuff", "nice work", "ha",
         "hahaha", "lmao", "rofl", "wassup", "morning all", "hey there", "hi there", "hello there",
@@ -178,6 +212,7 @@ STOPWORDS = frozenset(
     exactly precisely possible briefly short quickly im ive id youre theyre thats whats its dont
     doesnt cant wont isnt arent say said mean well yes yeah yep sure oh ah um uh hmm etc e g eg ie
     via per
+        dunno gotta kinda sorta erm errr er umm lemme gimme
     """.split()
 )
 
@@ -202,10 +237,35 @@ NEUTRAL_WORDS = frozenset(
     whether though although however because since while until unless otherwise also even
     thanks thank please sorry ok okay cheers mate guys folks team everyone anybody somebody
     someone anyone nobody myself yourself ourselves themselves itself own
-    today tomorrow yesterday week weeks month months day days morning afternoon hour hours minute
-    minutes moment now currently recently lately soon
+    today tomorrow yesterday week weeks month months day days morning afternoon hour hours minute moment
+    world straight tracking side
+    minutes moment now currently recently lately soon mins min secs hrs asap
     like love hate enjoy struggle struggling confused confusing unsure sure certain worried
     nervous new old young fresh recent latest current
+        ask asks asked answer answers answered tell told show showed explain explains talk talking speak
+    spoke chat chatting meet meeting meetings email emails message messages note notes call calls
+    agree agreed disagree decide decided choose chose pick picked check checks checked tackle
+    tackling handle sort fix fixing solve solving improve change changes changed add added remove
+    removed create created build building built prepare preparing prepared organise organising
+    support supporting supported lead leading manage managing managed own owns owning track
+    tracking tracked chase chasing chased push pushing pull pulling land lands landed drop dropped
+    happen count counts counted measure measured compare compared stretch grow growing grew learn
+    learning cover covering follow following followed continue continued finish finished complete
+    completed stop stopped wait waiting waited miss missed catch caught swear swears
+    context perspective view views opinion opinions sense approach approaches practice practices
+    process processes step steps stage stages phase phases task tasks activity activities
+    responsibility outcome outcomes result results output outputs impact impacts problem problems
+    issue challenge challenges question questions answer topic topics subject guide guidance tip
+    tips advice suggestion suggestions recommendation recommendations option options choice
+    choices decision decisions priority priorities goal goals target targets objective objectives
+    plan desk inbox pack packs deck slides slide summary summaries overview list lists table tables
+    chart charts figure figures detail details evidence proof picture supply demand gap gaps
+    optimistic pessimistic realistic unrealistic accurate inaccurate complete incomplete messy tidy
+    clean vague unclear clear confusing solid weak strong good bad poor great fine decent low high
+    higher lower top bottom worst biggest smallest ready busy stuck lost
+    mostly partly fully totally completely pretty fairly nearly almost roughly exactly probably
+    possibly definitely seriously literally honestly frankly personally generally apparently
+    usually lately anyway though
     """.split()
 )
 
@@ -232,6 +292,21 @@ DOMAIN_WORDS = frozenset(
     experienced years apprentice intern newbie beginner entry level big small large public sector
     private government nhs council bank consulting firm industry construction engineering software
     digital data
+    """.split()
+)
+
+# Aliases that are also ordinary English words ("benefits", "risk", "training"). Named alone they
+# mean the PMO topic; in a message with words the bot cannot place ("the benefits of intermittent
+# fasting") they are weak evidence, so such a message gets no leniency for naming them.
+WEAK_ALIASES = frozenset(
+    """
+    risk risks benefits benefit quality change issues issue resources resourcing finance financials
+    knowledge lessons methods method methodology standards templates records engagement intake admin
+    metrics training coaching mentoring communication comms reports forecast timeline dependencies
+    assumptions stakeholders audits tolerances scheduling estimating budgeting tooling versioning
+    gating messaging prioritisation analyst coordinator trainer project support secretariat
+    governance planning reporting administration communications assurance performance budget
+    schedule gantt raid
     """.split()
 )
 

@@ -35,8 +35,9 @@ from bot.lexicon import (
     STOPWORDS,
     SUBCOMMANDS,
     TARGET_MARKERS,
+    WEAK_ALIASES,
 )
-from bot.text import strip_chat_noise, tokens
+from bot.text import US_FORMS, fold_word, strip_chat_noise, tokens
 from knowledge.base import Kind, KnowledgeBase
 
 ACCEPT = 0.75  # lowest score an intent needs to be chosen
@@ -44,11 +45,15 @@ MARGIN = 0.15  # lead it needs over the runner-up
 UNEXPLAINED_PENALTY = 0.45
 CUE_ONLY_PENALTY = 0.35
 CLEAR_SIGNAL_PENALTY = 0.2
-SLOTLESS_WITH_ENTITY_PENALTY = 0.3
+MAX_COUNTED_WITH_CLEAR_SIGNAL = 3
+# For an intent without a slot when the message names a function, role or artefact; "help" pays
+# more, since "can you help me with the risk register?" asks about the register.
+SLOTLESS_WITH_ENTITY_PENALTY = (0.3, 0.6)
 ENTITY_BONUS_DEFAULT = 0.8
-ENTITY_BONUS_OTHER = 0.4
+ENTITY_BONUS_OTHER = 0.5
 MAX_CUE = 2.0
-FURTHER_CUE = 0.3  # weight of each cue after an intent's strongest
+FURTHER_CUE = 0.3
+RESULTS_OVER_SURVEY = 0.4  # weight of each cue after an intent's strongest
 
 _SLASH_PMO = re.compile(r"^\s*/pmo\b", re.IGNORECASE)
 
@@ -59,6 +64,7 @@ class Entity:
     id: str
     start: int
     end: int  # exclusive token index
+    weak: bool = False  # named by an ordinary word ("benefits"), see WEAK_ALIASES
 
 
 @dataclass(frozen=True)
@@ -113,19 +119,17 @@ class Router:
             first, size = phrase.split()[0], len(phrase.split())
             self._longest_from[first] = max(size, self._longest_from.get(first, 0))
         self._cue_index = self._build_cues()
-        vocab: set[str] = set(STOPWORDS) | set(DOMAIN_WORDS) | set(NEUTRAL_WORDS)
+        # Words worth correcting a typo towards: those of names and cue phrases, and the US forms
+        # that normalisation folds ("progam" -> "program" -> "programme"). Ordinary words are not
+        # targets, or "world" would become "would" and "starter" "started".
+        targets: set[str] = set(US_FORMS)
         for phrase in self.aliases:
-            vocab.update(phrase.split())
-        for phrases in CUES.values():
-            for phrase, _ in phrases:
-                vocab.update(phrase.split())
-        self.vocab = frozenset(vocab)
-        self._vocab_list = sorted(w for w in vocab if len(w) >= 3)
-        self._explaining = (
-            frozenset(w for phrases in CUES.values() for phrase, _ in phrases for w in phrase.split())
-            | DOMAIN_WORDS
-            | STOPWORDS
-        )
+            targets.update(phrase.split())
+        cue_words = {w for phrases in CUES.values() for phrase, _ in phrases for w in phrase.split()}
+        targets |= cue_words
+        self._explaining = frozenset(cue_words) | DOMAIN_WORDS | STOPWORDS | NEUTRAL_WORDS
+        self.vocab = frozenset(targets) | self._explaining
+        self._vocab_list = sorted(w for w in targets if len(w) >= 3)
         self._short_fixes = _short_word_fixes(self._vocab_list)
         self._by_initial: dict[str, list[str]] = {}
         for word in self._vocab_list:
@@ -158,7 +162,7 @@ class Router:
         if len(word) <= 4:
             # Short words are corrected only for swapped letters ("waht") or one dropped letter
             # ("chek", "helo"): one changed letter in four is as likely another word ("rain").
-            return self._short_fixes.get(word, word)
+            return fold_word(self._short_fixes.get(word, word))
         cutoff = 80.0 if len(word) <= 5 else 82.0
         # Most typos keep the first letter (without that rule "sport" would become "report"),
         # or swap the first two; looking only there also keeps the search short.
@@ -166,7 +170,7 @@ class Router:
         if word[1] != word[0]:
             pool = pool + [w for w in self._by_initial.get(word[1], []) if w[:2] == word[1::-1][:2]]
         match = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return str(match[0]) if match is not None else word
+        return fold_word(str(match[0])) if match is not None else word
 
     def _find_entities(self, words: Sequence[str]) -> list[Entity]:
         """Names of functions, roles and artefacts among the words, longest first, not overlapping."""
@@ -186,7 +190,8 @@ class Router:
                 hit = self.aliases.get(" ".join((*span[:-1], span[-1][:-1])))
             if hit is None:
                 continue
-            found.append(Entity(hit[0], hit[1], start, start + size))
+            weak = size == 1 and span[0] in WEAK_ALIASES
+            found.append(Entity(hit[0], hit[1], start, start + size, weak))
             for i in range(start, start + size):
                 taken[i] = True
         found.sort(key=lambda e: e.start)
@@ -202,15 +207,16 @@ class Router:
         found: dict[str, list[float]] = {}
         used: set[int] = set()
         seen: set[tuple[str, tuple[str, ...]]] = set()
+        taken: dict[str, set[int]] = {}  # positions already used by a cue of each intent
         for i, word in enumerate(words):
-            matched_here: set[str] = set()
             for phrase, intent, weight in self._cue_index.get(word, ()):
                 n = len(phrase)
-                if intent in matched_here or tuple(words[i : i + n]) != phrase:
+                mine = taken.setdefault(intent, set())
+                if i in mine or tuple(words[i : i + n]) != phrase:
                     continue
                 if n == 1 and i in covered:
                     continue  # a word inside an entity's name ("quality" in "quality register") is no cue
-                matched_here.add(intent)
+                mine.update(range(i, i + n))
                 used.update(range(i, i + n))
                 if (intent, phrase) not in seen:
                     seen.add((intent, phrase))
@@ -219,6 +225,9 @@ class Router:
         for intent, weights in found.items():
             weights.sort(reverse=True)
             scores[intent] = min(MAX_CUE, weights[0] + FURTHER_CUE * sum(weights[1:]))
+        if scores.get("digest", 0.0) >= 1.0 and "pulse_survey" in scores:
+            # "Pulse" and "survey" name the topic of both; a word about results makes it the digest.
+            scores["pulse_survey"] -= RESULTS_OVER_SURVEY
         return scores, used
 
     def read(self, text: str) -> _Reading:
@@ -250,6 +259,12 @@ class Router:
         return _Reading(words, entities, cues, unexplained, opener, command)
 
     def _nearest_of_kind(self, text: str, kind: str) -> str | None:
+        """The entity of a kind that the words after a sub-command name ("/pmo role manager")."""
+        # In a PMO, "manager" is the PMO manager and "portfolio" the portfolio manager.
+        for variant in (text, f"pmo {text}", f"{text} manager", f"{text} officer", f"{text} management"):
+            hit = self.aliases.get(variant)
+            if hit is not None and hit[0] == kind:
+                return hit[1]
         phrases = self._phrases_by_kind.get(kind, [])
         match = process.extractOne(text, phrases, scorer=fuzz.WRatio, score_cutoff=85)
         return self.aliases[str(match[0])][1] if match is not None else None
@@ -286,27 +301,56 @@ class Router:
             entity = self._slot_entity(intent, reading)
             if intent in SLOT_REQUIRED and entity is None:
                 continue
-            # Words the bot cannot place count against an answer, less so when the message
-            # carries a clear cue for it and names what it is about.
-            per_word = UNEXPLAINED_PENALTY
-            if cue >= 1.0:
-                per_word = CLEAR_SIGNAL_PENALTY if entity is not None else CUE_ONLY_PENALTY
-            score = cue - per_word * unexplained
+            weak = entity is not None and entity.weak and unexplained > 0
+            score = cue - self._penalty(cue, entity is not None, weak, unexplained)
             slots: dict[str, str] = {}
             if entity is not None:
                 slots[entity.kind] = entity.id
-                original_kinds = {e.kind for e in reading.entities}
-                if DEFAULT_INTENT.get(entity.kind) == intent and entity.kind in original_kinds:
-                    score += ENTITY_BONUS_DEFAULT
-                else:
-                    score += ENTITY_BONUS_OTHER
-            elif has_entity:
-                score -= SLOTLESS_WITH_ENTITY_PENALTY
+                score += self._entity_bonus(intent, entity, reading, weak)
+            elif has_entity and not self._takes_topic(intent, reading):
+                score -= SLOTLESS_WITH_ENTITY_PENALTY[intent == "help"]
             if reading.command == intent:
                 score += 1.0
             candidates.append(Candidate(intent, slots, round(score, 4)))
         candidates.sort(key=lambda c: -c.score)
         return candidates
+
+    @staticmethod
+    def _takes_topic(intent: str, reading: _Reading) -> bool:
+        """Whether a slotless intent reads naturally with a named function or role.
+
+        Development advice does ("where should I develop in risk management?"), and so do the
+        survey and the digest ("did reporting get a low score in the pulse?").
+        """
+        if intent == "development_advice":
+            return True
+        return intent in ("pulse_survey", "digest") and all(e.kind == "function" for e in reading.entities)
+
+    @staticmethod
+    def _penalty(cue: float, names_its_subject: bool, weak: bool, unexplained: int) -> float:
+        """What the words the bot cannot place cost an answer.
+
+        Less when the message carries a clear cue for the answer, and least when it also names
+        what it is about: a long message with a clear question about a named thing is in the
+        PMO's world, whatever context it carries ("we run 12 projects and ...").
+        """
+        if weak:
+            return UNEXPLAINED_PENALTY * unexplained
+        if cue >= 1.0 and names_its_subject:
+            return CLEAR_SIGNAL_PENALTY * min(unexplained, MAX_COUNTED_WITH_CLEAR_SIGNAL)
+        if cue >= 1.0:
+            return CUE_ONLY_PENALTY * unexplained
+        return UNEXPLAINED_PENALTY * unexplained
+
+    @staticmethod
+    def _entity_bonus(intent: str, entity: Entity, reading: _Reading, weak: bool) -> float:
+        kinds = {e.kind for e in reading.entities}
+        if weak or DEFAULT_INTENT.get(entity.kind) != intent or entity.kind not in kinds:
+            return ENTITY_BONUS_OTHER
+        if entity.id == "project_manager" and "artefact" in kinds:
+            # Beside an artefact, the project manager is who to ask, not what is asked about.
+            return ENTITY_BONUS_OTHER
+        return ENTITY_BONUS_DEFAULT
 
     # -- the decision ---------------------------------------------------------------------
 

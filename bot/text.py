@@ -68,7 +68,26 @@ _WORD_FOLDS: dict[str, str] = {
     "docs": "documents",
     "doc": "document",
     "info": "information",
+    "q": "question",
+    "qs": "questions",
+    "qns": "questions",
+    "shld": "should",
+    "shd": "should",
+    "abt": "about",
+    "w": "with",
+    "wrt": "about",
+    "re": "about",
+    "ppl": "people",
+    "mgmnt": "management",
+    "tbh": "honestly",
+    "imo": "honestly",
+    "idk": "unsure",
+    "btw": "also",
+    "atm": "now",
 }
+
+# Words that normalisation rewrites, so the router can correct typos of them too.
+US_FORMS = frozenset(_WORD_FOLDS)
 
 _SUFFIX_FOLDS: tuple[tuple[str, str], ...] = (
     ("izations", "isations"),

@@ -1,9 +1,12 @@
 """Accuracy of the router on labelled utterances, with a per-intent report.
 
+Each set was written by a different person, none of whom saw the code or the other sets.
 ``utterances.tsv`` is the set the router was developed against: the floors are 97% exact
-(intent and slot) overall and 95% of out-of-domain lines rejected. ``holdout.tsv`` was written
-by someone else and never tuned on: it is held to the acceptance floors of 90% and 90%.
-Run ``python -m tests.router_eval`` for the full report with every miss.
+(intent and slot) overall and 95% of out-of-domain lines rejected. ``dev.tsv``, ``holdout.tsv``
+and ``holdout2.tsv`` were each measured once unseen (93.1%, 92.2% and 92.9% exact) and then
+used to find general weaknesses, so they now stand at the same floors. ``holdout3.tsv`` has
+never been tuned on: it is held to the acceptance floors of 90% and 90%.
+Run ``python -m tests.router_eval FILE`` for the full report with every miss.
 """
 
 from __future__ import annotations
@@ -43,7 +46,14 @@ def test_training_set_covers_every_intent_and_slot_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "exact_floor", "ood_floor"), [("utterances.tsv", 0.97, 0.95), ("holdout.tsv", 0.90, 0.90)]
+    ("name", "exact_floor", "ood_floor"),
+    [
+        ("utterances.tsv", 0.97, 0.95),
+        ("dev.tsv", 0.97, 0.95),
+        ("holdout.tsv", 0.97, 0.95),
+        ("holdout2.tsv", 0.97, 0.95),
+        ("holdout3.tsv", 0.90, 0.90),
+    ],
 )
 def test_router_accuracy(router: Router, name: str, exact_floor: float, ood_floor: float) -> None:
     report = evaluate(router, read_examples(DATA / name))
