@@ -296,27 +296,12 @@ def development_advice(kb: KnowledgeBase, action: Action) -> Reply:
         ),
     ]
     if managers:
-        sections.append(
-            Section(
-                "If you run a PMO",
-                text="Add "
-                + ", ".join(kb.name("function", a.function).lower() for a in managers)
-                + ": "
-                + managers[0].why,
-            )
-        )
+        names = ", ".join(kb.name("function", a.function) for a in managers)
+        sections.append(Section("If you run a PMO", text=f"Add {names}. {managers[0].why}"))
     for skill in facts.scarce_skills:
-        sections.append(
-            Section(
-                "Then stand out",
-                text=(
-                    f"{kb.name('function', skill.function)}: only about "
-                    f"{round(skill.share_of_practitioners * 100)}% "
-                    f"of practitioners do it. {skill.why}"
-                ),
-            )
-        )
-    sections.append(Section(text=facts.growth_rule))
+        # The fact's own wording carries the figure; the heading says why it matters.
+        sections.append(Section(f"Then stand out: {kb.name('function', skill.function)}", text=skill.why))
+    sections.append(Section("How PMOs grow", text=facts.growth_rule))
     buttons = tuple(
         _button(f"Advice for {_an(kb.name('role', r))}", "development_advice", {"role": r})
         for r in ("pmo_coordinator", "pmo_analyst", "pmo_manager", "project_support_officer")
