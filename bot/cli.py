@@ -100,6 +100,39 @@ def chat(
     run_chat(_bot(), user)
 
 
+@app.command()
+def review(
+    file: Annotated[Path, typer.Argument(help="The register: a CSV or XLSX file.")],
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="The workbook sheet that holds the risks.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Review date, YYYY-MM-DD (default today).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Findings and summary as JSON.")] = False,
+) -> None:
+    """Review a risk register: findings, and the questions to put to the project manager."""
+    import datetime as dt
+
+    from bot.errors import ReviewError
+    from bot.review.report import review_file
+
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of must be a date as YYYY-MM-DD, not '{as_of}'")
+    try:
+        result = review_file(file, sheet, day)
+    except ReviewError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        typer.echo(result.text())
+
+
 @kb_app.command("validate")
 def kb_validate() -> None:
     """Check the knowledge base (and PMO_KNOWLEDGE_DIR) and list every problem."""

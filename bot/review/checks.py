@@ -1,0 +1,451 @@
+"""The register checks. Each finds rows (or the register as a whole) that a co-ordinator should
+challenge, and says what to ask the project manager.
+
+Check ids are those of the interface contract, plus ``broken_row`` for a row that stray
+separators have broken apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.review.register import Register, Risk, date_of, is_done, says_no
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    stale_after_days: int = 30
+    owner_share: float = 0.6  # one owner holding more than this share of open risks
+    owner_min_open: int = 5
+    duplicate_similarity: float = 88.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: Severity
+    row: int | None
+    risk_id: str | None
+    message: str
+    question: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "check": self.check,
+            "risk_id": self.risk_id,
+            "row": self.row,
+            "severity": self.severity,
+            "message": self.message,
+            "question": self.question,
+        }
+
+
+SEVERITY: dict[str, Severity] = {
+    "broken_row": "error",
+    "missing_owner": "error",
+    "missing_probability": "warning",
+    "missing_impact": "warning",
+    "invalid_value": "error",
+    "score_mismatch": "error",
+    "missing_response": "error",
+    "stale_review": "warning",
+    "past_due_action": "warning",
+    "closed_with_open_actions": "error",
+    "issue_not_risk": "warning",
+    "vague_description": "info",
+    "duplicate": "warning",
+    "owner_concentration": "warning",
+    "high_risk_not_escalated": "error",
+}
+
+_PLACEHOLDER_OWNER = re.compile(
+    r"^(tbc|tbd|tba|n/?a|na|\?+|-+|none|unknown|unassigned|to be confirmed|"
+    r"to be (decided|agreed|assigned)|not assigned|nobody|no owner|owner)$",
+    re.IGNORECASE,
+)
+_ALREADY_HAPPENED = re.compile(
+    r"\b(has|have|had) (already )?(been |now )?(occurred|happened|materiali[sz]ed|slipped|failed|"
+    r"missed|left|resigned|gone|exceeded|overrun|broken|stopped|been (delayed|cancelled|lost|breached|"
+    r"exceeded|missed|rejected|withdrawn))\b"
+    r"|\b(is|are|was|were) (now |currently |already )?(late|delayed|overdue|down|blocked|missing|"
+    r"unavailable|behind|over budget|over-budget|on hold|broken)\b"
+    r"|\balready\b|\bcurrently (late|delayed|behind|blocked|over)|\brisk (has )?materiali[sz]ed\b"
+    r"|\b(has|have) (not|n't) (been )?(delivered|arrived|received|started)\b",
+    re.IGNORECASE,
+)
+_OCCURRED_STATUS = re.compile(
+    r"^(occurred|materiali[sz]ed|happened|realised|realized|issue)\b", re.IGNORECASE
+)
+_VAGUE = re.compile(
+    r"\b(various|some (issues?|problems?|risks?|things?)|things (may|might|could) go wrong|general risks?|"
+    r"misc(ellaneous)?|tbc|tbd|stuff|problems? may (arise|occur)|may be an issue|issues? may arise|"
+    r"something (may|might|could) (happen|go wrong))\b",
+    re.IGNORECASE,
+)
+_OPEN_ACTION = re.compile(
+    r"^(open|in progress|in-progress|not started|ongoing|overdue|pending|planned|"
+    r"started|underway|outstanding|late|on hold|wip|to do|todo)\b",
+    re.IGNORECASE,
+)
+_STOPWORDS = frozenset(
+    "a an the of to in on for and or is are be may might could will would with by at as "
+    "that this there from it its risk risks".split()
+)
+
+Check = Callable[[Register, dt.date, ReviewSettings], Iterator[Finding]]
+
+
+def _finding(check: str, risk: Risk | None, message: str, question: str) -> Finding:
+    return Finding(
+        check, SEVERITY[check], risk.row if risk else None, risk.risk_id if risk else None, message, question
+    )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _name(risk: Risk) -> str:
+    return f"{risk.label} ('{_short(risk.text, 50)}')" if risk.text else risk.label
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+def broken_rows(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    for b in reg.broken:
+        where = b.risk_id or f"line {b.row}"
+        yield Finding(
+            "broken_row",
+            "error",
+            b.row,
+            b.risk_id,
+            f"{where} has {b.fields} fields where the header has {b.expected}: a separator inside a cell "
+            "has split it, so its columns cannot be trusted and it was not checked further.",
+            f"Can you re-save {where} with the text quoted (or the commas removed) so its columns line up?",
+        )
+
+
+def missing_owner(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("owner"):
+        return
+    for risk in reg.open_risks:
+        owner = risk.value("owner")
+        if not owner or _PLACEHOLDER_OWNER.match(owner):
+            shown = f" (it says '{owner}')" if owner else ""
+            yield _finding(
+                "missing_owner",
+                risk,
+                f"{_name(risk)} has no named owner{shown}.",
+                f"Who owns {risk.label}, and do they know they own it?",
+            )
+
+
+def _missing(fld: str, check: str, what: str, question: str) -> Check:
+    def run(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+        if not reg.columns.has(fld):
+            return
+        for risk in reg.risks:
+            cell = risk.cells.get(fld)
+            if cell is not None and cell.empty:
+                yield _finding(check, risk, f"{_name(risk)} has no {what}.", question.format(risk=risk.label))
+
+    return run
+
+
+def invalid_values(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    for risk in reg.risks:
+        for fld in ("probability", "impact", "score"):
+            scale = reg.scales.get(fld)
+            cell = risk.cells.get(fld)
+            if scale is None or cell is None or cell.empty or scale.kind == "none":
+                continue
+            if fld == "score" and (scale.kind != "ordinal" or reg.score_kind != "product"):
+                continue  # scores on their own scale are compared, not range-checked
+            if scale.level(cell) is None:
+                header = reg.columns.header_of(fld)
+                shown = _short(str(risk.raw.get(fld)), 40)
+                yield _finding(
+                    "invalid_value",
+                    risk,
+                    f"{risk.label}: {header} '{shown}' is not a value on this register's scale "
+                    f"({scale.describe()}).",
+                    f"What {header.lower()} does {risk.label} really have, on the scale the rest "
+                    "of the register uses?",
+                )
+        for fld, what in (
+            ("date_raised", "date raised"),
+            ("last_reviewed", "last-reviewed date"),
+            ("action_due", "action due date"),
+        ):
+            if reg.columns.has(fld) and date_of(reg, risk, fld) is False:
+                yield _finding(
+                    "invalid_value",
+                    risk,
+                    f"{risk.label}: the {what} '{_short(str(risk.raw.get(fld)), 30)}' is not a date.",
+                    f"What is the real {what} for {risk.label}?",
+                )
+
+
+def score_mismatch(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("score") or reg.score_kind == "none":
+        return
+    for risk in reg.risks:
+        if risk.score is None or risk.computed is None or risk.probability is None or risk.impact is None:
+            continue
+        if reg.score_kind == "product":
+            if abs(risk.score - risk.computed) < 1e-9:
+                continue
+            detail = f"{risk.probability:g} × {risk.impact:g} = {risk.computed:g}"
+        else:
+            # A percentage shown rounded (2.5% as "3%") moves the product by up to half a point.
+            slack = 0.005 * abs(risk.impact) + 1.0
+            if abs(risk.score - risk.computed) <= slack:
+                continue
+            detail = f"{risk.probability:g}% of {risk.impact:,.0f} = {risk.computed:,.0f}"
+        header = reg.columns.header_of("score")
+        yield _finding(
+            "score_mismatch",
+            risk,
+            f"{risk.label}: {header} is {risk.score:,.10g} but {detail}.",
+            f"Which is right for {risk.label}: the {header.lower()} or the ratings behind it?",
+        )
+
+
+# -- management ----------------------------------------------------------------------------
+
+
+def missing_response(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("mitigation") or reg.medium_score is None:
+        return
+    for risk in reg.open_risks:
+        score = risk.effective_score
+        if score is None or score < reg.medium_score:
+            continue
+        if not risk.value("mitigation") or _PLACEHOLDER_OWNER.match(risk.value("mitigation")):
+            yield _finding(
+                "missing_response",
+                risk,
+                f"{_name(risk)} scores {score:,.10g} but has no response recorded.",
+                f"What is being done about {risk.label}, by whom and by when?",
+            )
+
+
+def stale_review(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("last_reviewed"):
+        return
+    for risk in reg.open_risks:
+        reviewed = date_of(reg, risk, "last_reviewed")
+        if isinstance(reviewed, dt.date) and (as_of - reviewed).days > cfg.stale_after_days:
+            days = (as_of - reviewed).days
+            yield _finding(
+                "stale_review",
+                risk,
+                f"{risk.label} was last reviewed on {reviewed:%d %b %Y}, {days} days ago.",
+                f"Is {risk.label} still live, and are its ratings still right after {days} days?",
+            )
+
+
+def past_due_action(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("action_due"):
+        return
+    for risk in reg.open_risks:
+        due = date_of(reg, risk, "action_due")
+        if not isinstance(due, dt.date) or due >= as_of:
+            continue
+        if reg.columns.has("action_status") and is_done(risk.value("action_status")):
+            continue
+        yield _finding(
+            "past_due_action",
+            risk,
+            f"{risk.label}: its action was due on {due:%d %b %Y} and is not done.",
+            f"The action on {risk.label} is overdue: what is the new date, and does the score change?",
+        )
+
+
+def closed_with_open_actions(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("action_status"):
+        return
+    for risk in reg.risks:
+        if not risk.is_open and _OPEN_ACTION.match(risk.value("action_status")):
+            yield _finding(
+                "closed_with_open_actions",
+                risk,
+                f"{risk.label} is closed but its action is still '{risk.value('action_status')}'.",
+                f"{risk.label} is closed with an action still open: which is right?",
+            )
+
+
+def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    for risk in reg.open_risks:
+        status = risk.value("status")
+        if _ALREADY_HAPPENED.search(risk.text) or (status and _OCCURRED_STATUS.match(status)):
+            yield _finding(
+                "issue_not_risk",
+                risk,
+                f"{_name(risk)} reads as something that has already happened: an issue, not a risk.",
+                f"Has {risk.label} already happened? If so, can it move to the issue log, with a link?",
+            )
+
+
+def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    for risk in reg.risks:
+        text = risk.text
+        if not text:
+            continue
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+        if len(words) <= 3 or _VAGUE.search(text):
+            yield _finding(
+                "vague_description",
+                risk,
+                f"{risk.label}: '{_short(text, 50)}' names a topic, not a risk anyone can act on.",
+                f"What exactly could happen in {risk.label}, what would cause it, and what would "
+                "it do to the project?",
+            )
+
+
+def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    risks = [r for r in reg.risks if len(r.text.split()) >= 3]
+    keys = [
+        " ".join(sorted(w for w in re.findall(r"[a-z0-9]+", r.text.lower()) if w not in _STOPWORDS))
+        for r in risks
+    ]
+    pairs = similar_pairs(keys, cfg.duplicate_similarity)
+    partner: dict[int, int] = {}
+    for i, j in pairs:
+        partner.setdefault(i, j)
+        partner.setdefault(j, i)
+    for i in sorted(partner):
+        risk, other = risks[i], risks[partner[i]]
+        yield _finding(
+            "duplicate",
+            risk,
+            f"{risk.label} repeats {other.label}: '{_short(risk.text, 50)}'.",
+            f"Are {risk.label} and {other.label} the same risk? If so, which one stays?",
+        )
+
+
+def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> set[tuple[int, int]]:
+    """Pairs of near-identical texts, compared with rapidfuzz ``cdist`` within blocks.
+
+    Comparing every row with every other is 100 million comparisons at 10,000 rows; near
+    duplicates nearly always share their rarest words, so rows are only compared within the
+    block of each of their two rarest words.
+    """
+    frequency: Counter[str] = Counter(w for key in keys for w in set(key.split()))
+    blocks: defaultdict[str, list[int]] = defaultdict(list)
+    for index, key in enumerate(keys):
+        words = sorted(set(key.split()), key=lambda w: (frequency[w], w))
+        for word in words[:2]:
+            blocks[word].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        for start in range(0, len(members), block_limit):
+            chunk = members[start : start + block_limit]
+            texts = [keys[i] for i in chunk]
+            scores = process.cdist(
+                texts, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=-1
+            )
+            for a, b in zip(*np.nonzero(np.triu(scores, k=1)), strict=True):
+                pairs.add((chunk[int(a)], chunk[int(b)]))
+    return pairs
+
+
+def owner_concentration(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("owner"):
+        return
+    owners = Counter(
+        " ".join(r.value("owner").lower().split())
+        for r in reg.open_risks
+        if r.value("owner") and not _PLACEHOLDER_OWNER.match(r.value("owner"))
+    )
+    total = len(reg.open_risks)
+    if total < cfg.owner_min_open or not owners:
+        return
+    owner, count = owners.most_common(1)[0]
+    if count / total > cfg.owner_share:
+        shown = next(
+            r.value("owner") for r in reg.open_risks if " ".join(r.value("owner").lower().split()) == owner
+        )
+        yield Finding(
+            "owner_concentration",
+            "warning",
+            None,
+            None,
+            f"{shown} owns {count} of the {total} open risks ({count / total:.0%}).",
+            f"{shown} owns {count / total:.0%} of the open risks: which belong to the sponsor, a "
+            "supplier or another manager?",
+        )
+
+
+def high_risk_not_escalated(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    if not reg.columns.has("escalated") or reg.escalation_score is None:
+        return
+    for risk in reg.open_risks:
+        score = risk.effective_score
+        if score is None or score < reg.escalation_score:
+            continue
+        if says_no(risk.value("escalated")):
+            yield _finding(
+                "high_risk_not_escalated",
+                risk,
+                f"{_name(risk)} scores {score:g}, at or above the escalation threshold of "
+                f"{reg.escalation_score:g} ({reg.escalation_source}), and is not escalated.",
+                f"{risk.label} is above the escalation threshold: when will the board hear of it, "
+                "and who decides what to do?",
+            )
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("broken_row", broken_rows),
+    ("missing_owner", missing_owner),
+    (
+        "missing_probability",
+        _missing(
+            "probability",
+            "missing_probability",
+            "probability or likelihood rating",
+            "How likely is {risk} to happen, on the register's scale?",
+        ),
+    ),
+    (
+        "missing_impact",
+        _missing(
+            "impact",
+            "missing_impact",
+            "impact or severity rating",
+            "How bad would {risk} be if it happened, in time, cost or quality?",
+        ),
+    ),
+    ("invalid_value", invalid_values),
+    ("score_mismatch", score_mismatch),
+    ("missing_response", missing_response),
+    ("stale_review", stale_review),
+    ("past_due_action", past_due_action),
+    ("closed_with_open_actions", closed_with_open_actions),
+    ("issue_not_risk", issue_not_risk),
+    ("vague_description", vague_description),
+    ("duplicate", duplicates),
+    ("owner_concentration", owner_concentration),
+    ("high_risk_not_escalated", high_risk_not_escalated),
+)
+
+
+def run_checks(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> list[Finding]:
+    findings = [f for _, check in CHECKS for f in check(reg, as_of, cfg)]
+    findings.sort(key=lambda f: (f.row if f.row is not None else -1, SEVERITY_ORDER[f.severity]))
+    return findings

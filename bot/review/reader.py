@@ -1,0 +1,150 @@
+"""Reading a register file into rows of cells: CSV (any common separator and encoding) or XLSX.
+
+Nothing here knows what a risk is; it only turns bytes into sheets of rows, refusing what cannot be
+a register with one plain sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import ReviewError
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+# A spreadsheet's styled but empty rows can run to a million; past this many in a row, stop.
+EMPTY_ROWS_BEFORE_STOP = 500
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SEPARATORS = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # the line (CSV) or row (spreadsheet) a person would look at
+    cells: tuple[Any, ...]
+
+    def is_empty(self) -> bool:
+        return all(c is None or (isinstance(c, str) and not c.strip()) for c in self.cells)
+
+
+@dataclass
+class Sheet:
+    name: str | None
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+
+
+def read_sheets(data: bytes, filename: str) -> list[Sheet]:
+    """Every sheet of the file (one for a CSV), with empty rows dropped."""
+    if len(data) > MAX_BYTES:
+        raise ReviewError(
+            f"{filename} is {len(data) / 1024 / 1024:.1f} MB; registers over 10 MB are not reviewed."
+        )
+    if not data.strip():
+        raise ReviewError(f"{filename} is empty.")
+    if data.startswith(_OLE_MAGIC):
+        raise ReviewError(
+            f"{filename} is password-protected or an old .xls workbook; "
+            "save it as an unprotected .xlsx or CSV."
+        )
+    if data.startswith(_ZIP_MAGIC):
+        return _read_xlsx(data, filename)
+    return [_read_csv(data, filename)]
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, filename: str) -> tuple[str, str]:
+    if b"\x00" in data[:8192]:
+        raise ReviewError(f"{filename} is not a text or spreadsheet file (it holds binary data).")
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\r\n\t")
+    if controls > 8 or text.count("\ufffd") > max(8, len(text) // 100):
+        raise ReviewError(f"{filename} is not a text or spreadsheet file (it holds binary data).")
+    return text, "Windows-1252"
+
+
+def _separator(text: str) -> str:
+    """The separator that splits the first lines into the most, and most even, fields."""
+    sample = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ",", -1.0
+    for sep in _SEPARATORS:
+        counts = [len(next(csv.reader([line], delimiter=sep))) for line in sample[:30]]
+        if not counts or max(counts) < 2:
+            continue
+        common = max(set(counts), key=counts.count)
+        score = common * counts.count(common) / len(counts)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _read_csv(data: bytes, filename: str) -> Sheet:
+    text, encoding = _decode(data, filename)
+    sep = _separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rows: list[Row] = []
+    start = 1
+    try:
+        for cells in reader:
+            row = Row(start, tuple(c.strip() for c in cells))
+            start = reader.line_num + 1
+            if row.is_empty():
+                continue
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                raise ReviewError(f"{filename} has more than {MAX_ROWS:,} rows; split it before review.")
+    except csv.Error as exc:
+        raise ReviewError(f"{filename} could not be read as CSV near line {reader.line_num}: {exc}.") from exc
+    names = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+    return Sheet(None, rows, [f"read as {encoding} text separated by {names[sep]}"])
+
+
+# -- XLSX -----------------------------------------------------------------------------------
+
+
+def _read_xlsx(data: bytes, filename: str) -> list[Sheet]:
+    # openpyxl is imported here so that chat answers that never see a workbook do not pay for it.
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise ReviewError(f"{filename} is not a readable Excel workbook ({type(exc).__name__}).") from exc
+    except Exception as exc:  # openpyxl raises its own types for damaged parts of a workbook
+        raise ReviewError(f"{filename} is not a readable Excel workbook ({type(exc).__name__}).") from exc
+    try:
+        return [Sheet(ws.title, list(_sheet_rows(ws, filename))) for ws in book.worksheets]
+    finally:
+        book.close()
+
+
+def _sheet_rows(ws: Any, filename: str) -> Iterator[Row]:
+    empty_run = 0
+    kept = 0
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        row = Row(number, tuple(values))
+        if row.is_empty():
+            empty_run += 1
+            if empty_run > EMPTY_ROWS_BEFORE_STOP:
+                return
+            continue
+        empty_run = 0
+        kept += 1
+        if kept > MAX_ROWS + 1:
+            raise ReviewError(
+                f"{filename} has more than {MAX_ROWS:,} rows in sheet '{ws.title}'; split it first."
+            )
+        yield row

@@ -1,0 +1,307 @@
+"""A register as the checks see it: the sheet and header chosen, columns mapped, scales inferred,
+and each row turned into a :class:`Risk` with its values read on the register's own scales."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.errors import ReviewError
+from bot.review.columns import ColumnMap, header_score, map_columns
+from bot.review.reader import Row, Sheet, read_sheets
+from bot.review.values import Cell, DateReading, Scale, infer_date_order, infer_scale, parse_cell, parse_date
+
+HEADER_SEARCH_ROWS = 30
+MIN_HEADER_MATCHES = 2
+
+# The lowest score that counts as medium, and the default escalation threshold, by scale size.
+MEDIUM_SCORE = {3: 6.0, 4: 6.0, 5: 8.0, 10: 30.0}
+ESCALATION_SCORE = {3: 9.0, 4: 12.0, 5: 15.0, 10: 60.0}
+
+_CLOSED = re.compile(
+    r"^(closed?|complete[d]?|done|resolved|retired|expired|passed|withdrawn|cancell?ed|finished|"
+    r"occurred.*issue|transferred to issue.*|no longer (a )?risk|archived|inactive)\b",
+    re.IGNORECASE,
+)
+_DONE = re.compile(
+    r"^(complete[d]?|done|closed?|finished|delivered|implemented|achieved|yes|y)\b", re.IGNORECASE
+)
+_NO = re.compile(r"^(no|n|false|not escalated|none|not yet|nil|0|-)$", re.IGNORECASE)
+_STATED_THRESHOLD = re.compile(r"escalat\w*[^0-9]{0,40}?(\d{1,3})", re.IGNORECASE)
+_RED_BANDS = {"red", "critical", "very high", "extreme", "severe"}
+
+
+@dataclass
+class Risk:
+    row: int
+    risk_id: str | None
+    raw: dict[str, object]
+    text: str = ""
+    is_open: bool = True
+    probability: float | None = None
+    impact: float | None = None
+    score: float | None = None  # the register's own score, read on its scale
+    computed: float | None = None  # probability × impact (or expected value) as we compute it
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    def value(self, fld: str) -> str:
+        raw = self.raw.get(fld)
+        return "" if raw is None else str(raw).strip()
+
+    @property
+    def label(self) -> str:
+        return self.risk_id or f"row {self.row}"
+
+    @property
+    def effective_score(self) -> float | None:
+        return self.computed if self.computed is not None else self.score
+
+
+@dataclass
+class BrokenRow:
+    row: int
+    risk_id: str | None
+    fields: int
+    expected: int
+
+
+@dataclass
+class Register:
+    filename: str
+    sheet: str | None
+    header_row: int
+    columns: ColumnMap
+    risks: list[Risk]
+    broken: list[BrokenRow]
+    scales: dict[str, Scale]
+    dates: DateReading
+    notes: list[str]
+    title_text: str = ""
+    score_kind: Literal["product", "expected_value", "none"] = "none"
+    medium_score: float | None = None
+    escalation_score: float | None = None
+    escalation_source: str = ""
+
+    @property
+    def open_risks(self) -> list[Risk]:
+        return [r for r in self.risks if r.is_open]
+
+
+def _pick_sheet(sheets: list[Sheet], wanted: str | None, filename: str) -> tuple[Sheet, int]:
+    if wanted is not None:
+        named = [s for s in sheets if (s.name or "").lower() == wanted.lower()]
+        if not named:
+            names = ", ".join(s.name or "?" for s in sheets)
+            raise ReviewError(f"{filename} has no sheet named '{wanted}' (it has: {names}).")
+        sheets = named
+    best: tuple[float, int, Sheet, int] | None = None
+    for order, sheet in enumerate(sheets):
+        for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+            score = float(header_score(row.cells))
+            if score < MIN_HEADER_MATCHES:
+                continue
+            # A RAID workbook keeps risks on a sheet called Risks; prefer it to Issues or Actions.
+            name = (sheet.name or "").lower()
+            score += 3.0 if "risk" in name else 0.0
+            score -= (
+                2.0
+                if any(w in name for w in ("issue", "assumption", "dependenc", "action", "decision"))
+                else 0
+            )
+            if best is None or score > best[0]:
+                best = (score, -order, sheet, index)
+    if best is None:
+        raise ReviewError(
+            f"{filename} does not look like a risk register: no row of column names such as "
+            "'Risk', 'Owner', 'Probability' or 'Impact' was found."
+        )
+    return best[2], best[3]
+
+
+def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Register:
+    sheets = read_sheets(data, filename)
+    chosen, header_index = _pick_sheet(sheets, sheet, filename)
+    header = chosen.rows[header_index]
+    columns = map_columns(header.cells)
+    width = len(header.cells)
+    while width and not columns.headers[width - 1]:
+        width -= 1  # trailing empty header cells are not columns
+    title_text = " ".join(str(c) for r in chosen.rows[:header_index] for c in r.cells if c)
+    risks: list[Risk] = []
+    broken: list[BrokenRow] = []
+    for row in chosen.rows[header_index + 1 :]:
+        filled = len(row.cells)
+        while filled and (row.cells[filled - 1] is None or str(row.cells[filled - 1]).strip() == ""):
+            filled -= 1
+        risk = _risk(row, columns)
+        if filled > width and chosen.name is None:
+            broken.append(BrokenRow(row.number, risk.risk_id, filled, width))
+            continue
+        if not risk.text and not risk.risk_id and not any(risk.raw.values()):
+            continue
+        if _repeats_header(row, header):
+            continue
+        risks.append(risk)
+    if not risks and not broken:
+        raise ReviewError(f"{filename} has column names but no risks under them.")
+    notes = list(chosen.notes)
+    if chosen.name is not None:
+        notes.append(f"sheet '{chosen.name}', column names on row {header.number}")
+    elif header_index:
+        notes.append(f"column names on line {header.number}, below a title block")
+    register = Register(
+        filename,
+        chosen.name,
+        header.number,
+        columns,
+        risks,
+        broken,
+        {},
+        DateReading(),
+        notes,
+        title_text,
+    )
+    _read_values(register, as_of)
+    return register
+
+
+def _risk(row: Row, columns: ColumnMap) -> Risk:
+    raw: dict[str, object] = {}
+    for fld, index in columns.fields.items():
+        value = row.cells[index] if index < len(row.cells) else None
+        raw[fld] = value.strip() if isinstance(value, str) else value
+    rid = raw.get("risk_id")
+    risk_id = None if rid is None or str(rid).strip() == "" else _id_text(rid)
+    risk = Risk(row.number, risk_id, raw)
+    description = risk.value("description")
+    title = risk.value("title")
+    risk.text = description or title
+    return risk
+
+
+def _id_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _repeats_header(row: Row, header: Row) -> bool:
+    # Registers glued together from several files repeat their header row.
+    same = sum(1 for a, b in zip(row.cells, header.cells, strict=False) if a and a == b)
+    return same >= max(2, len([c for c in header.cells if c]) // 2)
+
+
+def _read_values(register: Register, as_of: dt.date) -> None:
+    cols = register.columns
+    for risk in register.risks:
+        for fld in (
+            "probability",
+            "impact",
+            "score",
+            "residual_probability",
+            "residual_impact",
+            "residual_score",
+        ):
+            if cols.has(fld):
+                risk.cells[fld] = parse_cell(risk.raw.get(fld))
+        status = risk.value("status")
+        risk.is_open = not (status and _CLOSED.match(status))
+    scales: dict[str, Scale] = {}
+    for fld in ("probability", "impact", "score"):
+        if cols.has(fld):
+            scales[fld] = infer_scale([r.cells[fld] for r in register.risks], cols.units.get(fld, ""))
+    _share_ordinal_top(scales)
+    register.scales = scales
+    date_values = [
+        r.raw.get(f) for r in register.risks for f in ("date_raised", "last_reviewed", "action_due")
+    ]
+    register.dates = infer_date_order(date_values)
+    if register.dates.note:
+        register.notes.append(register.dates.note)
+    _read_scores(register)
+    _thresholds(register)
+    for fld, scale in scales.items():
+        register.notes.append(f"{cols.header_of(fld)} read as {scale.describe()}")
+
+
+def _share_ordinal_top(scales: dict[str, Scale]) -> None:
+    # Probability and impact share one grid: a 5x5 register whose probabilities never reach 5
+    # is still a 5x5.
+    p, i = scales.get("probability"), scales.get("impact")
+    if p and i and p.kind == i.kind and p.kind in ("ordinal", "label"):
+        top = max(p.top, i.top)
+        p.top = i.top = top
+        p.five_labels = i.five_labels = p.five_labels or i.five_labels
+
+
+def _read_scores(register: Register) -> None:
+    scales = register.scales
+    p_scale, i_scale, s_scale = scales.get("probability"), scales.get("impact"), scales.get("score")
+    if p_scale and i_scale and p_scale.kind in ("ordinal", "label") and i_scale.kind in ("ordinal", "label"):
+        register.score_kind = "product"
+    elif p_scale and i_scale and p_scale.kind == "percent" and i_scale.kind == "money":
+        register.score_kind = "expected_value"
+    for risk in register.risks:
+        if p_scale and "probability" in risk.cells:
+            risk.probability = p_scale.level(risk.cells["probability"])
+        if i_scale and "impact" in risk.cells:
+            risk.impact = i_scale.level(risk.cells["impact"])
+        if s_scale and "score" in risk.cells:
+            cell = risk.cells["score"]
+            risk.score = cell.value if cell.kind in ("number", "money") else None
+        if risk.probability is not None and risk.impact is not None:
+            if register.score_kind == "product":
+                risk.computed = risk.probability * risk.impact
+            elif register.score_kind == "expected_value":
+                risk.computed = risk.probability / 100.0 * risk.impact
+
+
+def _thresholds(register: Register) -> None:
+    p_scale = register.scales.get("probability")
+    if register.score_kind == "product" and p_scale is not None:
+        top = int(p_scale.top)
+        register.medium_score = MEDIUM_SCORE.get(top, 0.32 * top * top)
+        register.escalation_score = ESCALATION_SCORE.get(top, 0.6 * top * top)
+        register.escalation_source = f"the default for a {top}×{top} register"
+    elif register.score_kind == "expected_value":
+        values = sorted(r.computed for r in register.risks if r.computed is not None)
+        if values:
+            register.medium_score = values[len(values) // 2]
+    stated = _STATED_THRESHOLD.search(register.title_text)
+    if stated:
+        register.escalation_score = float(stated.group(1))
+        register.escalation_source = "the threshold stated at the top of the register"
+        return
+    band = _red_band_floor(register)
+    if band is not None:
+        register.escalation_score = band
+        register.escalation_source = "the register's own red band"
+
+
+def _red_band_floor(register: Register) -> float | None:
+    if not register.columns.has("rag"):
+        return None
+    scores = [
+        r.effective_score
+        for r in register.risks
+        if r.value("rag").lower() in _RED_BANDS and r.effective_score is not None
+    ]
+    if len(scores) < 2:
+        return None
+    floor = min(scores)
+    return floor if not math.isnan(floor) else None
+
+
+def is_done(action_status: str) -> bool:
+    return bool(_DONE.match(action_status.strip()))
+
+
+def says_no(text: str) -> bool:
+    return not text.strip() or bool(_NO.match(text.strip()))
+
+
+def date_of(register: Register, risk: Risk, fld: str) -> dt.date | Literal[False] | None:
+    return parse_date(risk.raw.get(fld), register.dates)

@@ -1,0 +1,189 @@
+"""The review of one register: findings, a summary, and the ways to show them.
+
+``review_file`` is what the CLI and every chat adapter call; ``Review.reply`` gives the short chat
+answer (summary and first questions) and ``Review.text`` the full report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import ReviewError
+from bot.reply import Action, Button, Reply, Section
+from bot.review.checks import SEVERITY_ORDER, Finding, ReviewSettings, run_checks
+from bot.review.columns import MISSING_MEANS
+from bot.review.reader import MAX_BYTES
+from bot.review.register import Register, build
+
+FIRST_QUESTIONS = 5
+
+_CHECK_TOPIC = {
+    "broken_row": "rows broken by stray separators",
+    "missing_owner": "risks without an owner",
+    "missing_probability": "missing probabilities",
+    "missing_impact": "missing impacts",
+    "invalid_value": "values off the register's scale",
+    "score_mismatch": "scores that do not match their ratings",
+    "missing_response": "serious risks with no response",
+    "stale_review": "risks not reviewed for a month",
+    "past_due_action": "overdue actions",
+    "closed_with_open_actions": "closed risks with open actions",
+    "issue_not_risk": "issues written as risks",
+    "vague_description": "vague descriptions",
+    "duplicate": "duplicates",
+    "owner_concentration": "one owner holding most risks",
+    "high_risk_not_escalated": "high risks not escalated",
+}
+
+
+@dataclass
+class Review:
+    register: Register
+    findings: list[Finding]
+    as_of: dt.date
+
+    # -- summary ---------------------------------------------------------------------------
+
+    def by_check(self) -> dict[str, int]:
+        return dict(Counter(f.check for f in self.findings).most_common())
+
+    def by_severity(self) -> dict[str, int]:
+        counts: Counter[str] = Counter(f.severity for f in self.findings)
+        return {s: counts[s] for s in SEVERITY_ORDER}
+
+    def first_questions(self) -> list[str]:
+        """One question per kind of finding, the most serious and most frequent first."""
+        counts = self.by_check()
+        firsts: dict[str, Finding] = {}
+        for f in self.findings:
+            firsts.setdefault(f.check, f)
+        ordered = sorted(
+            firsts.values(), key=lambda f: (SEVERITY_ORDER[f.severity], -counts[f.check], f.check)
+        )
+        return [f.question for f in ordered[:FIRST_QUESTIONS]]
+
+    def health(self) -> str:
+        reg = self.register
+        total = len(reg.risks)
+        if not self.findings:
+            return f"In good shape: no findings across {total} risks."
+        rows = {f.row for f in self.findings if f.row is not None}
+        errors = self.by_severity()["error"]
+        top = [_CHECK_TOPIC.get(c, c) for c in list(self.by_check())[:2]]
+        verdict = "Needs work" if errors else "Mostly sound"
+        return (
+            f"{verdict}: {len(self.findings)} findings on {len(rows)} of {total} risks"
+            f"{f', {errors} of them errors' if errors else ''}; mainly {' and '.join(top)}."
+        )
+
+    def columns(self) -> tuple[dict[str, str], dict[str, str]]:
+        cols = self.register.columns
+        found = {fld: cols.headers[index] for fld, index in sorted(cols.fields.items(), key=lambda x: x[1])}
+        missing = {fld: meaning for fld, meaning in MISSING_MEANS.items() if not cols.has(fld)}
+        return found, missing
+
+    def summary(self) -> dict[str, object]:
+        reg = self.register
+        found, missing = self.columns()
+        return {
+            "file": reg.filename,
+            "sheet": reg.sheet,
+            "as_of": self.as_of.isoformat(),
+            "risks": len(reg.risks),
+            "open_risks": len(reg.open_risks),
+            "findings": len(self.findings),
+            "by_check": self.by_check(),
+            "by_severity": self.by_severity(),
+            "health": self.health(),
+            "first_questions": self.first_questions(),
+            "columns_found": found,
+            "columns_missing": missing,
+            "duplicated_headers": list(reg.columns.duplicated),
+            "reading": reg.notes,
+            "escalation_threshold": reg.escalation_score,
+        }
+
+    def as_json(self) -> dict[str, object]:
+        return {"findings": [f.as_json() for f in self.findings], "summary": self.summary()}
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def text(self) -> str:
+        reg = self.register
+        found, missing = self.columns()
+        lines = [
+            f"Register review: {reg.filename}" + (f" (sheet {reg.sheet})" if reg.sheet else ""),
+            f"As of {self.as_of:%d %b %Y}; {len(reg.risks)} risks, {len(reg.open_risks)} open.",
+            "",
+            self.health(),
+            "",
+        ]
+        if self.findings:
+            lines.append("Ask the project manager first:")
+            lines += [f"  {n}. {q}" for n, q in enumerate(self.first_questions(), start=1)]
+            lines.append("")
+            counts = ", ".join(f"{c} {k.replace('_', ' ')}" for k, c in self.by_check().items())
+            lines += [f"Findings by check: {counts}.", ""]
+            lines.append("Findings:")
+            for f in self.findings:
+                where = f.risk_id or (f"row {f.row}" if f.row else "register")
+                lines.append(f"  [{f.severity}] {where}: {f.message}")
+                lines.append(f"      ask: {f.question}")
+            lines.append("")
+        lines.append("Columns found: " + ", ".join(f"{h} → {fld}" for fld, h in found.items()) + ".")
+        for meaning in missing.values():
+            lines.append(f"  Missing: {meaning}.")
+        if reg.columns.duplicated:
+            lines.append("  Column names used twice: " + ", ".join(reg.columns.duplicated) + ".")
+        lines.append("How the file was read: " + "; ".join(reg.notes) + ".")
+        return "\n".join(lines)
+
+    def reply(self) -> Reply:
+        """The chat answer: fits a phone screen, the full report behind the button."""
+        reg = self.register
+        sections = [Section(text=self.health())]
+        questions = self.first_questions()
+        if questions:
+            sections.append(Section("Ask the project manager first", bullets=tuple(questions)))
+        _, missing = self.columns()
+        if missing:
+            sections.append(Section("Missing columns", text="; ".join(list(missing.values())[:3]) + "."))
+        title = f"Review of {reg.filename}" + (f" ({reg.sheet})" if reg.sheet else "")
+        buttons = (
+            Button("Risk register questions", Action("challenge_questions", {"artefact": "risk_register"})),
+        )
+        return Reply(title, tuple(sections), buttons, intent="review")
+
+
+def review_bytes(
+    data: bytes,
+    filename: str,
+    sheet: str | None = None,
+    as_of: dt.date | None = None,
+    settings: ReviewSettings | None = None,
+) -> Review:
+    as_of = as_of or dt.date.today()
+    register = build(data, filename, sheet, as_of)
+    return Review(register, run_checks(register, as_of, settings or ReviewSettings()), as_of)
+
+
+def review_file(path: Path, sheet: str | None = None, as_of: dt.date | None = None) -> Review:
+    try:
+        if path.is_dir():
+            raise ReviewError(f"{path} is a folder, not a register file.")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ReviewError(
+                f"{path.name} is {size / 1024 / 1024:.1f} MB; registers over 10 MB are not reviewed."
+            )
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ReviewError(f"{path} does not exist.") from exc
+    except PermissionError as exc:
+        raise ReviewError(f"{path} cannot be read (permission denied).") from exc
+    except OSError as exc:
+        raise ReviewError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from exc
+    return review_bytes(data, path.name, sheet, as_of)

@@ -1,0 +1,272 @@
+"""Reading the values in a register's cells: ratings on the register's own scale, money, dates.
+
+Scales are inferred from the values present, never assumed: a column of 1-3 is a three-point
+scale, H/M/L is three levels, VH..VL five, "20%" a probability, "£250,000" an amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+ScaleKind = Literal["ordinal", "label", "percent", "money", "none"]
+
+_PERCENT = re.compile(r"^([-+]?\d+(?:[.,]\d+)?)\s*%$")
+_MONEY = re.compile(
+    r"^(?P<neg>-)?\s*(?P<pre>£|\$|€|chf|gbp|usd|eur)?\s*(?P<neg2>-)?\s*(?P<num>\d[\d,\s']*(?:\.\d+)?)\s*"
+    r"(?P<mult>k|m|bn|million|thousand)?\s*(?P<post>£|\$|€|chf|gbp|usd|eur)?$",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+
+# Word ratings and the level each means on a three- and a five-level scale.
+_LABELS_3 = {"low": 1, "l": 1, "medium": 2, "med": 2, "m": 2, "moderate": 2, "high": 3, "h": 3}
+_LABELS_5 = {
+    "very low": 1,
+    "vl": 1,
+    "rare": 1,
+    "negligible": 1,
+    "insignificant": 1,
+    "very unlikely": 1,
+    "low": 2,
+    "l": 2,
+    "unlikely": 2,
+    "minor": 2,
+    "medium": 3,
+    "med": 3,
+    "m": 3,
+    "moderate": 3,
+    "possible": 3,
+    "high": 4,
+    "h": 4,
+    "likely": 4,
+    "major": 4,
+    "significant": 4,
+    "very high": 5,
+    "vh": 5,
+    "almost certain": 5,
+    "certain": 5,
+    "severe": 5,
+    "catastrophic": 5,
+    "critical": 5,
+    "extreme": 5,
+}
+_FIVE_ONLY = set(_LABELS_5) - set(_LABELS_3)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One parsed cell: its kind and value, or why it is not a value."""
+
+    kind: Literal["empty", "number", "percent", "money", "label", "text"]
+    value: float = 0.0
+    label: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.kind == "empty"
+
+
+def _norm_label(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+def parse_cell(raw: object) -> Cell:
+    if isinstance(raw, str):
+        return _parse_text_cell(raw)
+    if raw is None:
+        return Cell("empty")
+    if isinstance(raw, bool):
+        return Cell("text", label=str(raw))
+    if isinstance(raw, int | float):
+        return Cell("number", float(raw))
+    return _parse_text_cell(str(raw))
+
+
+@lru_cache(maxsize=4096)
+def _parse_text_cell(raw: str) -> Cell:
+    # Registers repeat the same few ratings thousands of times; each is read once.
+    text = raw.strip()
+    if not text or text in ("-", "–", "n/a", "N/A", "na", "NA", "tbc", "TBC", "tbd", "TBD", "?"):
+        return Cell("empty")
+    if _NUMBER.match(text):
+        return Cell("number", float(text))
+    match = _PERCENT.match(text)
+    if match:
+        return Cell("percent", float(match.group(1).replace(",", ".")))
+    match = _MONEY.match(text)
+    if match and (
+        match.group("pre") or match.group("post") or match.group("mult") or "," in match.group("num")
+    ):
+        number = float(re.sub(r"[,\s']", "", match.group("num")))
+        mult = (match.group("mult") or "").lower()
+        number *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9}.get(mult, 1.0)
+        if match.group("neg") or match.group("neg2"):
+            number = -number
+        return Cell("money", number)
+    label = _norm_label(text)
+    if label in _LABELS_5 or label in _LABELS_3:
+        return Cell("label", label=label)
+    return Cell("text", label=text)
+
+
+@dataclass
+class Scale:
+    """How one column's values are to be read."""
+
+    kind: ScaleKind
+    top: float = 0.0  # highest level of an ordinal or label scale; 100 for percentages
+    five_labels: bool = False
+    note: str = ""
+
+    def level(self, cell: Cell) -> float | None:
+        """The cell's value on this scale, or None when it is not a value of the scale."""
+        if self.kind == "ordinal" and cell.kind == "number":
+            return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
+        if self.kind == "label" and cell.kind == "label":
+            table = _LABELS_5 if self.five_labels else _LABELS_3
+            level = table.get(cell.label)
+            return float(level) if level is not None else None
+        if self.kind == "label" and cell.kind == "number":
+            return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
+        if self.kind == "percent":
+            if cell.kind == "percent":
+                return cell.value if 0 <= cell.value <= 100 else None
+            if cell.kind == "number":
+                value = cell.value * 100 if self.note.startswith("fractions") else cell.value
+                return value if 0 <= value <= 100 else None
+        if self.kind == "money" and cell.kind in ("money", "number"):
+            return cell.value
+        return None
+
+    def describe(self) -> str:
+        if self.kind == "ordinal":
+            return f"a 1–{self.top:g} scale"
+        if self.kind == "label":
+            return "Very low–Very high words (5 levels)" if self.five_labels else "High/Medium/Low words"
+        if self.kind == "percent":
+            return "percentages"
+        if self.kind == "money":
+            return "amounts of money"
+        return "no recognisable scale"
+
+
+def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
+    values = [c for c in cells if not c.empty]
+    if not values:
+        return Scale("none")
+    kinds = Counter(c.kind for c in values)
+    if kinds["percent"] >= len(values) / 2 or (unit == "%" and kinds["number"] >= len(values) / 2):
+        return Scale("percent", 100.0)
+    if kinds["money"] >= len(values) / 2 or (unit not in ("", "%") and kinds["number"] >= len(values) / 2):
+        return Scale("money")
+    if kinds["label"] >= len(values) / 2:
+        five = any(c.label in _FIVE_ONLY for c in values if c.kind == "label")
+        return Scale("label", 5.0 if five else 3.0, five_labels=five)
+    numbers = [c.value for c in values if c.kind == "number"]
+    if numbers and kinds["number"] >= len(values) / 2:
+        if all(0 <= n <= 1 for n in numbers) and any(0 < n < 1 for n in numbers):
+            return Scale("percent", 100.0, note="fractions of 1")
+        top = max(numbers)
+        outliers = max(1, len(numbers) // 20)
+        if top <= 3:
+            return Scale("ordinal", 3.0)
+        if top <= 5 or sum(1 for n in numbers if n > 5) <= outliers:
+            # A value or two past 5 is an error on a five-point scale, not a bigger scale.
+            return Scale("ordinal", 5.0)
+        if top <= 10 or sum(1 for n in numbers if n > 10) <= outliers:
+            return Scale("ordinal", 10.0)
+        return Scale("money")
+    return Scale("none")
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$", re.IGNORECASE)
+_SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+_WORDY_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d-%b-%Y", "%d-%b-%y", "%b %Y", "%B %Y")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass
+class DateReading:
+    """Which order ambiguous dates like 03/04/2026 are read in, and why."""
+
+    day_first: bool = True
+    note: str = ""
+    evidence: dict[str, int] = field(default_factory=dict)
+
+
+def infer_date_order(raw_values: list[object]) -> DateReading:
+    day_first = month_first = ambiguous = 0
+    for raw in raw_values:
+        if not isinstance(raw, str):
+            continue
+        match = _SLASHED.match(raw.strip())
+        if not match:
+            continue
+        a, b = int(match.group(1)), int(match.group(2))
+        if a > 12 >= b:
+            day_first += 1
+        elif b > 12 >= a:
+            month_first += 1
+        elif a != b:
+            ambiguous += 1
+    evidence = {"day_first": day_first, "month_first": month_first, "ambiguous": ambiguous}
+    if month_first and not day_first:
+        return DateReading(
+            False, "dates read as month/day (US), as some could only be read that way", evidence
+        )
+    if day_first and month_first:
+        return DateReading(True, "dates mix day/month and month/day; read as day/month (UK)", evidence)
+    if ambiguous and not day_first:
+        return DateReading(True, "dates like 03/04 could be either order; read as day/month (UK)", evidence)
+    return DateReading(True, "", evidence)
+
+
+def parse_date(raw: object, reading: DateReading) -> dt.date | Literal[False] | None:
+    """A date, None for an empty cell, or False for a cell that is not a date."""
+    if raw is None:
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if 20000 <= raw <= 80000:  # an Excel serial day number (44869 is 2022-11-04)
+            return EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        return False
+    return _parse_date_text(str(raw), reading.day_first)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date_text(raw: str, day_first: bool) -> dt.date | Literal[False] | None:
+    text = raw.strip()
+    if not text or text.lower() in ("-", "n/a", "na", "tbc", "tbd", "none", "?"):
+        return None
+    if _NUMBER.match(text):
+        return parse_date(float(text), DateReading(day_first))
+    try:
+        match = _ISO.match(text)
+        if match:
+            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        match = _SLASHED.match(text)
+        if match:
+            a, b, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+            year += 2000 if year < 100 else 0
+            day, month = (a, b) if day_first else (b, a)
+            if month > 12:  # the other order is the only possible one
+                day, month = month, day
+            return dt.date(year, month, day)
+    except ValueError:
+        return False
+    for fmt in _WORDY_FORMATS:
+        try:
+            return dt.datetime.strptime(text.replace(",", ""), fmt).date()
+        except ValueError:
+            continue
+    return False
