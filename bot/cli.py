@@ -39,6 +39,9 @@ def _knowledge_dir() -> Path | None:
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        # A .env file that is not UTF-8 text, or cannot be read.
+        fail(f"cannot read the settings (.env or environment): {type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def _bot() -> Bot:
@@ -62,7 +65,12 @@ def route(
         fail("give either TEXT or --file PATH")
     if file is not None:
         try:
-            lines = file.read_text(encoding="utf-8-sig").splitlines()
+            # One utterance per line: split on newlines only, not on the other characters
+            # str.splitlines() treats as line ends, so that output lines match input lines.
+            text = file.read_text(encoding="utf-8-sig")
+            lines = [line.removesuffix("\r") for line in text.split("\n")]
+            if lines and lines[-1] == "":
+                lines.pop()
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read {file}: {exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}")
     else:
@@ -168,7 +176,23 @@ def kb_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a usage error is a user error like any other: one line, exit code 1."""
+    try:
+        result = app(standalone_mode=False)
+    except (typer.Exit, typer.Abort) as exc:
+        sys.exit(getattr(exc, "exit_code", 1))
+    except Exception as exc:
+        # Usage errors come from the command-line parser inside typer (click's UsageError, or
+        # typer's own copy of it): anything that can format a message for the user.
+        format_message = getattr(exc, "format_message", None)
+        if format_message is None:
+            raise
+        message = str(format_message()).strip()
+        if not message:
+            sys.exit(0)  # "pmo-bot" alone (or "pmo-bot kb"): the help was printed
+        typer.echo(f"pmo-bot: {message} (try 'pmo-bot --help')", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ class Bot:
         slots = dict(route.slots)
         if route.intent == "smalltalk":
             slots["text"] = text
-        return self.handle_action(Action(route.intent, slots))
+        return self.handle_action(Action(route.intent, slots, "become" if route.aim else ""))
 
     def handle_action(self, action: Action, conversation: str | None = None) -> Reply:
         skill = SKILLS.get(action.intent)

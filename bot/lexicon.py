@@ -45,7 +45,7 @@ def _phrases(weight: float, *phrases: str) -> list[tuple[str, float]]:
 CUES: dict[str, list[tuple[str, float]]] = {
     "challenge_questions": _phrases(
         1.0,
-        "tackle", "poke holes", "pick it apart", "pick apart", "call that out", "call out", "call it out",
+        "tackle", "push on", "poke holes", "pick it apart", "pick apart", "call that out", "call out", "call it out",
         "stress test", "stress-test", "hold to account", "take apart", "find holes", "holes in", "weak spots",
         "weaknesses", "what is missing from", "what is wrong", "sanity-check", "dig into", "drill into",
         "should i be asking", "be asking", "should i ask", "what to ask", "what to check", "be looking for",
@@ -58,12 +58,13 @@ CUES: dict[str, list[tuple[str, float]]] = {
         "good look like", "assess", "assessing", "sanity check", "ask the pm", "push back", "pushback",
         "defects", "mistakes", "wrong with", "critique", "go through", "going through", "examine",
         "validate", "verify", "probe", "grill", "interrogate", "pick holes", "inspect", "qa", "quality check",
-        "things to ask", "what to ask", "gaps in", "errors", "spot", "common problems", "pitfalls",
+        "things to ask", "gaps in", "errors", "spot", "common problems", "pitfalls",
         "issues with", "problems with", "watch out", "warning signs", "quality assure", "sense check",
         "health of", "test",
     )
     + _phrases(0.5, "ask", "asking", "look at", "looking at", "columns", "fields", "template"),
-    "function_info": _phrases(
+    "function_info": _phrases(0.8, "what is", "what are")
+    + _phrases(
         1.0,
         "mean", "actually mean", "what counts as", "counts as", "perspective", "context", "the point of",
         "why does the pmo", "why do pmos", "is about", "what it is",
@@ -72,7 +73,7 @@ CUES: dict[str, list[tuple[str, float]]] = {
         "who owns", "who runs", "who looks after", "who manages", "who is in charge of", "what do we mean by",
         "how does a pmo", "what does a pmo do", "how do pmos", "role of the pmo in", "pmo role in",
         "what is involved in", "in a nutshell", "eli5", "remind me what", "what sits under",
-        "what is", "what are", "explain", "explained", "define", "definition", "meaning", "means",
+        "explain", "explained", "define", "definition", "meaning", "means",
         "tell me about", "services", "service", "function", "functions", "involve", "involves",
         "involved", "cover", "covers", "overview", "describe", "what does the pmo do", "purpose of",
         "stand for", "intro to", "introduction to", "basics of", "about", "how does the pmo",
@@ -100,15 +101,15 @@ CUES: dict[str, list[tuple[str, float]]] = {
     "development_advice": _phrases(
         1.0,
         "short supply", "shortage", "skills gap", "skill gap", "hard to find", "stretch myself", "stretch",
-        "aspiring", "should i be working on", "training recommendations", "training for", "recommendations",
+        "aspiring", "should i be working on", "training recommendations", "recommendations",
         "where do i start", "where to start", "what should i be doing", "next year", "long term",
         "career wise", "dead end", "stay relevant", "relevant", "future proof", "development plan",
         "want to be", "wants to be", "wanting to be", "would like to be", "best training", "which training",
         "grow in", "improve myself", "appraisal", "personal growth", "where do i go from here", "what next",
         "worth doing", "worth it", "worth having", "worth taking", "which one should i take", "recommend",
-        "recommended", "stuck", "build my", "next", "what should i learn", "skills should i build",
+        "recommended", "stuck", "build my", "what should i learn", "skills should i build",
         "get a job", "get the job", "break into", "how do i get into", "climb", "move on", "move to",
-        "professional development", "upskilling", "personal development", "self development",
+        "professional development", "personal development", "self development",
         "training should i", "coaching for me", "prince2", "msp", "mop", "p3o",
         "apm", "pmp", "capm", "chpp", "pfq", "pmq", "agile pm", "scrum master",
         "develop", "developing", "development", "career", "careers", "progress", "progression",
@@ -153,7 +154,7 @@ CUES: dict[str, list[tuple[str, float]]] = {
         "survey results", "pulse results", "scores", "ratings", "roundup", "round up", "summary",
         "weekly summary", "trends", "how are we doing", "how is the pmo doing", "satisfaction",
     )
-    + _phrases(0.5, "score", "trend", "rated", "this week", "last week", "team", "feedback")
+    + _phrases(0.5, "score", "trend", "this week", "last week", "team", "feedback")
     + _phrases(0.4, "survey", "surveys", "pulse", "pulses"),
     "help": _phrases(
         1.0,
@@ -174,7 +175,8 @@ CUES: dict[str, list[tuple[str, float]]] = {
     )
     + _phrases(0.5, "you", "bot", "use", "can")
     + _phrases(0.3, "help me", "help with", "help on", "help understanding"),
-    "smalltalk": _phrases(
+    "smalltalk": _phrases(0.75, "ok", "okay", "yes", "no", "yep", "nope", "sure", "fine", "cool")
+    + _phrases(
         0.9,
         "helped", "that helped", "very much", "so much", "that was useful", "got it", "understood", "clever",
         "smart", "genius", "cute", "little bot", "good boy",
@@ -186,13 +188,13 @@ CUES: dict[str, list[tuple[str, float]]] = {
         "hi", "hello", "hey", "hiya", "yo", "howdy", "morning", "good morning", "good afternoon",
         "good evening", "afternoon", "evening", "thanks", "thank you", "thank", "cheers", "ta",
         "bye", "goodbye", "see you", "see ya", "later", "how are you", "how are you doing", "nice",
-        "great", "cool", "awesome", "ok", "okay", "lol", "haha", "you rock", "good bot", "well done",
+        "great", "awesome", "lol", "haha", "you rock", "good bot", "well done",
         "love you", "appreciate", "appreciated", "brilliant", "perfect", "sorry", "joke",
         "tell me a joke", "good job", "nice one", "legend", "helpful", "useful", "amazing", "wow",
         "sweet", "excellent", "good night", "night", "ciao", "welcome", "greetings", "sup",
         "whats up", "what up", "how is it going", "how you doing", "are you a robot", "are you human",
-        "who made you", "fab", "lovely", "top", "gracias", "merci", "oops", "hmm", "yes", "no",
-        "yep", "nope", "sure", "fine", "happy", "friday", "monday",
+        "who made you", "fab", "lovely", "top", "gracias", "merci", "oops", "hmm",
+        "happy", "friday", "monday",
     ),
 }  # fmt: skip
 
@@ -291,7 +293,7 @@ DOMAIN_WORDS = frozenset(
     executives director directors head leadership grad graduate graduates career careers experience
     experienced years apprentice intern newbie beginner entry level big small large public sector
     private government nhs council bank consulting firm industry construction engineering software
-    digital data
+    digital data migration centre datacentre rollout roll upgrade implementation
     """.split()
 )
 
@@ -306,9 +308,12 @@ WEAK_ALIASES = frozenset(
     assumptions stakeholders audits tolerances scheduling estimating budgeting tooling versioning
     gating messaging prioritisation analyst coordinator trainer project support secretariat
     governance planning reporting administration communications assurance performance budget
-    schedule gantt raid
+    schedule gantt raid rag dependencies dependency
     """.split()
 )
+
+# Words dropped before matching: they sit inside phrases without changing them.
+FILLERS = frozenset("actually really just basically honestly even literally kindly simply ever".split())
 
 # Words that begin a follow-up turn ("and the issue log?", "what about an analyst?").
 FOLLOW_UP_OPENERS = (
@@ -324,7 +329,7 @@ FOLLOW_UP_OPENERS = (
 )
 
 # Words after which the role named is where someone wants to go.
-TARGET_MARKERS = frozenset({"to", "become", "becoming", "into", "towards", "toward", "as"})
+TARGET_MARKERS = frozenset({"to", "become", "becoming", "into", "towards", "toward", "be", "aspiring"})
 
 SUBCOMMANDS = {
     "role": "role_competencies",

@@ -28,6 +28,7 @@ from bot.lexicon import (
     CUES,
     DEFAULT_INTENT,
     DOMAIN_WORDS,
+    FILLERS,
     FOLLOW_UP_OPENERS,
     NEUTRAL_WORDS,
     SLOT_KIND,
@@ -45,6 +46,7 @@ MARGIN = 0.15  # lead it needs over the runner-up
 UNEXPLAINED_PENALTY = 0.45
 CUE_ONLY_PENALTY = 0.35
 CLEAR_SIGNAL_PENALTY = 0.2
+CLEAR_CUE = 0.8  # a cue this strong, with a named subject, makes a message clearly about PMO work
 MAX_COUNTED_WITH_CLEAR_SIGNAL = 3
 # For an intent without a slot when the message names a function, role or artefact; "help" pays
 # more, since "can you help me with the risk register?" asks about the register.
@@ -86,6 +88,9 @@ class RouteResult:
     candidates: tuple[Candidate, ...] = ()
     suggestions: tuple[Candidate, ...] = ()
     follow_up: bool = False
+    # For development advice: the role named is where the person wants to go ("become a PMO
+    # manager"), not where they are.
+    aim: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -159,11 +164,12 @@ class Router:
         """The vocabulary word a misspelt word most likely meant, or the word itself."""
         if word in self.vocab or word.isdigit() or len(word) < 3:
             return word
-        if len(word) <= 4:
+        if len(word) <= 5:
             # Short words are corrected only for swapped letters ("waht") or one dropped letter
-            # ("chek", "helo"): one changed letter in four is as likely another word ("rain").
+            # ("chek", "helo"): one changed letter in five is as likely another word ("rain" is
+            # not "raid", "stock" not "stuck").
             return fold_word(self._short_fixes.get(word, word))
-        cutoff = 80.0 if len(word) <= 5 else 82.0
+        cutoff = 82.0
         # Most typos keep the first letter (without that rule "sport" would become "report"),
         # or swap the first two; looking only there also keeps the search short.
         pool = self._by_initial.get(word[0], [])
@@ -241,6 +247,8 @@ class Router:
                 words = words[1:]
         elif len(words) >= 2 and words[:2] == ("pmo", "bot"):
             words = words[2:]
+        # Fillers split cue phrases apart ("what does the PMO actually do for ...").
+        words = tuple(w for w in words if w not in FILLERS)
         entities = self._find_entities(words)
         kind = SLOT_KIND.get(command or "")
         if kind is not None and words and not any(e.kind == kind for e in entities):
@@ -287,7 +295,10 @@ class Router:
             return None
         if intent == "development_advice":
             for e in matches:
-                if e.start > 0 and reading.words[e.start - 1] in TARGET_MARKERS:
+                before = [
+                    w for w in reading.words[max(0, e.start - 3) : e.start] if w not in ("a", "an", "the")
+                ]
+                if before and before[-1] in TARGET_MARKERS:
                     return e
             return matches[-1]
         return matches[0]
@@ -336,7 +347,7 @@ class Router:
         """
         if weak:
             return UNEXPLAINED_PENALTY * unexplained
-        if cue >= 1.0 and names_its_subject:
+        if cue >= CLEAR_CUE and names_its_subject:
             return CLEAR_SIGNAL_PENALTY * min(unexplained, MAX_COUNTED_WITH_CLEAR_SIGNAL)
         if cue >= 1.0:
             return CUE_ONLY_PENALTY * unexplained
@@ -345,7 +356,11 @@ class Router:
     @staticmethod
     def _entity_bonus(intent: str, entity: Entity, reading: _Reading, weak: bool) -> float:
         kinds = {e.kind for e in reading.entities}
-        if weak or DEFAULT_INTENT.get(entity.kind) != intent or entity.kind not in kinds:
+        if weak:
+            # "the benefits of yoga": an ordinary word among words the bot cannot place is weak
+            # evidence, and none at all without a clear cue for the intent.
+            return ENTITY_BONUS_OTHER if reading.cues.get(intent, 0.0) >= 1.0 else 0.0
+        if DEFAULT_INTENT.get(entity.kind) != intent or entity.kind not in kinds:
             return ENTITY_BONUS_OTHER
         if entity.id == "project_manager" and "artefact" in kinds:
             # Beside an artefact, the project manager is who to ask, not what is asked about.
@@ -361,6 +376,8 @@ class Router:
         """
         reading = self.read(text)
         if not reading.words:
+            if not text.strip():
+                return RouteResult(text, "unknown", {}, 0.0)
             # A bare mention ("@pmo-bot") or "/pmo" alone: say what the bot can do.
             intent = reading.command or "help"
             return RouteResult(text, intent, {}, 1.0)
@@ -388,9 +405,21 @@ class Router:
         lead = best.score - (runner_up.score if runner_up else 0.0)
         if best.score < ACCEPT or lead < MARGIN:
             return self._unknown(text, reading, candidates, suggest)
+        aim = self._aims_at_role(best, reading)
         return RouteResult(
-            text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5])
+            text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5]), aim=aim
         )
+
+    def _aims_at_role(self, best: Candidate, reading: _Reading) -> bool:
+        if best.intent != "development_advice" or "role" not in best.slots:
+            return False
+        entity = self._slot_entity("development_advice", reading)
+        if entity is None:
+            return False
+        before = [
+            w for w in reading.words[max(0, entity.start - 3) : entity.start] if w not in ("a", "an", "the")
+        ]
+        return bool(before) and before[-1] in TARGET_MARKERS
 
     def _follow_up(
         self, reading: _Reading, previous: RouteResult | None, candidates: list[Candidate]
@@ -406,9 +435,13 @@ class Router:
         if max(rest_cues.values(), default=0.0) >= 1.0:
             return None
         entity = self._slot_entity(previous.intent, reading)
-        if entity is None:
-            return None
-        return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN)
+        if entity is not None:
+            return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN)
+        # "what about a manager?" after a role answer: the word names a role of the same kind.
+        kind = SLOT_KIND[previous.intent]
+        rest = " ".join(w for w in reading.words[skip:] if w not in STOPWORDS)
+        near = self._nearest_of_kind(rest, kind) if rest else None
+        return Candidate(previous.intent, {kind: near}, ACCEPT + MARGIN) if near else None
 
     def _unknown(
         self, text: str, reading: _Reading, candidates: list[Candidate], suggest: bool
@@ -448,10 +481,10 @@ def _short_word_fixes(vocab: Iterable[str]) -> dict[str, str]:
     """Misspellings of short vocabulary words: adjacent letters swapped, or one letter dropped."""
     fixes: dict[str, str] = {}
     ambiguous: set[str] = set()
-    words = [w for w in vocab if 3 <= len(w) <= 5]
+    words = [w for w in vocab if 3 <= len(w) <= 6]
     for word in words:
         variants = set()
-        if len(word) <= 4:
+        if len(word) <= 5:
             variants |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
         if len(word) >= 4:
             variants |= {word[:i] + word[i + 1 :] for i in range(1, len(word))}  # keep the first letter

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.reply import Action, Button, Reply, Section
+from bot.text import tokens
 from knowledge.base import Kind, KnowledgeBase
 from knowledge.models import LEVELS, Artefact, Role
 
 FIRST_SCREEN_LINES = 15
+MAX_BUTTONS = 5
 Skill = Callable[[KnowledgeBase, Action], Reply]
 
 _LEVEL_TITLE = {"expert": "Expert", "practitioner": "Practitioner", "aware": "Aware"}
@@ -25,6 +27,11 @@ _DEFAULT_ACTION = {
 
 def _theme_title(theme: str) -> str:
     return theme.replace("_", " ").capitalize()
+
+
+def _lower_first(name: str) -> str:
+    """Lower-case a name for use mid-sentence, leaving acronyms ("RAID log") alone."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
 def _an(name: str) -> str:
@@ -65,11 +72,13 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
     part = action.part
     if part.startswith("theme:"):
         return _theme_part(art, part.removeprefix("theme:"), slots)
+    if part == "themes":
+        return _themes_part(art, slots)
     if part == "good":
         return Reply(
             f"{art.name}: what good looks like",
             (Section(text=art.purpose), Section("What good looks like", bullets=tuple(art.good_looks_like))),
-            _artefact_buttons(art, skip=part),
+            _artefact_buttons(art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -77,7 +86,7 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
         return Reply(
             f"{art.name}: common defects",
             (Section(bullets=tuple(art.defects)),),
-            _artefact_buttons(art, skip=part),
+            _artefact_buttons(art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -89,7 +98,7 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
         return Reply(
             f"{art.name}: the columns to expect",
             (Section(bullets=bullets),),
-            _artefact_buttons(art, skip=part),
+            _artefact_buttons(art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -103,7 +112,7 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
                 Section(text="About the process, appetite and culture behind the register, not one project."),
                 *sections,
             ),
-            _artefact_buttons(art, skip=part),
+            _artefact_buttons(art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -111,23 +120,56 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
 
 
 def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
-    # One line of purpose, then the first questions of each theme, as many as fit a phone screen.
-    groups = art.questions
-    per_theme = max(1, (FIRST_SCREEN_LINES - 3 - len(groups)) // max(1, len(groups)))
-    sections = [
-        Section(text=f"Questions to put to the project manager, by theme. {art.purpose.split('. ')[0]}.")
-    ]
-    for group in groups:
-        sections.append(Section(_theme_title(group.theme), bullets=tuple(group.questions[:per_theme])))
-    sections.append(
-        Section(text="Send me the file itself (CSV or Excel) and I will check it row by row.")
-        if art.id in ("risk_register", "raid_log")
-        else Section(text="Ask for what good looks like, or the common defects, with the buttons below.")
+    # One general question per theme fits a phone screen; the rest are a button away.
+    bullets = tuple(f"{_theme_title(g.theme)}: {_lead_question(g.questions)}" for g in art.questions)
+    sections = [Section(text="Questions to put to the project manager, one per theme:", bullets=bullets)]
+    if art.id in REVIEWABLE:
+        sections.append(Section(text="I can also check the file itself row by row: run pmo-bot review FILE."))
+    return Reply(
+        f"Checking {_an(_lower_first(art.name))}",
+        tuple(sections),
+        _artefact_buttons(art, here=""),
+        intent="challenge_questions",
+        slots=slots,
+    )
+
+
+REVIEWABLE = frozenset({"risk_register", "raid_log"})
+
+
+def _lead_question(questions: list[str]) -> str:
+    """The first question that does not assume a particular row ("This row has no owner ...")."""
+    for question in questions:
+        if (
+            not question.startswith(("This ", "These ", "Row ", "Overall ", "You ", "Three "))
+            and "'" not in question
+        ):
+            return question
+    return questions[0]
+
+
+def _themes_part(art: Artefact, slots: dict[str, str]) -> Reply:
+    sections = tuple(
+        Section(
+            _theme_title(g.theme),
+            bullets=tuple(g.questions[:3])
+            + ((f"… and {len(g.questions) - 3} more",) if len(g.questions) > 3 else ()),
+        )
+        for g in art.questions
+    )
+    buttons = tuple(
+        _button(
+            f"All {_theme_title(g.theme).lower()} ({len(g.questions)})",
+            "challenge_questions",
+            slots,
+            f"theme:{g.theme}",
+        )
+        for g in art.questions
     )
     return Reply(
-        f"Checking {_an(art.name.lower())}",
-        tuple(sections),
-        _artefact_buttons(art, skip=""),
+        f"{art.name}: questions by theme",
+        sections,
+        buttons[:MAX_BUTTONS],
         intent="challenge_questions",
         slots=slots,
     )
@@ -137,35 +179,38 @@ def _theme_part(art: Artefact, theme: str, slots: dict[str, str]) -> Reply:
     group = next((g for g in art.questions if g.theme == theme), None)
     if group is None:
         return _questions_first_screen(art, slots)
+    others = tuple(
+        _button(
+            f"{_theme_title(g.theme)} ({len(g.questions)})", "challenge_questions", slots, f"theme:{g.theme}"
+        )
+        for g in art.questions
+        if g.theme != theme
+    )
     return Reply(
         f"{art.name}: {_theme_title(theme).lower()} questions",
         (Section(bullets=tuple(group.questions)),),
-        _artefact_buttons(art, skip=f"theme:{theme}"),
+        others[:MAX_BUTTONS],
         intent="challenge_questions",
         slots=slots,
     )
 
 
-def _artefact_buttons(art: Artefact, skip: str) -> tuple[Button, ...]:
+def _artefact_buttons(art: Artefact, here: str) -> tuple[Button, ...]:
     slots = {"artefact": art.id}
     buttons = [
-        _button(
-            f"All {_theme_title(g.theme).lower()} questions ({len(g.questions)})",
-            "challenge_questions",
-            slots,
-            f"theme:{g.theme}",
-        )
-        for g in art.questions
+        _button("All questions by theme", "challenge_questions", slots, "themes"),
+        _button("What good looks like", "challenge_questions", slots, "good"),
+        _button("Common defects", "challenge_questions", slots, "defects"),
     ]
-    buttons.append(_button("What good looks like", "challenge_questions", slots, "good"))
-    buttons.append(_button("Common defects", "challenge_questions", slots, "defects"))
-    buttons.append(_button("Columns to expect", "challenge_questions", slots, "fields"))
     if art.manager_questions:
         buttons.append(_button("Questions for the PMO manager", "challenge_questions", slots, "manager"))
+    buttons.append(_button("Columns to expect", "challenge_questions", slots, "fields"))
     buttons.append(
         _button(f"About {art.function.replace('_', ' ')}", "function_info", {"function": art.function})
     )
-    return tuple(b for b in buttons if b.action.part != skip or b.action.intent != "challenge_questions")
+    return tuple(b for b in buttons if b.action.part != here or b.action.intent != "challenge_questions")[
+        :MAX_BUTTONS
+    ]
 
 
 # -- functions ----------------------------------------------------------------------------
@@ -182,7 +227,7 @@ def function_info(kb: KnowledgeBase, action: Action) -> Reply:
     if action.part == "services":
         sections: tuple[Section, ...] = (Section("All its services", bullets=tuple(func.services)),)
     else:
-        shown = func.services[:5]
+        shown = func.services[:4]
         sections = (
             Section(text=func.definition),
             Section("Services", bullets=tuple(shown)),
@@ -252,10 +297,6 @@ def role_competencies(kb: KnowledgeBase, action: Action) -> Reply:
         names = [kb.name("function", c.function) for c in role.competencies if c.level == level]
         if names:
             sections.append(Section(f"{_LEVEL_TITLE[level]} level", text=", ".join(names) + "."))
-    if role.behaviours:
-        sections.append(
-            Section("Behaviours", text="; ".join(b.rstrip(".") for b in role.behaviours[:3]) + ".")
-        )
     return Reply(
         f"{role.name}: competencies",
         tuple(sections),
@@ -283,9 +324,12 @@ def development_advice(kb: KnowledgeBase, action: Action) -> Reply:
     role_id = action.slots.get("role")
     role = kb.roles.get(role_id or "")
     if role is not None:
-        return _role_development(kb, role)
+        return _become(kb, role) if action.part == "become" else _role_development(kb, role)
     facts = kb.facts
     assert facts is not None  # the loader refuses a knowledge base without facts
+    if action.part == "growth":
+        back = (_button("Where to develop next", "development_advice"),)
+        return Reply("How PMOs grow", (Section(text=facts.growth_rule),), back, intent="development_advice")
     everyone = [a for a in facts.core_competencies if not a.for_managers]
     managers = [a for a in facts.core_competencies if a.for_managers]
     sections = [
@@ -300,37 +344,38 @@ def development_advice(kb: KnowledgeBase, action: Action) -> Reply:
         sections.append(Section("If you run a PMO", text=f"Add {names}. {managers[0].why}"))
     for skill in facts.scarce_skills:
         # The fact's own wording carries the figure; the heading says why it matters.
-        sections.append(Section(f"Then stand out: {kb.name('function', skill.function)}", text=skill.why))
-    sections.append(Section("How PMOs grow", text=facts.growth_rule))
-    buttons = tuple(
-        _button(f"Advice for {_an(kb.name('role', r))}", "development_advice", {"role": r})
-        for r in ("pmo_coordinator", "pmo_analyst", "pmo_manager", "project_support_officer")
-        if r in kb.roles
+        first = skill.why.split("; ")[0].split(". ")[0].rstrip(".") + "."
+        sections.append(Section(f"Then stand out: {kb.name('function', skill.function)}", text=first))
+    buttons = (
+        *(
+            _button(f"Advice for {_an(kb.name('role', r))}", "development_advice", {"role": r})
+            for r in ("pmo_coordinator", "pmo_analyst", "pmo_manager", "project_support_officer")
+            if r in kb.roles
+        ),
+        _button("How PMOs grow their services", "development_advice", {}, "growth"),
     )
     return Reply("Where to develop next", tuple(sections), buttons, intent="development_advice")
 
 
 def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
+    """Advice for someone in this role: next steps, the gaps to the next role, the scarce skill."""
     slots = {"role": role.id}
-    sections = [Section("Next steps", bullets=tuple(role.development.steps[:4]))]
-    gaps = _gaps(kb, role)
-    if gaps:
-        sections.append(Section("To grow into the next role, practise", text="; ".join(gaps[:3]) + "."))
-    if role.development.next_roles:
-        sections.append(
-            Section(
-                text="Roles this leads to: "
-                + ", ".join(kb.name("role", r) for r in role.development.next_roles)
-                + "."
-            )
-        )
+    sections = [Section("Next steps", bullets=tuple(role.development.steps[:3]))]
+    nxt = kb.roles.get(role.development.next_roles[0]) if role.development.next_roles else None
+    if nxt is not None:
+        gaps = _gaps(kb, role, nxt)
+        if gaps:
+            sections.append(Section(f"To grow towards {nxt.name}, practise", text="; ".join(gaps[:3]) + "."))
+    scarce = _scarce_gap(kb, role)
+    if scarce:
+        sections.append(Section(text=scarce))
     if role.development.credentials:
         sections.append(
             Section(text="Credentials people often take: " + ", ".join(role.development.credentials) + ".")
         )
     buttons = [_button(f"{role.name} competencies", "role_competencies", slots)]
     buttons += [
-        _button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r})
+        _button(f"Becoming {_an(kb.name('role', r))}", "development_advice", {"role": r}, "become")
         for r in role.development.next_roles[:2]
     ]
     buttons.append(_button("General advice", "development_advice"))
@@ -343,20 +388,63 @@ def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
     )
 
 
-def _gaps(kb: KnowledgeBase, role: Role) -> list[str]:
-    """Functions where the first next role expects a higher level than this one."""
-    if not role.development.next_roles:
-        return []
-    target = kb.roles.get(role.development.next_roles[0])
-    if target is None:
-        return []
+def _become(kb: KnowledgeBase, target: Role) -> Reply:
+    """Advice for someone who wants to become ``target``: what it expects, and the gap from the
+    role that usually leads to it."""
+    slots = {"role": target.id}
+    expert = [kb.name("function", c.function) for c in target.competencies if c.level == "expert"]
+    sections = [Section(text=target.profile.split(". ")[0].rstrip(".") + ".")]
+    if expert:
+        sections.append(Section("It expects expert level in", text=", ".join(expert) + "."))
+    feeder = next((r for r in kb.roles.values() if target.id in r.development.next_roles), None)
+    if feeder is not None:
+        gaps = _gaps(kb, feeder, target)
+        if gaps:
+            sections.append(Section(f"Coming from {feeder.name}, practise", text="; ".join(gaps[:4]) + "."))
+    if target.development.credentials:
+        sections.append(
+            Section(text="Credentials people often take: " + ", ".join(target.development.credentials) + ".")
+        )
+    buttons = [_button(f"{target.name} competencies", "role_competencies", slots)]
+    if feeder is not None:
+        buttons.append(_button(f"Advice for {_an(feeder.name)}", "development_advice", {"role": feeder.id}))
+    buttons.append(_button("General advice", "development_advice"))
+    return Reply(
+        f"Becoming {_an(target.name)}",
+        tuple(sections),
+        tuple(buttons),
+        intent="development_advice",
+        slots=slots,
+    )
+
+
+def _scarce_gap(kb: KnowledgeBase, role: Role) -> str:
+    if kb.facts is None:
+        return ""
+    mine = {c.function: c.level for c in role.competencies}
+    for skill in kb.facts.scarce_skills:
+        if mine.get(skill.function) != "expert":
+            share = round(skill.share_of_practitioners * 100)
+            return (
+                f"Stand out with {_lower_first(kb.name('function', skill.function))}: only about {share}% "
+                "of PMO practitioners do it."
+            )
+    return ""
+
+
+def _gaps(kb: KnowledgeBase, role: Role, target: Role) -> list[str]:
+    """Functions where ``target`` expects a higher level than ``role``, the widest gaps first."""
     mine = {c.function: LEVELS.index(c.level) for c in role.competencies}
     gaps = []
     for comp in target.competencies:
         have = mine.get(comp.function, -1)
         if LEVELS.index(comp.level) > have:
             gaps.append(
-                (LEVELS.index(comp.level) - have, kb.name("function", comp.function).lower(), comp.level)
+                (
+                    LEVELS.index(comp.level) - have,
+                    _lower_first(kb.name("function", comp.function)),
+                    comp.level,
+                )
             )
     gaps.sort(key=lambda g: -g[0])
     return [f"{name} (to {level} level)" for _, name, level in gaps]
@@ -393,28 +481,50 @@ def help_reply(kb: KnowledgeBase, action: Action) -> Reply:
     return Reply("What I can do", sections, buttons, intent="help")
 
 
-_SMALLTALK = (
-    (("thank", "thanks", "cheers", "ta", "appreciate", "appreciated"), "You're welcome. Anything else?"),
-    (("bye", "goodbye", "later", "night", "ciao"), "Bye for now. I'm here when you need me."),
-    (("how are you", "how is it going", "how you doing"), "All good here, thanks. What are you working on?"),
-    (("joke",), "A risk walks into a register. Nobody owns it, so it is still there."),
+_SMALLTALK: tuple[tuple[frozenset[str], str, str], ...] = (
     (
-        ("robot", "human", "made you", "who are you"),
-        "I'm pmo-bot, an open-source PMO coach. Ask me about a register, a role or a PMO function.",
+        frozenset({"thank", "thanks", "cheers", "ta", "appreciate", "appreciated", "helped"}),
+        "You're welcome",
+        "Anything else I can help with?",
+    ),
+    (
+        frozenset({"bye", "goodbye", "later", "night", "ciao", "ttyl"}),
+        "Bye for now",
+        "I'm here when you need me.",
+    ),
+    (
+        frozenset({"how are you", "how is it going", "how you doing"}),
+        "All good here",
+        "Thanks for asking. What are you working on?",
+    ),
+    (
+        frozenset({"joke"}),
+        "A PMO joke",
+        "A risk walks into a register. Nobody owns it, so it is still there.",
+    ),
+    (
+        frozenset({"robot", "human", "made you", "who are you"}),
+        "I'm pmo-bot",
+        "An open-source PMO coach. Ask me about a register, a role or a PMO function.",
     ),
 )
 
 
 def smalltalk(kb: KnowledgeBase, action: Action) -> Reply:
-    said = action.slots.get("text", "").lower()
-    for words, answer in _SMALLTALK:
-        if any(w in said for w in words):
-            return Reply(answer, intent="smalltalk", buttons=_starter_buttons())
+    words = " " + " ".join(tokens(action.slots.get("text", ""))) + " "
+    for cues, title, answer in _SMALLTALK:
+        if any(f" {cue} " in words for cue in cues):
+            return Reply(title, (Section(text=answer),), _starter_buttons(), intent="smalltalk")
     return Reply(
-        "Hello! I'm pmo-bot. Ask me what to check in a register, about a PMO role or function, "
-        "or where to develop next.",
+        "Hello",
+        (
+            Section(
+                text="I'm pmo-bot. Ask me what to check in a register, about a PMO role or function, "
+                "or where to develop next."
+            ),
+        ),
+        _starter_buttons(),
         intent="smalltalk",
-        buttons=_starter_buttons(),
     )
 
 
@@ -454,11 +564,10 @@ def digest(kb: KnowledgeBase, action: Action) -> Reply:
 
 def unknown(kb: KnowledgeBase, action: Action, suggestions: Sequence[Action] = ()) -> Reply:
     buttons = tuple(Button(label_for(kb, s), s) for s in suggestions)
-    text = "I'm not sure what you mean. " + (
-        "Did you mean one of these?"
-        if buttons
-        else "I can help with PMO work: what to check in a register or report, what a PMO function covers, "
-        'the competencies of a role, and where to develop next. Try "help" for examples.'
+    text = (
+        "I'm not sure what you mean. I help with PMO work: what to check in a register or report, what a "
+        "PMO function covers, the competencies of a role, and where to develop next."
+        + (" Did you mean one of these?" if buttons else ' Try "help" for examples.')
     )
     return Reply(
         "Sorry, I didn't catch that",

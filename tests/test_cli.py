@@ -49,7 +49,7 @@ def test_route_file_answers_every_line_in_order(tmp_path: Path) -> None:
         "role_competencies",
         "unknown",
         "function_info",
-        "help",
+        "unknown",  # a blank line says nothing
         "smalltalk",
     ]
 
@@ -74,7 +74,7 @@ def test_ask_answers_with_grouped_challenge_questions() -> None:
     result = run("ask", "what should I check in this risk register?")
     assert result.returncode == 0, result.stderr
     for theme in ("Identification", "Evaluation", "Ownership", "Response", "Review"):
-        assert f"\n{theme}\n" in result.stdout
+        assert f"• {theme}: " in result.stdout
     assert "?" in result.stdout
 
 
@@ -139,3 +139,48 @@ def test_chat_reads_lines_and_presses_buttons() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "PMO Analyst: competencies" in proc.stdout
     assert "PMO Analyst: each competency" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["ask"], ["kb", "stats", "--bogus"], ["nosuch"], ["route", "x", "--zz"]])
+def test_usage_errors_are_one_line_and_exit_1(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("pmo-bot: ")
+
+
+def test_no_arguments_shows_help() -> None:
+    result = run()
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+
+
+def test_a_dotenv_that_is_not_text_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"PMO_KNOWLEDGE_DIR=\xff\xfe\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "hello"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 1
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert ".env" in proc.stderr
+
+
+def test_route_file_keeps_one_output_line_per_input_line(tmp_path: Path) -> None:
+    path = tmp_path / "odd.txt"
+    path.write_bytes("a\x0cb\u2028c\r\nhelp\n".encode())
+    result = run("route", "--file", str(path), "--json")
+    rows = [json.loads(x) for x in result.stdout.rstrip("\n").split("\n")]
+    assert len(rows) == 2
+    assert rows[1]["intent"] == "help"
+
+
+def test_route_file_that_is_a_folder(tmp_path: Path) -> None:
+    result = run("route", "--file", str(tmp_path), "--json")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -7,10 +7,10 @@ import pytest
 from adapters.text import render
 from bot.core import Bot
 from bot.reply import Action, Reply
-from bot.skills import FIRST_SCREEN_LINES, SKILLS
+from bot.skills import FIRST_SCREEN_LINES, MAX_BUTTONS, SKILLS
 from knowledge.base import KnowledgeBase
 
-PHONE_LINES = FIRST_SCREEN_LINES + 2  # "about 15 lines"
+PHONE_LINES = FIRST_SCREEN_LINES + 3  # "about 15 lines", at the renderer's 88 columns
 
 
 def all_first_actions(kb: KnowledgeBase) -> list[Action]:
@@ -25,10 +25,13 @@ def all_first_actions(kb: KnowledgeBase) -> list[Action]:
 
 
 def test_first_answers_fit_a_phone_screen(bot: Bot, kb: KnowledgeBase) -> None:
+    # Rendered and wrapped as the CLI shows them, buttons aside: about 15 lines, at most 5 buttons.
     for action in all_first_actions(kb):
         reply = bot.handle_action(action)
         assert reply.intent != "error", action
-        assert reply.line_count() <= PHONE_LINES, (action, reply.line_count())
+        text_lines = render(reply).split("\n\nMore:")[0].split("\n\nDid you mean:")[0].splitlines()
+        assert len(text_lines) <= PHONE_LINES, (action, len(text_lines))
+        assert len(reply.buttons) <= MAX_BUTTONS, (action, len(reply.buttons))
 
 
 def test_every_button_leads_to_a_real_answer(bot: Bot, kb: KnowledgeBase) -> None:
@@ -51,12 +54,28 @@ def test_every_button_leads_to_a_real_answer(bot: Bot, kb: KnowledgeBase) -> Non
 
 def test_challenge_questions_are_grouped_by_theme(bot: Bot) -> None:
     reply = bot.handle_text("what should I check in this risk register?")
-    headings = [s.heading for s in reply.sections if s.heading]
-    assert headings == ["Identification", "Evaluation", "Ownership", "Response", "Review"]
-    assert all(s.bullets for s in reply.sections if s.heading)
+    bullets = reply.sections[0].bullets
+    assert [b.split(":")[0] for b in bullets] == [
+        "Identification",
+        "Evaluation",
+        "Ownership",
+        "Response",
+        "Review",
+    ]
+    # The first screen leads with general questions, not ones that assume a particular row.
+    assert not any(b.split(": ", 1)[1].startswith(("This ", "You ")) for b in bullets)
     labels = [b.label for b in reply.buttons]
+    assert labels[0] == "All questions by theme"
     assert "Questions for the PMO manager" in labels
-    assert any(label.startswith("All ownership questions") for label in labels)
+    themes = bot.handle_action(reply.buttons[0].action)
+    assert [s.heading for s in themes.sections] == [
+        "Identification",
+        "Evaluation",
+        "Ownership",
+        "Response",
+        "Review",
+    ]
+    assert any(b.label.startswith("All ownership") for b in themes.buttons)
 
 
 def test_theme_part_shows_all_questions_of_the_theme(bot: Bot, kb: KnowledgeBase) -> None:
@@ -91,8 +110,33 @@ def test_general_development_advice_names_core_and_scarce_skills(bot: Bot) -> No
 
 def test_role_development_advice_names_gaps_to_the_next_role(bot: Bot) -> None:
     text = render(bot.handle_text("how do I develop as a pmo co-ordinator?"))
-    assert "Next steps" in text
-    assert "To grow into the next role" in text
+    assert "PMO Co-ordinator: where to develop next" in text
+    assert "To grow towards PMO Analyst, practise" in text
+    assert "40%" in text  # the scarce skill
+
+
+def test_becoming_a_role_is_advice_about_reaching_it(bot: Bot) -> None:
+    reply = bot.handle_text("how do I become a PMO manager?")
+    assert (reply.intent, reply.slots, reply.title) == (
+        "development_advice",
+        {"role": "pmo_manager"},
+        "Becoming a PMO Manager",
+    )
+    text = render(reply)
+    assert "Coming from PMO Analyst, practise" in text
+    assert "It expects expert level in" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [("thanks, that helped", "You're welcome"), ("hi, I'm starting today", "Hello"), ("bye!", "Bye for now")],
+)
+def test_smalltalk_matches_words_not_letters(bot: Bot, text: str, title: str) -> None:
+    assert bot.handle_text(text).title == title
+
+
+def test_raid_keeps_its_capitals(bot: Bot) -> None:
+    assert bot.handle_text("/pmo check raid").title == "Checking a RAID log"
 
 
 def test_unknown_offers_at_most_three_suggestions(bot: Bot) -> None:
@@ -124,6 +168,12 @@ def test_follow_up_swaps_the_artefact(bot: Bot) -> None:
     bot.handle_text("challenge questions for the risk register", conversation="c1")
     reply = bot.handle_text("and the issue log?", conversation="c1")
     assert (reply.intent, reply.slots) == ("challenge_questions", {"artefact": "issue_log"})
+
+
+def test_follow_up_with_a_bare_role_word(bot: Bot) -> None:
+    bot.handle_text("competencies for a pmo co-ordinator", conversation="c3")
+    reply = bot.handle_text("what about a manager?", conversation="c3")
+    assert (reply.intent, reply.slots) == ("role_competencies", {"role": "pmo_manager"})
 
 
 def test_follow_up_swaps_the_role(bot: Bot) -> None:
