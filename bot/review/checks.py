@@ -18,6 +18,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.review.register import Register, Risk, date_of, is_done, says_no
+from bot.review.values import Cell
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
@@ -103,6 +104,8 @@ _STOPWORDS = frozenset(
     "that this there from it its risk risks".split()
 )
 
+BLOCK_WORDS = 3  # rows are compared within the blocks of this many of their rarest words
+
 Check = Callable[[Register, dt.date, ReviewSettings], Iterator[Finding]]
 
 
@@ -172,19 +175,21 @@ def invalid_values(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
             cell = risk.cells.get(fld)
             if scale is None or cell is None or cell.empty or scale.kind == "none":
                 continue
-            if fld == "score" and (scale.kind != "ordinal" or reg.score_kind != "product"):
-                continue  # scores on their own scale are compared, not range-checked
-            if scale.level(cell) is None:
-                header = reg.columns.header_of(fld)
-                shown = _short(str(risk.raw.get(fld)), 40)
-                yield _finding(
-                    "invalid_value",
-                    risk,
-                    f"{risk.label}: {header} '{shown}' is not a value on this register's scale "
-                    f"({scale.describe()}).",
-                    f"What {header.lower()} does {risk.label} really have, on the scale the rest "
-                    "of the register uses?",
-                )
+            if fld == "score":
+                if not _score_off_grid(reg, cell):
+                    continue
+            elif scale.level(cell) is not None:
+                continue
+            header = reg.columns.header_of(fld)
+            shown = _short(str(risk.raw.get(fld)), 40)
+            yield _finding(
+                "invalid_value",
+                risk,
+                f"{risk.label}: {header} '{shown}' is not a value on this register's scale "
+                f"({scale.describe()}).",
+                f"What {header.lower()} does {risk.label} really have, on the scale the rest "
+                "of the register uses?",
+            )
         for fld, what in (
             ("date_raised", "date raised"),
             ("last_reviewed", "last-reviewed date"),
@@ -197,6 +202,16 @@ def invalid_values(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
                     f"{risk.label}: the {what} '{_short(str(risk.raw.get(fld)), 30)}' is not a date.",
                     f"What is the real {what} for {risk.label}?",
                 )
+
+
+def _score_off_grid(reg: Register, cell: Cell) -> bool:
+    """A score that no probability × impact on the register's grid could give."""
+    p, i = reg.scales.get("probability"), reg.scales.get("impact")
+    if reg.score_kind != "product" or p is None or i is None:
+        return False
+    if cell.kind != "number":
+        return cell.kind == "text"
+    return not (0 < cell.value <= p.top * i.top)
 
 
 def score_mismatch(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
@@ -342,13 +357,14 @@ def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> se
 
     Comparing every row with every other is 100 million comparisons at 10,000 rows; near
     duplicates nearly always share their rarest words, so rows are only compared within the
-    block of each of their two rarest words.
+    block of each of their rarest shared words.
     """
     frequency: Counter[str] = Counter(w for key in keys for w in set(key.split()))
     blocks: defaultdict[str, list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
-        words = sorted(set(key.split()), key=lambda w: (frequency[w], w))
-        for word in words[:2]:
+        # A word found in this row alone cannot pair it with another, so it makes no block.
+        words = sorted((w for w in set(key.split()) if frequency[w] > 1), key=lambda w: (frequency[w], w))
+        for word in words[:BLOCK_WORDS]:
             blocks[word].append(index)
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():

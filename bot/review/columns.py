@@ -275,9 +275,15 @@ def normalise_header(value: object) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+_SCALE_HINT = re.compile(r"\b1\s*[-–to]+\s*(3|4|5|10)\b")
+
+
 def unit_hint(value: object) -> str:
-    """What a header's brackets say about its values: '%', a currency, or ''."""
+    """What a header says about its values: '%', a currency, a scale such as '1-3', or ''."""
     text = str(value or "").lower()
+    scale = _SCALE_HINT.search(text)
+    if scale:
+        return f"1-{scale.group(1)}"
     if "%" in text or "percent" in text:
         return "%"
     for symbol, code in (

@@ -126,6 +126,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     chosen, header_index = _pick_sheet(sheets, sheet, filename)
     header = chosen.rows[header_index]
     columns = map_columns(header.cells)
+    _response_text_is_mitigation(columns, chosen.rows[header_index + 1 :])
     width = len(header.cells)
     while width and not columns.headers[width - 1]:
         width -= 1  # trailing empty header cells are not columns
@@ -166,6 +167,16 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     )
     _read_values(register, as_of)
     return register
+
+
+def _response_text_is_mitigation(columns: ColumnMap, rows: list[Row]) -> None:
+    """A "Response" column of sentences holds the actions, not a response type like "Reduce"."""
+    if columns.has("mitigation") or not columns.has("response_type"):
+        return
+    index = columns.fields["response_type"]
+    cells = [str(r.cells[index]) for r in rows if index < len(r.cells) and r.cells[index]]
+    if cells and sum(1 for c in cells if len(c.split()) > 3) >= len(cells) / 2:
+        columns.fields["mitigation"] = columns.fields.pop("response_type")
 
 
 def _risk(row: Row, columns: ColumnMap) -> Risk:
@@ -213,7 +224,7 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     for fld in ("probability", "impact", "score"):
         if cols.has(fld):
             scales[fld] = infer_scale([r.cells[fld] for r in register.risks], cols.units.get(fld, ""))
-    _share_ordinal_top(scales)
+    _share_ordinal_top(scales, register.risks)
     register.scales = scales
     date_values = [
         r.raw.get(f) for r in register.risks for f in ("date_raised", "last_reviewed", "action_due")
@@ -227,14 +238,18 @@ def _read_values(register: Register, as_of: dt.date) -> None:
         register.notes.append(f"{cols.header_of(fld)} read as {scale.describe()}")
 
 
-def _share_ordinal_top(scales: dict[str, Scale]) -> None:
+def _share_ordinal_top(scales: dict[str, Scale], risks: list[Risk]) -> None:
     # Probability and impact share one grid: a 5x5 register whose probabilities never reach 5
-    # is still a 5x5.
+    # is still a 5x5, and one stray 4 among a 3x3's values is an error, not a bigger grid.
     p, i = scales.get("probability"), scales.get("impact")
-    if p and i and p.kind == i.kind and p.kind in ("ordinal", "label"):
-        top = max(p.top, i.top)
-        p.top = i.top = top
-        p.five_labels = i.five_labels = p.five_labels or i.five_labels
+    if not (p and i and p.kind == i.kind and p.kind in ("ordinal", "label")):
+        return
+    if p.kind == "ordinal" and not (p.note or i.note):
+        both = [r.cells[f] for r in risks for f in ("probability", "impact")]
+        p.top = i.top = infer_scale(both).top
+    else:
+        p.top = i.top = max(p.top, i.top)
+    p.five_labels = i.five_labels = p.five_labels or i.five_labels
 
 
 def _read_scores(register: Register) -> None:

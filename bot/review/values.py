@@ -162,18 +162,20 @@ def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
     kinds = Counter(c.kind for c in values)
     if kinds["percent"] >= len(values) / 2 or (unit == "%" and kinds["number"] >= len(values) / 2):
         return Scale("percent", 100.0)
-    if kinds["money"] >= len(values) / 2 or (unit not in ("", "%") and kinds["number"] >= len(values) / 2):
+    if kinds["money"] >= len(values) / 2 or (unit.isupper() and kinds["number"] >= len(values) / 2):
         return Scale("money")
     if kinds["label"] >= len(values) / 2:
         five = any(c.label in _FIVE_ONLY for c in values if c.kind == "label")
         return Scale("label", 5.0 if five else 3.0, five_labels=five)
     numbers = [c.value for c in values if c.kind == "number"]
+    if unit.startswith("1-") and numbers and kinds["number"] >= len(values) / 2:
+        return Scale("ordinal", float(unit[2:]), note="stated in the column name")
     if numbers and kinds["number"] >= len(values) / 2:
         if all(0 <= n <= 1 for n in numbers) and any(0 < n < 1 for n in numbers):
             return Scale("percent", 100.0, note="fractions of 1")
         top = max(numbers)
         outliers = max(1, len(numbers) // 20)
-        if top <= 3:
+        if top <= 3 or (len(numbers) >= 10 and sum(1 for n in numbers if n > 3) <= outliers):
             return Scale("ordinal", 3.0)
         if top <= 5 or sum(1 for n in numbers if n > 5) <= outliers:
             # A value or two past 5 is an error on a five-point scale, not a bigger scale.

@@ -1,0 +1,324 @@
+"""Register review: planted defects, real third-party registers, bad input, and the outputs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from adapters.text import render
+from bot.errors import ReviewError
+from bot.review.report import review_bytes, review_file
+from tests.conftest import ROOT, SHARED
+from tests.review_eval import score_folder
+
+HERE = Path(__file__).parent
+REAL = SHARED / "data" / "registers"
+AS_OF = dt.date(2026, 11, 20)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMO_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=ROOT, env=env,
+        timeout=120, check=False,
+    )  # fmt: skip
+
+
+# -- planted defects -----------------------------------------------------------------------
+
+
+def test_planted_defects_are_found_and_findings_are_right() -> None:
+    # tests/registers was written with its answer key before the checks were run on it; the
+    # first run found 89.3% of planted defects with no false finding, and it was then used to
+    # tune, so it is held to a high floor.
+    score = score_folder(HERE / "registers")
+    print("\n" + score.text())
+    assert score.recall >= 0.95, score.text()
+    assert score.precision >= 0.95, score.text()
+    clean = [f for f in score.files if f.clean]
+    assert clean and all(not f.found for f in clean), score.text()
+
+
+@pytest.mark.skipif(
+    not (HERE / "registers_holdout" / "expected.yaml").exists(),
+    reason="no held-out registers in this checkout",
+)
+def test_held_out_registers_meet_the_acceptance_floor() -> None:
+    # Written by someone who saw neither the code nor the first set; never tuned on.
+    score = score_folder(HERE / "registers_holdout")
+    print("\n" + score.text())
+    assert score.recall >= 0.85, score.text()
+    assert score.precision >= 0.85, score.text()
+    assert all(not f.found for f in score.files if f.clean), score.text()
+
+
+# -- the real registers in ../shared -------------------------------------------------------
+
+needs_shared = pytest.mark.skipif(
+    not REAL.is_dir(), reason="../shared/data/registers is not beside this checkout"
+)
+
+
+def by_check(result: object) -> dict[str, set[str | None]]:
+    out: dict[str, set[str | None]] = {}
+    for f in result.findings:  # type: ignore[attr-defined]
+        out.setdefault(f.check, set()).add(f.risk_id)
+    return out
+
+
+@needs_shared
+def test_every_real_register_is_reviewed_without_error() -> None:
+    files = sorted(p for p in REAL.iterdir() if p.suffix in (".csv", ".xlsx"))
+    assert len(files) >= 4
+    for path in files:
+        result = cli("review", str(path), "--as-of", "2026-11-20", "--json")
+        assert result.returncode == 0, (path.name, result.stderr)
+        data = json.loads(result.stdout)
+        assert data["summary"]["risks"] > 0
+
+
+@needs_shared
+def test_data_migration_register() -> None:
+    # Expected before running: the seven rows broken by unquoted commas (R001, R002, R004-R008)
+    # are reported as broken, not shifted; H/M/L ratings are read as words; the owner column
+    # is found even though cells hold several owners.
+    result = review_file(REAL / "data_migration_register_broken_rows.csv", as_of=AS_OF)
+    checks = by_check(result)
+    assert checks["broken_row"] == {"R001", "R002", "R004", "R005", "R006", "R007", "R008"}
+    found, _ = result.columns()
+    assert {"risk_id", "description", "probability", "impact", "owner", "mitigation"} <= set(found)
+    assert result.register.scales["probability"].kind == "label"
+    assert len(result.register.risks) == 48
+
+
+@needs_shared
+def test_costed_register() -> None:
+    # Expected: likelihoods read as percentages and amounts in CHF; the expected values that
+    # differ only by the rounding of the shown percentage are not mismatches; the repeated
+    # "Likelihood" header is reported, the second read as the residual one; theme titles such
+    # as "Cash Flow" are vague.
+    result = review_file(REAL / "industrial_plant_costed_register.csv", as_of=AS_OF)
+    checks = by_check(result)
+    scales = result.register.scales
+    assert (scales["probability"].kind, scales["impact"].kind) == ("percent", "money")
+    assert "score_mismatch" not in checks
+    assert result.register.columns.duplicated == ("Likelihood",)
+    assert result.register.columns.has("residual_probability")
+    assert "2" in checks["vague_description"]  # "Cash Flow"
+
+
+@needs_shared
+def test_cause_and_risk_only_register() -> None:
+    # Expected: with no id column every finding points at a line; the risk noted as "has
+    # materialized" is an issue; the report says which columns are missing and what to ask.
+    result = review_file(REAL / "offshore_platform_cause_risk.csv", as_of=AS_OF)
+    assert all(f.risk_id is None and f.row for f in result.findings)
+    assert "issue_not_risk" in by_check(result)
+    _, missing = result.columns()
+    assert "owner" in missing and "ask the PM who owns each risk" in missing["owner"]
+
+
+@needs_shared
+def test_student_workbook() -> None:
+    # Expected: the "Risk Register" sheet; the project manager owns every risk; the impact
+    # "Medium at the beginning, gets higher with time" is not a value on the scale.
+    result = review_file(REAL / "student_project_register.xlsx", as_of=AS_OF)
+    checks = by_check(result)
+    assert result.register.sheet == "Risk Register"
+    assert checks["owner_concentration"] == {None}
+    assert checks["invalid_value"] == {"R2"}
+
+
+# -- reading -------------------------------------------------------------------------------
+
+GOOD_ROWS = [
+    ["R1", "Because the supplier is small, there is a risk that parts arrive late, delaying the build.",
+     "Ann Lee", 3, 4, 12, "Second supplier on standby", "Open", "2026-11-10"],
+    ["R2", "If the test lab is booked by another project, acceptance testing slips by two weeks.", "Bob Roy",
+     2, 3, 6, "Book the lab now", "Open", "2026-11-12"],
+]  # fmt: skip
+GOOD_HEADER = ["Risk ID", "Description", "Owner", "Probability", "Impact", "Score", "Mitigation", "Status",
+               "Last Reviewed"]  # fmt: skip
+
+
+def csv_bytes(sep: str, encoding: str = "utf-8", bom: bool = False) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep)
+    writer.writerow(GOOD_HEADER)
+    writer.writerows(GOOD_ROWS)
+    data = out.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+@pytest.mark.parametrize(
+    ("sep", "encoding", "bom"), [(",", "utf-8", False), (";", "utf-8", True), ("\t", "cp1252", False)]
+)
+def test_separators_and_encodings(sep: str, encoding: str, bom: bool) -> None:
+    result = review_bytes(csv_bytes(sep, encoding, bom), "r.csv", as_of=AS_OF)
+    assert [r.risk_id for r in result.register.risks] == ["R1", "R2"]
+    assert result.findings == []
+
+
+def test_cp1252_text_with_pound_signs() -> None:
+    data = ("Ref,Risk,Owner,Likelihood,Impact\r\n1,Costs may rise by £20k – the budget has no "
+            "contingency for it,Ann Lee,H,M\r\n").encode("cp1252")  # fmt: skip
+    result = review_bytes(data, "r.csv", as_of=AS_OF)
+    assert "£20k" in result.register.risks[0].text
+
+
+def test_workbook_with_title_block_and_raid_sheets(tmp_path: Path) -> None:
+    book = Workbook()
+    issues = book.active
+    assert issues is not None
+    issues.title = "Issues"
+    issues.append(["Issue ID", "Description", "Owner", "Status"])
+    issues.append(["I1", "Server room flooded", "Ann Lee", "Open"])
+    risks = book.create_sheet("Risks")
+    risks.append(["Project Falcon RAID log"])
+    risks.append([])
+    risks.append(["Owner: PMO"])
+    risks.append(GOOD_HEADER)
+    for row in GOOD_ROWS:
+        risks.append([*row[:8], dt.datetime(2026, 11, 10)])
+    risks.append([])
+    risks.append([])
+    book.create_sheet("Assumptions").append(["ID", "Assumption", "Owner"])
+    path = tmp_path / "raid.xlsx"
+    book.save(path)
+    result = review_file(path, as_of=AS_OF)
+    assert result.register.sheet == "Risks"
+    assert result.register.header_row == 4
+    assert len(result.register.risks) == 2
+    assert result.findings == []
+    assert review_file(path, sheet="risks", as_of=AS_OF).register.sheet == "Risks"
+    with pytest.raises(ReviewError, match="no sheet named 'Nope'"):
+        review_file(path, sheet="Nope", as_of=AS_OF)
+
+
+def test_ambiguous_dates_are_read_day_first_and_said_so() -> None:
+    data = b"ID,Risk description text here,Owner,Probability,Impact,Status,Last reviewed\r\n" + (
+        b"R1,The supplier may deliver the parts late and delay the build,Ann Lee,2,2,Open,03/11/2026\r\n"
+    )
+    result = review_bytes(data, "r.csv", as_of=AS_OF)
+    assert any("day/month" in n for n in result.register.notes)
+    assert not by_check(result).get("stale_review")  # 3 November, not 11 March
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+def one_line_failure(path: Path) -> str:
+    result = cli("review", str(path))
+    assert result.returncode == 1, result.stdout
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_random_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "noise.csv"
+    path.write_bytes(random.Random(4).randbytes(5000))
+    assert "not a text or spreadsheet file" in one_line_failure(path)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    assert "empty" in one_line_failure(path)
+
+
+def test_prose_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("Minutes of the board.\nWe talked about the weather and lunch.\n", encoding="utf-8")
+    assert "does not look like a risk register" in one_line_failure(path)
+
+
+def test_password_protected_workbook(tmp_path: Path) -> None:
+    # Encrypted .xlsx files are OLE compound documents, not zip files.
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000))
+    assert "password-protected" in one_line_failure(path)
+
+
+def test_damaged_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04" + b"not really a zip" * 20)
+    assert "not a readable Excel workbook" in one_line_failure(path)
+
+
+def test_over_ten_megabytes(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"ID,Risk\r\n" + b"x" * (10 * 1024 * 1024 + 1))
+    assert "over 10 MB" in one_line_failure(path)
+
+
+def test_over_fifty_thousand_rows(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "ID,Risk,Owner\n" + "".join(f"R{n},Risk {n},Ann\n" for n in range(50_002)), encoding="utf-8"
+    )
+    assert "50,000 rows" in one_line_failure(path)
+
+
+def test_header_only(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(GOOD_HEADER) + "\n", encoding="utf-8")
+    assert "no risks" in one_line_failure(path)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    assert "does not exist" in one_line_failure(tmp_path / "nope.csv")
+    assert "folder" in one_line_failure(tmp_path)
+
+
+def test_bad_as_of() -> None:
+    result = cli("review", "x.csv", "--as-of", "20/11/2026")
+    assert result.returncode == 1
+    assert "YYYY-MM-DD" in result.stderr
+
+
+# -- outputs -------------------------------------------------------------------------------
+
+
+def test_json_has_the_contract_shape() -> None:
+    result = cli(
+        "review", str(HERE / "registers" / "construction_5x5.csv"), "--as-of", "2026-11-20", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"findings", "summary"}
+    for finding in data["findings"]:
+        assert {"check", "risk_id", "row", "severity", "message", "question"} <= set(finding)
+        assert finding["severity"] in ("error", "warning", "info")
+    summary = data["summary"]
+    assert len(summary["first_questions"]) <= 5
+    assert sum(summary["by_check"].values()) == len(data["findings"])
+    assert summary["health"]
+
+
+def test_human_report_and_chat_reply() -> None:
+    result = review_file(HERE / "registers" / "construction_5x5.csv", as_of=AS_OF)
+    assert result.findings
+    text = result.text()
+    assert "Ask the project manager first:" in text
+    assert "Columns found:" in text
+    reply = result.reply()
+    assert len(render(reply).splitlines()) <= 25
+    assert reply.sections[0].text == result.health()
+
+
+def test_clean_register_says_so() -> None:
+    result = review_file(HERE / "registers" / "clean_warehouse_5x5.csv", as_of=dt.date(2026, 6, 30))
+    assert result.findings == []
+    assert result.health().startswith("In good shape")
