@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from adapters.text import render
@@ -13,12 +14,22 @@ PROMPT = "you> "
 QUIT_WORDS = {"quit", "exit", ":q", "bye!"}
 
 
+def _register_path(text: str) -> Path | None:
+    candidate = text.removeprefix("review ").strip().strip("'\"")
+    if Path(candidate).suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx") and Path(candidate).is_file():
+        return Path(candidate)
+    return None
+
+
 def run_chat(bot: Bot, user: str, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     conversation = f"terminal:{user}"
-    stdout.write("pmo-bot: ask me about PMO work. Type a number to press a button, 'quit' to leave.\n")
+    stdout.write(
+        "pmo-bot: ask me about PMO work, or type the path of a risk register (CSV or Excel) to review it.\n"
+        "Type a number to press a button, 'quit' to leave.\n"
+    )
     buttons: tuple[Button, ...] = ()
     while True:
         if interactive:
@@ -32,8 +43,16 @@ def run_chat(bot: Bot, user: str, stdin: TextIO | None = None, stdout: TextIO | 
             continue
         if text.lower() in QUIT_WORDS:
             break
+        path = _register_path(text)
         if text.isdigit() and 1 <= int(text) <= len(buttons):
             reply = bot.handle_action(buttons[int(text) - 1].action, conversation)
+        elif path is not None:
+            # The terminal's way of dropping a file into the chat: type (or paste) its path.
+            try:
+                reply = bot.handle_file(path.read_bytes(), path.name)
+            except OSError as exc:
+                stdout.write(f"pmo-bot: cannot read {path}: {exc.strerror}\n\n")
+                continue
         else:
             reply = bot.handle_text(text, conversation)
         buttons = reply.buttons

@@ -6,6 +6,7 @@ adapter's loop carries on.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import OrderedDict
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import ReviewError
 from bot.reply import Action, Reply, Section
 from bot.router import Router, RouteResult
 from bot.skills import SKILLS
@@ -78,6 +80,30 @@ class Bot:
         if route.intent == "smalltalk":
             slots["text"] = text
         return self.handle_action(Action(route.intent, slots, "become" if route.aim else ""))
+
+    def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:
+        """A register sent to the bot: the review's summary and first questions, or why not."""
+        from bot.review.report import review_bytes  # only file uploads pay for numpy and openpyxl
+
+        try:
+            review = review_bytes(data, filename, as_of=as_of)
+        except ReviewError as exc:
+            return Reply(
+                "I couldn't review that file",
+                (
+                    Section(text=str(exc)),
+                    Section(text="Send a risk register as CSV or Excel (.xlsx), up to 10 MB."),
+                ),
+                intent="review",
+            )
+        except Exception:
+            log.exception("review of %s failed", filename)
+            return Reply(
+                "Sorry, something went wrong",
+                (Section(text="The review failed on my side."),),
+                intent="error",
+            )
+        return review.reply()
 
     def handle_action(self, action: Action, conversation: str | None = None) -> Reply:
         skill = SKILLS.get(action.intent)

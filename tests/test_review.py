@@ -16,6 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from adapters.text import render
+from bot.core import Bot
 from bot.errors import ReviewError
 from bot.review.report import review_bytes, review_file
 from tests.conftest import ROOT, SHARED
@@ -322,3 +323,21 @@ def test_clean_register_says_so() -> None:
     result = review_file(HERE / "registers" / "clean_warehouse_5x5.csv", as_of=dt.date(2026, 6, 30))
     assert result.findings == []
     assert result.health().startswith("In good shape")
+
+
+def test_a_register_sent_to_the_bot(bot: Bot) -> None:
+    data = (HERE / "registers" / "construction_5x5.csv").read_bytes()
+    reply = bot.handle_file(data, "construction_5x5.csv")
+    assert reply.title == "Review of construction_5x5.csv"
+    assert reply.sections[1].heading == "Ask the project manager first"
+    refused = bot.handle_file(b"\x00\x01\x02" * 100, "photo.jpg")
+    assert refused.title == "I couldn't review that file"
+    assert "binary" in refused.sections[0].text
+
+
+def test_the_terminal_chat_reviews_a_typed_path(bot: Bot) -> None:
+    from adapters.terminal import run_chat
+
+    out = io.StringIO()
+    run_chat(bot, "u1", io.StringIO(f"review {HERE / 'registers' / 'festival_3x3.csv'}\nquit\n"), out)
+    assert "Review of festival_3x3.csv" in out.getvalue()
