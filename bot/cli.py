@@ -118,11 +118,21 @@ def review(
         str | None, typer.Option("--as-of", help="Review date, YYYY-MM-DD (default today).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Findings and summary as JSON.")] = False,
+    stale_days: Annotated[
+        int, typer.Option("--stale-days", min=1, help="Days before a review is stale.")
+    ] = 30,
+    owner_share: Annotated[
+        float, typer.Option("--owner-share", min=0.1, max=1.0, help="Share of open risks one owner may hold.")
+    ] = 0.6,
+    escalate_at: Annotated[
+        float | None, typer.Option("--escalate-at", help="Score at which a risk must be escalated.")
+    ] = None,
 ) -> None:
     """Review a risk register: findings, and the questions to put to the project manager."""
     import datetime as dt
 
     from bot.errors import ReviewError
+    from bot.review.checks import ReviewSettings
     from bot.review.report import review_file
 
     day = None
@@ -132,7 +142,10 @@ def review(
         except ValueError:
             fail(f"--as-of must be a date as YYYY-MM-DD, not '{as_of}'")
     try:
-        result = review_file(file, sheet, day)
+        settings = ReviewSettings(
+            stale_after_days=stale_days, owner_share=owner_share, escalate_at=escalate_at
+        )
+        result = review_file(file, sheet, day, settings)
     except ReviewError as exc:
         fail(str(exc))
     if as_json:

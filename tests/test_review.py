@@ -341,3 +341,19 @@ def test_the_terminal_chat_reviews_a_typed_path(bot: Bot) -> None:
     out = io.StringIO()
     run_chat(bot, "u1", io.StringIO(f"review {HERE / 'registers' / 'festival_3x3.csv'}\nquit\n"), out)
     assert "Review of festival_3x3.csv" in out.getvalue()
+
+
+def test_thresholds_can_be_set_on_the_command_line() -> None:
+    path = str(HERE / "registers" / "construction_5x5.csv")
+    default = json.loads(cli("review", path, "--as-of", "2026-11-20", "--json").stdout)
+    custom = json.loads(
+        cli(
+            "review", path, "--as-of", "2026-11-20", "--json", "--stale-days", "400", "--escalate-at", "10"
+        ).stdout
+    )
+    assert "stale_review" in default["summary"]["by_check"]
+    assert "stale_review" not in custom["summary"]["by_check"]
+    assert custom["summary"]["escalation_threshold"] == 10
+    assert custom["summary"]["by_check"]["high_risk_not_escalated"] > default["summary"]["by_check"].get(
+        "high_risk_not_escalated", 0
+    )

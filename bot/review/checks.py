@@ -30,6 +30,7 @@ class ReviewSettings:
     owner_share: float = 0.6  # one owner holding more than this share of open risks
     owner_min_open: int = 5
     duplicate_similarity: float = 88.0
+    escalate_at: float | None = None  # overrides the threshold read from the register
 
 
 @dataclass(frozen=True)
@@ -462,6 +463,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 
 
 def run_checks(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> list[Finding]:
+    if cfg.escalate_at is not None:
+        reg.escalation_score, reg.escalation_source = cfg.escalate_at, "the threshold you set"
     findings = [f for _, check in CHECKS for f in check(reg, as_of, cfg)]
     findings.sort(key=lambda f: (f.row if f.row is not None else -1, SEVERITY_ORDER[f.severity]))
     return findings

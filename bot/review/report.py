@@ -170,7 +170,9 @@ def review_bytes(
     return Review(register, run_checks(register, as_of, settings or ReviewSettings()), as_of)
 
 
-def review_file(path: Path, sheet: str | None = None, as_of: dt.date | None = None) -> Review:
+def review_file(
+    path: Path, sheet: str | None = None, as_of: dt.date | None = None, settings: ReviewSettings | None = None
+) -> Review:
     try:
         if path.is_dir():
             raise ReviewError(f"{path} is a folder, not a register file.")
@@ -186,4 +188,4 @@ def review_file(path: Path, sheet: str | None = None, as_of: dt.date | None = No
         raise ReviewError(f"{path} cannot be read (permission denied).") from exc
     except OSError as exc:
         raise ReviewError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from exc
-    return review_bytes(data, path.name, sheet, as_of)
+    return review_bytes(data, path.name, sheet, as_of, settings)

@@ -177,6 +177,10 @@ def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
         outliers = max(1, len(numbers) // 20)
         if top <= 3 or (len(numbers) >= 10 and sum(1 for n in numbers if n > 3) <= outliers):
             return Scale("ordinal", 3.0)
+        fours = sum(1 for n in numbers if n == 4)
+        if top == 4 and len(numbers) >= 20 and fours >= len(numbers) / 10:
+            # Plenty of 4s and not a single 5: a four-point scale.
+            return Scale("ordinal", 4.0)
         if top <= 5 or sum(1 for n in numbers if n > 5) <= outliers:
             # A value or two past 5 is an error on a five-point scale, not a bigger scale.
             return Scale("ordinal", 5.0)
