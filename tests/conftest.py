@@ -60,3 +60,15 @@ def _loopback_only(self: socket.socket, address: object) -> None:
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any connection beyond loopback fails the test loudly."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+# Evaluation reports (router accuracy, review scores) that tests hand in, printed at the end of
+# the run so that `make test` shows the figures without showing every test's captured output.
+REPORTS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORTS:
+        terminalreporter.section("evaluation reports")
+        for report in REPORTS:
+            terminalreporter.write_line(report)

@@ -18,6 +18,7 @@ import pytest
 
 from bot.router import Router
 from knowledge.base import CONTRACT_IDS
+from tests.conftest import REPORTS
 from tests.router_eval import evaluate, read_examples
 
 DATA = Path(__file__).parent / "data"
@@ -57,6 +58,6 @@ def test_training_set_covers_every_intent_and_slot_value() -> None:
 )
 def test_router_accuracy(router: Router, name: str, exact_floor: float, ood_floor: float) -> None:
     report = evaluate(router, read_examples(DATA / name))
-    print(f"\n== {name}\n{report.text(show_misses=0)}")
+    REPORTS.append(f"== router on {name}\n{report.text(show_misses=0)}")
     assert report.exact_rate >= exact_floor, report.text()
     assert report.ood_rate >= ood_floor, report.text()
