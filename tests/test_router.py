@@ -92,11 +92,12 @@ def test_ambiguous_text_gets_did_you_mean(router: Router) -> None:
 
 
 def test_near_miss_entity_is_suggested(router: Router) -> None:
-    result = router.route("stakehldr regstr thing")
-    suggested = {tuple(s.slots.items()) for s in result.suggestions}
-    assert (("artefact", "stakeholder_register"),) in suggested or result.slots == {
-        "artefact": "stakeholder_register"
-    }
+    # Too mangled to correct with confidence, close enough to suggest.
+    result = router.route("lessns lg")
+    assert result.intent == "unknown"
+    suggested = [(s.intent, s.slots) for s in result.suggestions]
+    assert ("challenge_questions", {"artefact": "lessons_log"}) in suggested
+    assert len(suggested) <= 3
 
 
 def test_follow_up_keeps_the_intent_and_swaps_the_slot(router: Router) -> None:
@@ -133,4 +134,4 @@ def test_routing_is_deterministic(router: Router) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "🙂🙂🙂", "?" * 5000, "a " * 3000, "<@U1|x>" * 50])
 def test_odd_input_never_raises(router: Router, text: str) -> None:
     result = router.route(text)
-    assert result.intent in {"help", "unknown", "smalltalk"}
+    assert result.intent in {"help", "unknown"}
