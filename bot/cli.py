@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowledge base.")
 app.add_typer(kb_app, name="kb")
+slack_app = typer.Typer(no_args_is_help=True, help="Slack app set-up.")
+app.add_typer(slack_app, name="slack")
+db_app = typer.Typer(no_args_is_help=True, help="The database.")
+app.add_typer(db_app, name="db")
 
 
 def fail(message: str) -> NoReturn:
@@ -152,6 +156,49 @@ def review(
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2, default=str))
     else:
         typer.echo(result.text())
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option("--port", help="HTTP port (default PORT, 3978).")] = None,
+    socket_mode: Annotated[
+        bool, typer.Option("--socket-mode", help="Reach Slack over Socket Mode (SLACK_APP_TOKEN).")
+    ] = False,
+) -> None:
+    """The main job: one process serving Slack (and, later, Teams and the web chat)."""
+    from bot.errors import PmoBotError
+    from bot.serve import run
+
+    try:
+        run(port=port, socket_mode=socket_mode)
+    except PmoBotError as exc:
+        fail(str(exc))
+
+
+@slack_app.command("manifest")
+def slack_manifest(
+    url: Annotated[str, typer.Option("--url", help="The public https URL the bot is served at.")] = "",
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="A manifest for Socket Mode.")] = False,
+) -> None:
+    """Print the Slack app manifest, to paste into api.slack.com/apps."""
+    from adapters.slack.manifest import PLACEHOLDER_URL, manifest_yaml
+
+    typer.echo(manifest_yaml(url or PLACEHOLDER_URL, socket_mode), nl=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (serve does this on start too)."""
+    from bot.settings import Settings
+    from bot.storage import Storage, StorageError
+
+    try:
+        storage = Storage(Settings().database_url)
+        storage.upgrade()
+        storage.close()
+    except StorageError as exc:
+        fail(str(exc))
+    typer.echo("Database is up to date.")
 
 
 @kb_app.command("validate")

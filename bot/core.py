@@ -83,27 +83,35 @@ class Bot:
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:
         """A register sent to the bot: the review's summary and first questions, or why not."""
+        return self.handle_file_report(data, filename, as_of)[0]
+
+    def handle_file_report(self, data: bytes, filename: str, as_of: dt.date | None = None) -> list[Reply]:
+        """The short answer, then the full report when there is one to give."""
         from bot.review.report import review_bytes  # only file uploads pay for numpy and openpyxl
 
         try:
             review = review_bytes(data, filename, as_of=as_of)
         except ReviewError as exc:
-            return Reply(
-                "I couldn't review that file",
-                (
-                    Section(text=str(exc)),
-                    Section(text="Send a risk register as CSV or Excel (.xlsx), up to 10 MB."),
-                ),
-                intent="review",
-            )
+            return [
+                Reply(
+                    "I couldn't review that file",
+                    (
+                        Section(text=str(exc)),
+                        Section(text="Send a risk register as CSV or Excel (.xlsx), up to 10 MB."),
+                    ),
+                    intent="review",
+                )
+            ]
         except Exception:
-            log.exception("review of %s failed", filename)
-            return Reply(
-                "Sorry, something went wrong",
-                (Section(text="The review failed on my side."),),
-                intent="error",
-            )
-        return review.reply()
+            log.exception("review failed", extra={"file": filename})
+            return [
+                Reply(
+                    "Sorry, something went wrong",
+                    (Section(text="The review failed on my side."),),
+                    intent="error",
+                )
+            ]
+        return [review.reply(), review.full_reply()] if review.findings else [review.reply()]
 
     def handle_action(self, action: Action, conversation: str | None = None) -> Reply:
         skill = SKILLS.get(action.intent)

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///pmo-bot.db", alias="DATABASE_URL")
     port: int = Field(default=3978, alias="PORT", ge=1, le=65535)
+    # Loopback unless told otherwise: put a reverse proxy or tunnel in front, or set 0.0.0.0 in a
+    # container whose platform routes to it.
+    pmo_host: str = Field(default="127.0.0.1", alias="PMO_HOST")
     pmo_config: Path = Field(default=Path("pmo-bot.yaml"), alias="PMO_CONFIG")
     pmo_admins: str = Field(default="", alias="PMO_ADMINS")
     pmo_timezone: str = Field(default="Europe/London", alias="PMO_TIMEZONE")

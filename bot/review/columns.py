@@ -15,6 +15,15 @@ from rapidfuzz import fuzz, process
 # field -> names registers use for it (normalised: lower case, single spaces, no punctuation).
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "risk_id": (
+        "ref no",
+        "reference no",
+        "risk code",
+        "code",
+        "ref number",
+        "id no",
+        "item no",
+        "risk id no",
+        "unique id",
         "risk id",
         "id",
         "ref",
@@ -31,6 +40,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "title": ("title", "risk title", "name", "risk name", "short description", "summary", "headline"),
     "description": (
+        "cause event effect",
+        "cause event and effect",
+        "risk cause event effect",
+        "risk narrative",
+        "description of risk",
         "description",
         "risk description",
         "risk",
@@ -160,6 +174,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "contingency": ("contingency", "contingency plan", "fallback", "fallback plan"),
     "action_due": (
+        "due by",
+        "action by",
+        "target",
+        "by when",
+        "action deadline",
         "action due",
         "due date",
         "due",
@@ -173,7 +192,15 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "expected resolution",
         "mitigation due",
     ),
-    "action_status": ("action status", "mitigation status", "action progress", "response status"),
+    "action_status": (
+        "progress",
+        "status of action",
+        "action state",
+        "action status",
+        "mitigation status",
+        "action progress",
+        "response status",
+    ),
     "status": ("status", "risk status", "state", "register status", "open closed", "current status"),
     "date_raised": (
         "date raised",
@@ -192,6 +219,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "date",
     ),
     "last_reviewed": (
+        "reviewed on",
+        "date last updated",
+        "date last reviewed",
+        "last updated on",
+        "review date last",
         "last reviewed",
         "review date",
         "last updated",
@@ -207,6 +239,10 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "proximity": ("proximity", "timing", "timeframe", "time frame", "when", "expected date"),
     "escalated": (
+        "escalated to board",
+        "escalated to trustees",
+        "escalated to sponsor",
+        "board escalation",
         "escalated",
         "escalation",
         "escalated to",
@@ -270,7 +306,7 @@ MATCH_CUTOFF = 86.0
 
 
 def normalise_header(value: object) -> str:
-    text = str(value or "").lower().replace("\n", " ")
+    text = str(value or "").lower().replace("\n", " ").replace("#", " no ")
     text = _UNITS.sub(" ", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 

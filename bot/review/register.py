@@ -127,6 +127,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     header = chosen.rows[header_index]
     columns = map_columns(header.cells)
     _response_text_is_mitigation(columns, chosen.rows[header_index + 1 :])
+    _ratings_named_as_text(columns, chosen.rows[header_index + 1 :])
     width = len(header.cells)
     while width and not columns.headers[width - 1]:
         width -= 1  # trailing empty header cells are not columns
@@ -177,6 +178,19 @@ def _response_text_is_mitigation(columns: ColumnMap, rows: list[Row]) -> None:
     cells = [str(r.cells[index]) for r in rows if index < len(r.cells) and r.cells[index]]
     if cells and sum(1 for c in cells if len(c.split()) > 3) >= len(cells) / 2:
         columns.fields["mitigation"] = columns.fields.pop("response_type")
+
+
+def _ratings_named_as_text(columns: ColumnMap, rows: list[Row]) -> None:
+    """A "Consequence" column of 1-5 ratings is the impact, not a written consequence."""
+    for text_field, rating_field in (("effect", "impact"), ("cause", "probability")):
+        if not columns.has(text_field) or columns.has(rating_field):
+            continue
+        index = columns.fields[text_field]
+        cells = [parse_cell(r.cells[index]) for r in rows if index < len(r.cells)]
+        filled = [c for c in cells if not c.empty]
+        ratings = [c for c in filled if c.kind in ("number", "label", "percent", "money")]
+        if filled and len(ratings) >= 0.6 * len(filled):
+            columns.fields[rating_field] = columns.fields.pop(text_field)
 
 
 def _risk(row: Row, columns: ColumnMap) -> Risk:

@@ -157,6 +157,25 @@ class Review:
         )
         return Reply(title, tuple(sections), buttons, intent="review")
 
+    def full_reply(self) -> Reply:
+        """Every finding, grouped by check: the follow-up to the short answer."""
+        groups: dict[str, list[str]] = {}
+        for f in self.findings:
+            where = f.risk_id or (f"row {f.row}" if f.row else "register")
+            groups.setdefault(f.check, []).append(f"{where}: {f.message} Ask: {f.question}")
+        sections = [
+            Section(f"{_CHECK_TOPIC.get(check, check).capitalize()} ({len(lines)})", bullets=tuple(lines))
+            for check, lines in groups.items()
+        ]
+        found, missing = self.columns()
+        sections.append(
+            Section("Columns found", text=", ".join(f"{h} → {f}" for f, h in found.items()) + ".")
+        )
+        if missing:
+            sections.append(Section("Missing columns", bullets=tuple(missing.values())))
+        sections.append(Section("How the file was read", text="; ".join(self.register.notes) + "."))
+        return Reply(f"Full report: {self.register.filename}", tuple(sections), intent="review")
+
 
 def review_bytes(
     data: bytes,

@@ -1,0 +1,315 @@
+"""The Slack adapter: Bolt's AsyncApp translating Slack to the core and replies back to Block Kit.
+
+What it handles: the ``/pmo`` command, direct messages, mentions in channels (answered in the
+thread), button clicks, the App Home tab, and risk registers shared as files. Nothing Slack sends
+is answered 404, every request is acknowledged at once, and an event Slack delivers twice (same
+``event_id``) is handled once, remembered in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.signature import Clock as SlackClock
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import ACTION_PREFIX, decode_action, fallback_text, render_blocks
+from bot.core import Bot
+from bot.reply import Action, Reply, Section
+from bot.review.reader import MAX_BYTES
+
+log = logging.getLogger(__name__)
+
+REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+_MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+Clock = Callable[[], float]
+EventClaim = Callable[[str], Awaitable[bool]]
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        bot: Bot,
+        token: str,
+        signing_secret: str,
+        api_url: str,
+        claim_event: EventClaim | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.bot = bot
+        self.token = token
+        self.verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))
+        self.claim_event = claim_event
+        # Slack asks callers to honour Retry-After on 429; these handlers do, and retry 5xx and
+        # dropped connections a couple of times with backoff.
+        self.client = AsyncWebClient(
+            token=token,
+            base_url=api_url,
+            retry_handlers=[
+                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                AsyncServerErrorRetryHandler(max_retry_count=2),
+                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+        # Signatures are checked in front of Bolt (see handle), where the clock can be injected.
+        self.app = AsyncApp(client=self.client, request_verification_enabled=False, name="pmo-bot")
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._register()
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        try:
+            valid = self.verifier.is_valid_request(body, dict(request.headers))
+        except (ValueError, TypeError):
+            valid = False  # a timestamp header that is not a number
+        if not valid:
+            return web.json_response({"error": "invalid request"}, status=401)
+        if not _well_formed(body, request.content_type):
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_request = await to_bolt_request(request)
+        response = await self.app.async_dispatch(bolt_request)
+        if response.status >= 500:
+            # Our failure, already logged by Bolt. A retry would fail the same way, and Slack turns
+            # off an app whose deliveries keep failing: acknowledge, and ask Slack not to retry.
+            return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+        return await to_aiohttp_response(response)
+
+    async def drain(self) -> None:
+        """Wait for work started after an acknowledgement (file reviews) to finish."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        # Keep a reference: a task nobody holds can be collected before it finishes.
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- listeners -------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self._once_per_event)
+        app.command("/pmo")(self._on_command)
+        app.action(re.compile(f"^{re.escape(ACTION_PREFIX)}"))(self._on_action)
+        app.event("app_mention")(self._on_mention)
+        app.event("app_home_opened")(self._on_home)
+        app.event("message")(self._on_message)
+        # Catch-alls, registered last: Bolt answers an unmatched request 404, which Slack counts
+        # as a failed delivery and retries.
+        app.event(re.compile(".*"))(self._ignore)
+        app.action(re.compile(".*"))(self._ack_only)
+        app.command(re.compile(".*"))(self._ack_only)
+        app.view(re.compile(".*"))(self._ack_only)
+        app.shortcut(re.compile(".*"))(self._ack_only)
+        app.options(re.compile(".*"))(self._ack_only)
+
+    async def _once_per_event(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        is_event = body.get("type") == "event_callback" and isinstance(event_id, str)
+        if self.claim_event is not None and is_event:
+            assert isinstance(event_id, str)
+            if not await self.claim_event(event_id):
+                log.info("repeat event ignored", extra={"event_id": event_id})
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def _ack_only(self, ack: Callable[..., Awaitable[None]]) -> None:
+        await ack()
+
+    async def _ignore(self) -> None:
+        return None
+
+    async def _on_command(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        command: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+    ) -> None:
+        text = (command.get("text") or "").strip()
+        conversation = _conversation(
+            command.get("team_id"), command.get("channel_id"), command.get("user_id")
+        )
+        reply = self.bot.handle_text(f"/pmo {text}", conversation)
+        messages = render_blocks(reply)
+        # The first message rides on the acknowledgement, well inside Slack's three seconds.
+        await ack(blocks=messages[0], text=fallback_text(reply), response_type="ephemeral")
+        for blocks in messages[1:]:
+            await respond(blocks=blocks, text=fallback_text(reply), response_type="ephemeral")
+
+    async def _on_action(
+        self,
+        ack: Callable[..., Awaitable[None]],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+    ) -> None:
+        await ack()
+        decoded = decode_action(action.get("value") or "")
+        if decoded is None:
+            return
+        user = (body.get("user") or {}).get("id")
+        channel = (body.get("channel") or {}).get("id")
+        team = (body.get("team") or {}).get("id")
+        reply = self.bot.handle_action(decoded, _conversation(team, channel, user))
+        if body.get("response_url"):
+            for blocks in render_blocks(reply):
+                await respond(blocks=blocks, text=fallback_text(reply), replace_original=False)
+        elif user:
+            # A click on the App Home tab has no message to answer under: answer in a DM.
+            opened = await self.client.conversations_open(users=user)
+            await self._post(reply, opened["channel"]["id"])
+
+    async def _on_mention(self, event: dict[str, Any]) -> None:
+        thread = event.get("thread_ts") or event.get("ts")
+        channel = event.get("channel")
+        if not channel:
+            return
+        if event.get("files"):
+            self._spawn(self._review_files(event, channel, thread))
+            return
+        text = _MENTION.sub(" ", event.get("text") or "").strip()
+        conversation = _conversation(event.get("team"), channel, event.get("user"))
+        await self._post(self.bot.handle_text(text, conversation), channel, thread)
+
+    async def _on_message(self, event: dict[str, Any]) -> None:
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return  # edits, joins, the bot's own posts
+        if event.get("channel_type") != "im":
+            return  # in channels the bot answers mentions only
+        channel = event["channel"]
+        if event.get("files"):
+            self._spawn(self._review_files(event, channel, event.get("thread_ts")))
+            return
+        conversation = _conversation(event.get("team"), channel, event.get("user"))
+        await self._post(
+            self.bot.handle_text(event.get("text") or "", conversation), channel, event.get("thread_ts")
+        )
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        reply = self.bot.handle_action(Action("help"))
+        blocks = render_blocks(reply)[0]
+        await self.client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+
+    # -- files -----------------------------------------------------------------------------
+
+    async def _review_files(self, event: dict[str, Any], channel: str, thread: str | None) -> None:
+        for item in event.get("files") or []:
+            name = str(item.get("name") or item.get("title") or "file")
+            if not name.lower().endswith(REGISTER_SUFFIXES):
+                await self._post(
+                    _note("That isn't a register", f"{name} is not a CSV or Excel file, so I left it."),
+                    channel,
+                    thread,
+                )
+                continue
+            if int(item.get("size") or 0) > MAX_BYTES:
+                await self._post(
+                    _note(
+                        "That file is too big",
+                        f"{name} is over 10 MB; registers that size are "
+                        "not reviewed. Split it, or send the risks sheet alone.",
+                    ),
+                    channel,
+                    thread,
+                )
+                continue
+            data = await self._download(item)
+            if data is None:
+                await self._post(
+                    _note(
+                        "I couldn't download that file",
+                        f"Slack did not let me read {name}. Check that the app has the files:read scope.",
+                    ),
+                    channel,
+                    thread,
+                )
+                continue
+            replies = await asyncio.to_thread(self.bot.handle_file_report, data, name)
+            for reply in replies:
+                await self._post(reply, channel, thread)
+
+    async def _download(self, item: dict[str, Any]) -> bytes | None:
+        url = item.get("url_private_download") or item.get("url_private")
+        if not url:
+            return None
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+                if response.status != 200 or response.content_type == "text/html":
+                    return None  # without the right scope Slack serves a sign-in page
+                data = await response.content.read(MAX_BYTES + 1)
+                return data if len(data) <= MAX_BYTES else None
+        except aiohttp.ClientError:
+            log.warning("file download failed", extra={"file": item.get("id")})
+            return None
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _post(self, reply: Reply, channel: str, thread: str | None = None) -> None:
+        for blocks in render_blocks(reply):
+            await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread,
+                blocks=blocks,
+                text=fallback_text(reply),
+                unfurl_links=False,
+            )
+
+
+class _Clock(SlackClock):
+    """slack_sdk's verifier asks its clock for ``now()``; ours is a plain function."""
+
+    def __init__(self, now: Clock) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
+def _well_formed(body: str, content_type: str) -> bool:
+    """Whether a signed body is one Slack could have sent: a JSON object, or form fields whose
+    ``payload`` (if any) is a JSON object."""
+    try:
+        if content_type == "application/json":
+            return isinstance(json.loads(body), dict)
+        fields = urllib.parse.parse_qs(body, strict_parsing=bool(body))
+        if "payload" in fields:
+            return isinstance(json.loads(fields["payload"][0]), dict)
+        return bool(fields)
+    except ValueError:
+        return False
+
+
+def _conversation(team: object, channel: object, user: object) -> str:
+    return f"slack:{team or '-'}:{channel or '-'}:{user or '-'}"
+
+
+def _note(title: str, text: str) -> Reply:
+    return Reply(title, (Section(text=text),), intent="review")

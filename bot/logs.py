@@ -1,0 +1,52 @@
+"""Structured logs: one JSON object a line, with secrets removed whatever a library logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+
+# Slack tokens (xoxb-, xoxp-, xapp- ...), bearer headers and the like never reach a log line.
+_SECRET = re.compile(r"\b(xox[abeoprs]|xapp)-[A-Za-z0-9-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+")
+_STANDARD = set(vars(logging.makeLogRecord({})))
+
+
+def redact(text: str, extra: tuple[str, ...] = ()) -> str:
+    text = _SECRET.sub("[redacted]", text)
+    for secret in extra:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, int | float | bool) or value is None else str(value)
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, ensure_ascii=False), self.secrets)
+
+
+def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
+    """Send every log line to stderr as JSON; quieten the chattier libraries."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(tuple(s for s in secrets if s)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,92 @@
+"""Running ``pmo-bot serve``: settings, logs, database, then the aiohttp server until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot import logs
+from bot.core import Bot
+from bot.errors import ConfigError
+from bot.server import Parts, build_app, build_slack
+from bot.settings import Settings
+
+log = logging.getLogger("pmo_bot.serve")
+
+SHUTDOWN_GRACE_S = 10.0
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from exc
+
+
+def run(port: int | None = None, socket_mode: bool = False) -> None:
+    from bot.storage import Storage
+    from knowledge.base import KnowledgeBaseError, load
+
+    settings = _settings()
+    secrets = tuple(
+        s.get_secret_value()
+        for s in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.microsoft_app_password,
+        )
+        if s is not None
+    )
+    logs.configure(secrets=secrets)
+    try:
+        kb = load(settings.pmo_knowledge_dir)
+    except KnowledgeBaseError as exc:
+        raise ConfigError(str(exc)) from exc
+    storage = Storage(settings.database_url)
+    storage.upgrade()
+    parts = Parts(settings, Bot(kb), storage)
+    if socket_mode:
+        _socket_mode(parts)
+    app = build_app(parts)
+    port = port or settings.port
+    log.info("serving", extra={"host": settings.pmo_host, "port": port})
+    # run_app stops on SIGINT and SIGTERM: it stops accepting, lets requests in flight finish
+    # (up to the grace period) and runs on_shutdown, where queued file reviews are drained.
+    web.run_app(
+        app,
+        host=settings.pmo_host,
+        port=port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
+        handle_signals=True,
+    )
+
+
+def _socket_mode(parts: Parts) -> None:
+    from adapters.slack.socket import SocketModeRunner
+
+    settings = parts.settings
+    app_token = settings.slack_app_token
+    if app_token is None or settings.slack_bot_token is None:
+        raise ConfigError("--socket-mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN (xoxb-...)")
+    if settings.slack_signing_secret is None:
+        # Socket Mode requests are not signed; the adapter still wants a secret for its HTTP door.
+        settings = settings.model_copy(update={"slack_signing_secret": app_token})
+        parts.settings = settings
+    parts.slack = build_slack(parts)
+    assert parts.slack is not None
+    runner = SocketModeRunner(parts.slack, app_token.get_secret_value())
+
+    async def start(app: web.Application) -> None:
+        await runner.start()
+
+    async def stop(app: web.Application) -> None:
+        await runner.stop()
+
+    parts.extra["on_startup"] = start
+    parts.extra["on_shutdown"] = stop

@@ -1,0 +1,98 @@
+"""The ``serve`` process: one aiohttp application for Slack, Teams and the local web chat.
+
+It composes the parts: settings, storage, the core bot, and whichever platform adapters have
+credentials. Without any it still serves ``/healthz`` and says in its log how to connect Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.core import Bot
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.slack.app import SlackAdapter
+    from bot.storage import Storage
+
+log = logging.getLogger("pmo_bot.server")
+
+SLACK_KEY: web.AppKey[SlackAdapter | None] = web.AppKey("slack")
+
+
+@dataclass
+class Parts:
+    settings: Settings
+    bot: Bot
+    storage: Storage | None
+    slack: SlackAdapter | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_slack(parts: Parts) -> SlackAdapter | None:
+    settings = parts.settings
+    if not settings.slack_http_enabled:
+        return None
+    from adapters.slack.app import SlackAdapter
+
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    storage = parts.storage
+
+    async def claim(event_id: str) -> bool:
+        if storage is None:
+            return True
+        return await asyncio.to_thread(storage.claim_event, event_id, "slack")
+
+    return SlackAdapter(
+        parts.bot,
+        settings.slack_bot_token.get_secret_value(),
+        settings.slack_signing_secret.get_secret_value(),
+        settings.slack_api_url,
+        claim_event=claim,
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def slack_not_configured(request: web.Request) -> web.Response:
+    # Answer, rather than 404: a half-configured app should say what is missing.
+    return web.json_response(
+        {"error": "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"}, status=503
+    )
+
+
+def build_app(parts: Parts) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_get("/healthz", healthz)
+    parts.slack = parts.slack or build_slack(parts)
+    app[SLACK_KEY] = parts.slack
+    if parts.slack is not None:
+        app.router.add_post("/slack/events", parts.slack.handle)
+        log.info("Slack over HTTP is on at /slack/events")
+    else:
+        app.router.add_post("/slack/events", slack_not_configured)
+        log.info(
+            "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            "(see README, 'Connect Slack'), or SLACK_APP_TOKEN with --socket-mode"
+        )
+
+    async def on_shutdown(app: web.Application) -> None:
+        slack = app[SLACK_KEY]
+        if slack is not None:
+            await slack.drain()
+        if parts.storage is not None:
+            parts.storage.close()
+        log.info("stopped")
+
+    app.on_shutdown.append(on_shutdown)
+    for hook in ("on_startup", "on_shutdown"):
+        if hook in parts.extra:
+            getattr(app, hook).insert(0, parts.extra[hook])
+    return app
