@@ -24,6 +24,10 @@ from knowledge.base import KnowledgeBase, load
 log = logging.getLogger(__name__)
 
 CONVERSATION_TTL_S = 30 * 60
+CACHEABLE = frozenset(
+    {"challenge_questions", "function_info", "role_competencies", "development_advice", "help"}
+)
+ANSWER_CACHE_SIZE = 4096
 MAX_CONVERSATIONS = 10_000
 
 
@@ -63,6 +67,7 @@ class Bot:
         self.router = Router(kb)
         self.conversations = Conversations()
         self._now = clock or time.time
+        self._answers: dict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = {}
 
     @classmethod
     def from_settings(cls, knowledge_dir: Path | None) -> Bot:
@@ -122,7 +127,17 @@ class Bot:
                 "", action.intent, {k: v for k, v in action.slots.items() if k != "text"}, 1.0
             )
             self.conversations.remember(conversation, route, self._now())
-        return self._safe(lambda: skill(self.kb, action))
+        if action.intent not in CACHEABLE:
+            return self._safe(lambda: skill(self.kb, action))
+        # Knowledge answers depend on the action alone, and the knowledge base never changes in a
+        # running process: answer each once. Adapters can then cache their rendering too.
+        key = (action.intent, tuple(sorted(action.slots.items())), action.part)
+        cached = self._answers.get(key)
+        if cached is None:
+            cached = self._safe(lambda: skill(self.kb, action))
+            if cached.intent != "error" and len(self._answers) < ANSWER_CACHE_SIZE:
+                self._answers[key] = cached
+        return cached
 
     def _safe(self, make: Callable[[], Reply]) -> Reply:
         try:

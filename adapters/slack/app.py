@@ -39,6 +39,7 @@ from bot.review.reader import MAX_BYTES
 log = logging.getLogger(__name__)
 
 REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+RENDER_CACHE_SIZE = 2048
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 Clock = Callable[[], float]
@@ -73,6 +74,7 @@ class SlackAdapter:
         # Signatures are checked in front of Bolt (see handle), where the clock can be injected.
         self.app = AsyncApp(client=self.client, request_verification_enabled=False, name="pmo-bot")
         self._tasks: set[asyncio.Task[None]] = set()
+        self._rendered: dict[int, tuple[Reply, list[list[dict[str, Any]]], str]] = {}
         self._register()
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -155,11 +157,11 @@ class SlackAdapter:
             command.get("team_id"), command.get("channel_id"), command.get("user_id")
         )
         reply = self.bot.handle_text(f"/pmo {text}", conversation)
-        messages = render_blocks(reply)
+        messages, fallback = self.render(reply)
         # The first message rides on the acknowledgement, well inside Slack's three seconds.
-        await ack(blocks=messages[0], text=fallback_text(reply), response_type="ephemeral")
+        await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
         for blocks in messages[1:]:
-            await respond(blocks=blocks, text=fallback_text(reply), response_type="ephemeral")
+            await respond(blocks=blocks, text=fallback, response_type="ephemeral")
 
     async def _on_action(
         self,
@@ -177,8 +179,9 @@ class SlackAdapter:
         team = (body.get("team") or {}).get("id")
         reply = self.bot.handle_action(decoded, _conversation(team, channel, user))
         if body.get("response_url"):
-            for blocks in render_blocks(reply):
-                await respond(blocks=blocks, text=fallback_text(reply), replace_original=False)
+            messages, fallback = self.render(reply)
+            for blocks in messages:
+                await respond(blocks=blocks, text=fallback, replace_original=False)
         elif user:
             # A click on the App Home tab has no message to answer under: answer in a DM.
             opened = await self.client.conversations_open(users=user)
@@ -214,7 +217,7 @@ class SlackAdapter:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         reply = self.bot.handle_action(Action("help"))
-        blocks = render_blocks(reply)[0]
+        blocks = self.render(reply)[0][0]
         await self.client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
 
     # -- files -----------------------------------------------------------------------------
@@ -270,16 +273,25 @@ class SlackAdapter:
             log.warning("file download failed", extra={"file": item.get("id")})
             return None
 
+    def render(self, reply: Reply) -> tuple[list[list[dict[str, Any]]], str]:
+        """Block Kit messages and notification text for a reply; the core hands out the same
+        reply object for the same knowledge answer, so each is rendered once."""
+        hit = self._rendered.get(id(reply))
+        if hit is not None and hit[0] is reply:
+            return hit[1], hit[2]
+        messages, text = render_blocks(reply), fallback_text(reply)
+        if len(self._rendered) >= RENDER_CACHE_SIZE:
+            self._rendered.clear()
+        self._rendered[id(reply)] = (reply, messages, text)
+        return messages, text
+
     # -- sending ---------------------------------------------------------------------------
 
     async def _post(self, reply: Reply, channel: str, thread: str | None = None) -> None:
-        for blocks in render_blocks(reply):
+        messages, fallback = self.render(reply)
+        for blocks in messages:
             await self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread,
-                blocks=blocks,
-                text=fallback_text(reply),
-                unfurl_links=False,
+                channel=channel, thread_ts=thread, blocks=blocks, text=fallback, unfurl_links=False
             )
 
 
@@ -294,15 +306,16 @@ class _Clock(SlackClock):
 
 
 def _well_formed(body: str, content_type: str) -> bool:
-    """Whether a signed body is one Slack could have sent: a JSON object, or form fields whose
-    ``payload`` (if any) is a JSON object."""
+    """Whether a signed body is one Slack could have sent: a JSON object, form fields, or form
+    fields whose ``payload`` is a JSON object. Bolt parses it again; this only keeps out what
+    would make Bolt fail."""
     try:
         if content_type == "application/json":
             return isinstance(json.loads(body), dict)
-        fields = urllib.parse.parse_qs(body, strict_parsing=bool(body))
-        if "payload" in fields:
-            return isinstance(json.loads(fields["payload"][0]), dict)
-        return bool(fields)
+        if body.startswith("payload="):
+            payload = urllib.parse.unquote_plus(body[len("payload=") :].split("&", 1)[0])
+            return isinstance(json.loads(payload), dict)
+        return "=" in body and content_type == "application/x-www-form-urlencoded"
     except ValueError:
         return False
 
