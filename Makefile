@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/pmo-bot chat
+	$(BIN)/pmo-bot serve
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

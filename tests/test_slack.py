@@ -479,3 +479,33 @@ def test_no_token_in_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 
 Unused = Callable[..., Any]
+
+
+async def test_socket_mode_watchdog_rebuilds_a_quiet_link(kb: KnowledgeBase) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from adapters.slack.socket import SocketModeRunner
+
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        adapter = SlackAdapter(Bot(kb), BOT_TOKEN, SECRET, fake.api_url)
+        now = [1000.0]
+        runner = SocketModeRunner(
+            adapter, "xapp-test", clock=lambda: now[0], quiet_after_s=90, connect_timeout_s=1
+        )
+        runner.handler = AsyncSocketModeHandler(adapter.app, "xapp-test", web_client=adapter.client)
+        runner.connected_at = now[0]
+        runner.handler.client.last_ping_pong_time = now[0]  # type: ignore[attr-defined]
+        now[0] += 30
+        assert not runner.is_wedged()
+        assert await runner.check() is False
+        now[0] += 120  # two minutes without a ping
+        assert runner.is_wedged()
+        # The rebuild asks Slack for a new socket URL (apps.connections.open) on a new handler.
+        assert await runner.check() is True
+        assert runner.rebuilds == 1
+        await fake.wait_for("apps.connections.open")
+        await runner.stop()
+    finally:
+        await fake.stop()

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 20.0
 QUIET_AFTER_S = 90.0  # pings come every 10 s; this many seconds without one is a dead link
+CONNECT_TIMEOUT_S = 15.0
 
 
 class SocketModeRunner:
@@ -32,7 +33,9 @@ class SocketModeRunner:
         clock: Callable[[], float] = time.time,
         check_every_s: float = CHECK_EVERY_S,
         quiet_after_s: float = QUIET_AFTER_S,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
+        self.connect_timeout_s = connect_timeout_s
         self.adapter = adapter
         self.app_token = app_token
         self.clock = clock
@@ -53,7 +56,10 @@ class SocketModeRunner:
     async def _connect(self) -> None:
         self.handler = self._new_handler()
         self.connected_at = self.clock()
-        await self.handler.connect_async()  # type: ignore[no-untyped-call]
+        # connect_async retries forever inside slack_sdk when Slack hands back no usable URL; a
+        # bounded wait lets the watchdog try again with a fresh handler instead.
+        connecting = self.handler.connect_async()  # type: ignore[no-untyped-call]
+        await asyncio.wait_for(connecting, self.connect_timeout_s)
         log.info("Slack Socket Mode connected")
 
     async def stop(self) -> None:
@@ -62,7 +68,9 @@ class SocketModeRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         if self.handler is not None:
-            await self.handler.close_async()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(Exception):
+                closing = self.handler.close_async()  # type: ignore[no-untyped-call]
+                await asyncio.wait_for(closing, self.connect_timeout_s)
 
     def is_wedged(self) -> bool:
         """True when the link is closed, or has been quiet for too long."""
@@ -84,7 +92,8 @@ class SocketModeRunner:
         log.warning("Slack Socket Mode link looks dead; reconnecting")
         if self.handler is not None:
             with contextlib.suppress(Exception):
-                await self.handler.close_async()  # type: ignore[no-untyped-call]
+                closing = self.handler.close_async()  # type: ignore[no-untyped-call]
+                await asyncio.wait_for(closing, self.connect_timeout_s)
         self.rebuilds += 1
         try:
             await self._connect()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from sqlalchemy import URL, Engine, create_engine, event, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SUPPORTED = ("sqlite", "postgresql")
@@ -37,9 +40,24 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     try:
         # WAL lets readers carry on while one process writes; NORMAL sync is durable enough under
         # WAL (a power cut may lose the last commits, never corrupt the file) and much faster.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         # SQLite ignores foreign keys unless asked, and later tables rely on them.
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: DBAPICursor) -> None:
+    # Processes opening a new file at once all try to switch it to WAL; to break the deadlock
+    # SQLite answers all but one "database is locked" at once, without waiting the busy timeout.
+    # The mode is kept in the file, so a retry finds the switch made.
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
