@@ -7,6 +7,7 @@ credentials. Without any it still serves ``/healthz`` and says in its log how to
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 log = logging.getLogger("pmo_bot.server")
+
+EVENT_MEMORY = dt.timedelta(days=1)
+CLEAN_EVERY_S = 3600.0
 
 SLACK_KEY: web.AppKey[SlackAdapter | None] = web.AppKey("slack")
 
@@ -82,6 +86,27 @@ def build_app(parts: Parts) -> web.Application:
             "Slack is not connected: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
             "(see README, 'Connect Slack'), or SLACK_APP_TOKEN with --socket-mode"
         )
+
+    async def forget_old_events(app: web.Application) -> None:
+        # Slack retries within minutes; a day of event ids is plenty to answer each event once.
+        async def loop() -> None:
+            while parts.storage is not None:
+                cutoff = dt.datetime.now(dt.UTC) - EVENT_MEMORY
+                try:
+                    await asyncio.to_thread(parts.storage.forget_events_before, cutoff)
+                except Exception:
+                    log.exception("could not forget old event ids")
+                await asyncio.sleep(CLEAN_EVERY_S)
+
+        parts.extra["cleaner"] = asyncio.ensure_future(loop())
+
+    async def stop_cleaner(app: web.Application) -> None:
+        cleaner = parts.extra.get("cleaner")
+        if cleaner is not None:
+            cleaner.cancel()
+
+    app.on_startup.append(forget_old_events)
+    app.on_shutdown.append(stop_cleaner)
 
     async def on_shutdown(app: web.Application) -> None:
         slack = app[SLACK_KEY]
