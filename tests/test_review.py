@@ -38,28 +38,27 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 # -- planted defects -----------------------------------------------------------------------
 
 
-def test_planted_defects_are_found_and_findings_are_right() -> None:
-    # tests/registers was written with its answer key before the checks were run on it; the
-    # first run found 89.3% of planted defects with no false finding, and it was then used to
-    # tune, so it is held to a high floor.
-    score = score_folder(HERE / "registers")
-    REPORTS.append("== review on tests/registers\n" + score.text())
-    assert score.recall >= 0.95, score.text()
-    assert score.precision >= 0.95, score.text()
-    clean = [f for f in score.files if f.clean]
-    assert clean and all(not f.found for f in clean), score.text()
+# Each folder was written, with its answer key of planted defects, by someone who saw neither the
+# code nor the other folders. The first three were each scored once while unseen (found / right:
+# 89.3% / 100%, 56.4% / 43.1%, 66.1% / 71.9% — mostly columns the review did not recognise) and
+# then used to widen the column names, so they are held to a high floor. The last has never been
+# tuned on and is held to the acceptance floor.
+REGISTER_SETS = [
+    ("registers", 0.95),
+    ("registers_holdout", 0.95),
+    ("registers_holdout2", 0.95),
+    ("registers_holdout3", 0.85),
+]
 
 
-@pytest.mark.skipif(
-    not (HERE / "registers_holdout" / "expected.yaml").exists(),
-    reason="no held-out registers in this checkout",
-)
-def test_held_out_registers_meet_the_acceptance_floor() -> None:
-    # Written by someone who saw neither the code nor the first set; never tuned on.
-    score = score_folder(HERE / "registers_holdout")
-    REPORTS.append("== review on tests/registers_holdout\n" + score.text())
-    assert score.recall >= 0.85, score.text()
-    assert score.precision >= 0.85, score.text()
+@pytest.mark.parametrize(("folder", "floor"), REGISTER_SETS)
+def test_planted_defects_are_found_and_findings_are_right(folder: str, floor: float) -> None:
+    if not (HERE / folder / "expected.yaml").exists():
+        pytest.skip(f"tests/{folder} is not in this checkout")
+    score = score_folder(HERE / folder)
+    REPORTS.append(f"== review on tests/{folder}\n" + score.text())
+    assert score.recall >= floor, score.text()
+    assert score.precision >= floor, score.text()
     assert all(not f.found for f in score.files if f.clean), score.text()
 
 

@@ -16,10 +16,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, make_url, text
 
 from bot.storage import Storage, StorageError, upgrade
-from bot.storage.models import ProcessedEvent
+from bot.storage.models import Base, ProcessedEvent
 
 POSTGRES_ENV = "PMO_TEST_POSTGRES_URL"
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -88,6 +90,12 @@ def test_upgrade_twice_is_a_no_op(storage: Storage) -> None:
     assert _version(storage) == ["0001"]
     assert _event_ids(storage) == {"Ev1"}
     assert not storage.claim_event("Ev1", now=T0)
+
+
+def test_the_migrations_build_the_schema_the_models_describe(storage: Storage) -> None:
+    with storage.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
 
 
 def test_a_database_from_a_newer_version_is_refused(storage: Storage) -> None:

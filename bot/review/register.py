@@ -125,9 +125,11 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     sheets = read_sheets(data, filename)
     chosen, header_index = _pick_sheet(sheets, sheet, filename)
     header = chosen.rows[header_index]
-    columns = map_columns(header.cells)
+    columns = map_columns(_with_group_row(chosen.rows, header_index))
     _response_text_is_mitigation(columns, chosen.rows[header_index + 1 :])
     _ratings_named_as_text(columns, chosen.rows[header_index + 1 :])
+    _numbers_named_as_level(columns, chosen.rows[header_index + 1 :])
+    _ids_without_a_name(columns, chosen.rows[header_index + 1 :])
     width = len(header.cells)
     while width and not columns.headers[width - 1]:
         width -= 1  # trailing empty header cells are not columns
@@ -193,6 +195,54 @@ def _ratings_named_as_text(columns: ColumnMap, rows: list[Row]) -> None:
             columns.fields[rating_field] = columns.fields.pop(text_field)
 
 
+def _with_group_row(rows: list[Row], header_index: int) -> tuple[object, ...]:
+    """The header's cells, with blanks filled from the row above: in a two-row header a merged
+    cell such as "Risk ID" keeps its text in the upper row only."""
+    cells = list(rows[header_index].cells)
+    if header_index == 0 or rows[header_index - 1].number != rows[header_index].number - 1:
+        return tuple(cells)
+    above = rows[header_index - 1].cells
+    for i, cell in enumerate(cells):
+        if (cell is None or not str(cell).strip()) and i < len(above) and above[i]:
+            cells[i] = above[i]
+    return tuple(cells)
+
+
+def _values(columns: ColumnMap, fld: str, rows: list[Row]) -> list[Cell]:
+    index = columns.fields[fld]
+    return [c for c in (parse_cell(r.cells[index]) for r in rows if index < len(r.cells)) if not c.empty]
+
+
+def _numbers_named_as_level(columns: ColumnMap, rows: list[Row]) -> None:
+    """A "Risk Level (1-16)" column of numbers is the score, not a RAG word."""
+    if columns.has("rag") and not columns.has("score"):
+        cells = _values(columns, "rag", rows)
+        if cells and sum(1 for c in cells if c.kind == "number") >= 0.8 * len(cells):
+            columns.fields["score"] = columns.fields.pop("rag")
+
+
+_ID_LIKE = re.compile(r"^[A-Za-z]{0,6}[-_/. ]?[A-Za-z]{0,3}[-_/. ]?\d{1,6}[A-Za-z]?$")
+
+
+def _ids_without_a_name(columns: ColumnMap, rows: list[Row]) -> None:
+    """Find the id column by its values when no header names it: short codes, all different."""
+    if columns.has("risk_id") or not rows:
+        return
+    taken = set(columns.fields.values())
+    width = max(len(r.cells) for r in rows)
+    for index in range(width):
+        if index in taken:
+            continue
+        values = [
+            str(r.cells[index]).strip() for r in rows if index < len(r.cells) and r.cells[index] is not None
+        ]
+        values = [v for v in values if v]
+        if len(values) >= 0.9 * len(rows) and len(set(values)) == len(values):
+            if sum(1 for v in values if _ID_LIKE.match(v)) >= 0.9 * len(values):
+                columns.fields["risk_id"] = index
+                return
+
+
 def _risk(row: Row, columns: ColumnMap) -> Risk:
     raw: dict[str, object] = {}
     for fld, index in columns.fields.items():
@@ -238,6 +288,12 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     for fld in ("probability", "impact", "score"):
         if cols.has(fld):
             scales[fld] = infer_scale([r.cells[fld] for r in register.risks], cols.units.get(fld, ""))
+    score = scales.get("score")
+    if score is not None and score.kind in ("ordinal", "money") and cols.units.get("score", "") in ("", "%"):
+        # A score is whatever its ratings multiply to, not a scale of its own; only a currency in
+        # its header makes it an amount.
+        if all(s.kind in ("ordinal", "label") for f, s in scales.items() if f != "score"):
+            scales["score"] = Scale("ordinal", 0.0, note="score")
     _share_ordinal_top(scales, register.risks)
     register.scales = scales
     date_values = [

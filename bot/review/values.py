@@ -144,6 +144,8 @@ class Scale:
         return None
 
     def describe(self) -> str:
+        if self.note == "score":
+            return "scores"
         if self.kind == "ordinal":
             return f"a 1–{self.top:g} scale"
         if self.kind == "label":
