@@ -237,10 +237,10 @@ def _ids_without_a_name(columns: ColumnMap, rows: list[Row]) -> None:
             str(r.cells[index]).strip() for r in rows if index < len(r.cells) and r.cells[index] is not None
         ]
         values = [v for v in values if v]
-        if len(values) >= 0.9 * len(rows) and len(set(values)) == len(values):
-            if sum(1 for v in values if _ID_LIKE.match(v)) >= 0.9 * len(values):
-                columns.fields["risk_id"] = index
-                return
+        unique = len(values) >= 0.9 * len(rows) and len(set(values)) == len(values)
+        if unique and sum(1 for v in values if _ID_LIKE.match(v)) >= 0.9 * len(values):
+            columns.fields["risk_id"] = index
+            return
 
 
 def _risk(row: Row, columns: ColumnMap) -> Risk:
@@ -288,12 +288,13 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     for fld in ("probability", "impact", "score"):
         if cols.has(fld):
             scales[fld] = infer_scale([r.cells[fld] for r in register.risks], cols.units.get(fld, ""))
+    # A score is whatever its ratings multiply to, not a scale of its own; only a currency in its
+    # header, or ratings that are not ordinal, make it an amount.
     score = scales.get("score")
-    if score is not None and score.kind in ("ordinal", "money") and cols.units.get("score", "") in ("", "%"):
-        # A score is whatever its ratings multiply to, not a scale of its own; only a currency in
-        # its header makes it an amount.
-        if all(s.kind in ("ordinal", "label") for f, s in scales.items() if f != "score"):
-            scales["score"] = Scale("ordinal", 0.0, note="score")
+    ratings_ordinal = all(s.kind in ("ordinal", "label") for f, s in scales.items() if f != "score")
+    plain_header = cols.units.get("score", "") in ("", "%")
+    if score is not None and score.kind in ("ordinal", "money") and ratings_ordinal and plain_header:
+        scales["score"] = Scale("ordinal", 0.0, note="score")
     _share_ordinal_top(scales, register.risks)
     register.scales = scales
     date_values = [
