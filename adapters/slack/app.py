@@ -9,6 +9,7 @@ is answered 404, every request is acknowledged at once, and an event Slack deliv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -38,7 +39,7 @@ from bot.review.reader import MAX_BYTES
 
 log = logging.getLogger(__name__)
 
-REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".xlsm")
 RENDER_CACHE_SIZE = 2048
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
@@ -80,7 +81,8 @@ class SlackAdapter:
     # -- HTTP ------------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.text()
+        # Bytes first: a body that is not UTF-8 cannot carry a valid signature, and must not crash.
+        body = (await request.read()).decode("utf-8", errors="replace")
         try:
             valid = self.verifier.is_valid_request(body, dict(request.headers))
         except (ValueError, TypeError):
@@ -97,10 +99,10 @@ class SlackAdapter:
             return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
         return await to_aiohttp_response(response)
 
-    async def drain(self) -> None:
-        """Wait for work started after an acknowledgement (file reviews) to finish."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    async def drain(self, timeout_s: float = 60.0) -> None:
+        """Wait for work started after an acknowledgement (file reviews) to finish, for a while."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout_s)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         # Keep a reference: a task nobody holds can be collected before it finishes.
@@ -134,7 +136,13 @@ class SlackAdapter:
         is_event = body.get("type") == "event_callback" and isinstance(event_id, str)
         if self.claim_event is not None and is_event:
             assert isinstance(event_id, str)
-            if not await self.claim_event(event_id):
+            try:
+                first = await self.claim_event(event_id)
+            except Exception:
+                # Better to answer twice than never: without the database, handle the event.
+                log.exception("could not record event id", extra={"event_id": event_id})
+                first = True
+            if not first:
                 log.info("repeat event ignored", extra={"event_id": event_id})
                 return BoltResponse(status=200, body="")
         await next()
@@ -223,6 +231,22 @@ class SlackAdapter:
     # -- files -----------------------------------------------------------------------------
 
     async def _review_files(self, event: dict[str, Any], channel: str, thread: str | None) -> None:
+        try:
+            await self._review_each(event, channel, thread)
+        except Exception:
+            log.exception("file review failed", extra={"channel": channel})
+            with contextlib.suppress(Exception):
+                await self._post(
+                    _note(
+                        "Sorry, the review failed",
+                        "Something went wrong on my side while "
+                        "reviewing that file. Please try again in a minute.",
+                    ),
+                    channel,
+                    thread,
+                )
+
+    async def _review_each(self, event: dict[str, Any], channel: str, thread: str | None) -> None:
         for item in event.get("files") or []:
             name = str(item.get("name") or item.get("title") or "file")
             if not name.lower().endswith(REGISTER_SUFFIXES):
@@ -267,8 +291,13 @@ class SlackAdapter:
             async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
                 if response.status != 200 or response.content_type == "text/html":
                     return None  # without the right scope Slack serves a sign-in page
-                data = await response.content.read(MAX_BYTES + 1)
-                return data if len(data) <= MAX_BYTES else None
+                chunks, size = [], 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > MAX_BYTES:
+                        return None
+                    chunks.append(chunk)
+                return b"".join(chunks)
         except aiohttp.ClientError:
             log.warning("file download failed", extra={"file": item.get("id")})
             return None

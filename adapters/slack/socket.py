@@ -50,7 +50,11 @@ class SocketModeRunner:
         return AsyncSocketModeHandler(self.adapter.app, self.app_token, web_client=self.adapter.client)
 
     async def start(self) -> None:
-        await self._connect()
+        try:
+            await self._connect()
+        except Exception:
+            # Slack unreachable at start-up is no reason to stop serving: the watchdog retries.
+            log.exception("Slack Socket Mode could not connect; retrying")
         self._watch = asyncio.ensure_future(self._watchdog())
 
     async def _connect(self) -> None:

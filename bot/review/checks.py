@@ -29,7 +29,7 @@ class ReviewSettings:
     stale_after_days: int = 30
     owner_share: float = 0.6  # one owner holding more than this share of open risks
     owner_min_open: int = 5
-    duplicate_similarity: float = 88.0
+    duplicate_similarity: float = 92.0
     escalate_at: float | None = None  # overrides the threshold read from the register
 
 
@@ -82,9 +82,15 @@ _ALREADY_HAPPENED = re.compile(
     r"exceeded|missed|rejected|withdrawn))\b"
     r"|\b(is|are|was|were) (now |currently |already )?(late|delayed|overdue|down|blocked|missing|"
     r"unavailable|behind|over budget|over-budget|on hold|broken)\b"
-    r"|\balready\b|\bcurrently (late|delayed|behind|blocked|over)|\brisk (has )?materiali[sz]ed\b"
+    r"|\bcurrently (late|delayed|behind|blocked|over)|\brisk (has )?materiali[sz]ed\b"
     r"|\b(has|have) (not|n't) (been )?(delivered|arrived|received|started)\b",
     re.IGNORECASE,
+)
+# "Already" says a thing has happened only when nothing in the sentence is still uncertain: "the
+# supplier is already stretched, so it may deliver late" is a risk with a present cause.
+_ALREADY = re.compile(r"\balready\b", re.IGNORECASE)
+_UNCERTAIN = re.compile(
+    r"\b(may|might|could|would|will|risk that|if|potential|possib\w*|likely)\b", re.IGNORECASE
 )
 _OCCURRED_STATUS = re.compile(
     r"^(occurred|materiali[sz]ed|happened|realised|realized|issue)\b", re.IGNORECASE
@@ -307,7 +313,10 @@ def closed_with_open_actions(reg: Register, as_of: dt.date, cfg: ReviewSettings)
 def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     for risk in reg.open_risks:
         status = risk.value("status")
-        if _ALREADY_HAPPENED.search(risk.text) or (status and _OCCURRED_STATUS.match(status)):
+        happened = _ALREADY_HAPPENED.search(risk.text) or (
+            _ALREADY.search(risk.text) and not _UNCERTAIN.search(risk.text)
+        )
+        if happened or (status and _OCCURRED_STATUS.match(status)):
             yield _finding(
                 "issue_not_risk",
                 risk,

@@ -44,6 +44,12 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "title": ("title", "risk title", "name", "risk name", "short description", "summary", "headline"),
     "description": (
+        "what could happen",
+        "what might happen",
+        "risk event description",
+        "risk and impact",
+        "hazard risk",
+        "hazard",
         "cause event effect",
         "cause event and effect",
         "risk cause event effect",
@@ -180,6 +186,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "approach",
     ),
     "mitigation": (
+        "control measures",
+        "controls in place",
+        "existing controls",
+        "treatment actions",
+        "mitigating actions",
         "mitigation",
         "mitigation strategy",
         "mitigation plan",
@@ -230,7 +241,6 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "status": ("status", "risk status", "state", "register status", "open closed", "current status"),
     "date_raised": (
         "date raised",
-        "raised",
         "date identified",
         "identified date",
         "identified",
@@ -265,6 +275,12 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "proximity": ("proximity", "timing", "timeframe", "time frame", "when", "expected date"),
     "escalated": (
+        "raised to",
+        "raised to steerco",
+        "raised to board",
+        "steerco",
+        "escalated to steerco",
+        "board",
         "escalated to board",
         "escalated to trustees",
         "escalated to sponsor",
@@ -348,6 +364,8 @@ def unit_hint(value: object) -> str:
         return f"1-{scale.group(1)}"
     if "%" in text or "percent" in text:
         return "%"
+    if re.search(r"\bvl\s*[-–]\s*vh\b", text):
+        return "VL-VH"
     for symbol, code in (
         ("£", "GBP"),
         ("gbp", "GBP"),

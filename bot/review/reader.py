@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +17,10 @@ from bot.errors import ReviewError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_CELL = 1024 * 1024  # csv's default limit of 131,072 characters a field is too low for some exports
 # A spreadsheet's styled but empty rows can run to a million; past this many in a row, stop.
 EMPTY_ROWS_BEFORE_STOP = 500
+TOP_ROWS = 40  # rows of each sheet read to find the header
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,6 +41,13 @@ class Sheet:
     name: str | None
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
+    # For a workbook sheet, ``rows`` holds only its top; this reads the whole sheet.
+    loader: Callable[[], list[Row]] | None = None
+
+    def load(self) -> list[Row]:
+        if self.loader is not None:
+            self.rows, self.loader = self.loader(), None
+        return self.rows
 
 
 def read_sheets(data: bytes, filename: str) -> list[Sheet]:
@@ -78,10 +87,13 @@ def _decode(data: bytes, filename: str) -> tuple[str, str]:
 
 def _separator(text: str) -> str:
     """The separator that splits the first lines into the most, and most even, fields."""
-    sample = [line for line in text.splitlines()[:50] if line.strip()]
+    sample = [line[:MAX_CELL] for line in text.splitlines()[:50] if line.strip()]
     best, best_score = ",", -1.0
     for sep in _SEPARATORS:
-        counts = [len(next(csv.reader([line], delimiter=sep))) for line in sample[:30]]
+        try:
+            counts = [len(next(csv.reader([line], delimiter=sep))) for line in sample[:30]]
+        except csv.Error:
+            continue
         if not counts or max(counts) < 2:
             continue
         common = max(set(counts), key=counts.count)
@@ -94,13 +106,14 @@ def _separator(text: str) -> str:
 def _read_csv(data: bytes, filename: str) -> Sheet:
     text, encoding = _decode(data, filename)
     sep = _separator(text)
+    csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows: list[Row] = []
-    start = 1
     try:
-        for cells in reader:
-            row = Row(start, tuple(c.strip() for c in cells))
-            start = reader.line_num + 1
+        # Numbered by record, as a spreadsheet shows the file: a cell holding line breaks is
+        # still one row.
+        for number, cells in enumerate(reader, start=1):
+            row = Row(number, tuple(c.strip() for c in cells))
             if row.is_empty():
                 continue
             rows.append(row)
@@ -121,14 +134,37 @@ def _read_xlsx(data: bytes, filename: str) -> list[Sheet]:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    except Exception as exc:  # zipfile, XML and openpyxl's own errors for a damaged workbook
         raise ReviewError(f"{filename} is not a readable Excel workbook ({type(exc).__name__}).") from exc
-    except Exception as exc:  # openpyxl raises its own types for damaged parts of a workbook
-        raise ReviewError(f"{filename} is not a readable Excel workbook ({type(exc).__name__}).") from exc
+    sheets = []
+    for ws in book.worksheets:
+        # Only the top of each sheet is read now, to choose the one with the risks; a big
+        # lookup sheet beside a small register must not stop the review.
+        sheets.append(Sheet(ws.title, _top_rows(ws, filename), loader=_full_loader(book, ws.title, filename)))
+    return sheets
+
+
+def _top_rows(ws: Any, filename: str) -> list[Row]:
     try:
-        return [Sheet(ws.title, list(_sheet_rows(ws, filename))) for ws in book.worksheets]
-    finally:
-        book.close()
+        return list(itertools.islice(_sheet_rows(ws, filename), TOP_ROWS))
+    except ReviewError:
+        raise
+    except Exception as exc:
+        raise ReviewError(f"{filename} has a damaged sheet '{ws.title}' ({type(exc).__name__}).") from exc
+
+
+def _full_loader(book: Any, title: str, filename: str) -> Callable[[], list[Row]]:
+    def load() -> list[Row]:
+        try:
+            return list(_sheet_rows(book[title], filename))
+        except ReviewError:
+            raise
+        except Exception as exc:
+            raise ReviewError(f"{filename} has a damaged sheet '{title}' ({type(exc).__name__}).") from exc
+        finally:
+            book.close()
+
+    return load
 
 
 def _sheet_rows(ws: Any, filename: str) -> Iterator[Row]:

@@ -30,7 +30,13 @@ _DONE = re.compile(
     r"^(complete[d]?|done|closed?|finished|delivered|implemented|achieved|yes|y)\b", re.IGNORECASE
 )
 _NO = re.compile(r"^(no|n|false|not escalated|none|not yet|nil|0|-)$", re.IGNORECASE)
-_STATED_THRESHOLD = re.compile(r"escalat\w*[^0-9]{0,40}?(\d{1,3})", re.IGNORECASE)
+# "Escalate to SteerCo when score >= 16": a threshold needs a comparison, so that "escalation
+# route per PMO standard 3" is not read as one.
+_STATED_THRESHOLD = re.compile(
+    r"escalat\w*[^.\n]{0,60}?"
+    r"(?:>=|≥|=>|>|at or above|above|over|of at least|at least|score of|rating of)\s*(\d{1,3})",
+    re.IGNORECASE,
+)
 _RED_BANDS = {"red", "critical", "very high", "extreme", "severe"}
 
 
@@ -124,19 +130,25 @@ def _pick_sheet(sheets: list[Sheet], wanted: str | None, filename: str) -> tuple
 def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Register:
     sheets = read_sheets(data, filename)
     chosen, header_index = _pick_sheet(sheets, sheet, filename)
-    header = chosen.rows[header_index]
-    columns = map_columns(_with_group_row(chosen.rows, header_index))
-    _response_text_is_mitigation(columns, chosen.rows[header_index + 1 :])
-    _ratings_named_as_text(columns, chosen.rows[header_index + 1 :])
-    _numbers_named_as_level(columns, chosen.rows[header_index + 1 :])
-    _ids_without_a_name(columns, chosen.rows[header_index + 1 :])
+    rows = chosen.load()
+    header_index = _below_a_group_row(rows, header_index)
+    header = rows[header_index]
+    body = rows[header_index + 1 :]
+    columns = map_columns(_with_group_row(rows, header_index))
+    _response_text_is_mitigation(columns, body)
+    _ratings_named_as_text(columns, body)
+    _numbers_named_as_level(columns, body)
+    _ids_without_a_name(columns, body)
+    _dates_that_are_not(columns, body)
+    _dates_named_as_people(columns, body)
+    _description_by_length(columns, body)
     width = len(header.cells)
     while width and not columns.headers[width - 1]:
         width -= 1  # trailing empty header cells are not columns
-    title_text = " ".join(str(c) for r in chosen.rows[:header_index] for c in r.cells if c)
+    title_text = " ".join(str(c) for r in rows[:header_index] for c in r.cells if c)
     risks: list[Risk] = []
     broken: list[BrokenRow] = []
-    for row in chosen.rows[header_index + 1 :]:
+    for row in body:
         filled = len(row.cells)
         while filled and (row.cells[filled - 1] is None or str(row.cells[filled - 1]).strip() == ""):
             filled -= 1
@@ -193,6 +205,71 @@ def _ratings_named_as_text(columns: ColumnMap, rows: list[Row]) -> None:
         ratings = [c for c in filled if c.kind in ("number", "label", "percent", "money")]
         if filled and len(ratings) >= 0.6 * len(filled):
             columns.fields[rating_field] = columns.fields.pop(text_field)
+
+
+def _below_a_group_row(rows: list[Row], index: int) -> int:
+    """In a two-row header ("Assessment" above "Likelihood | Impact | Score") the column names are
+    the lower row: move down when the next row names at least as many columns."""
+    if index + 1 >= len(rows):
+        return index
+    upper, lower = header_score(rows[index].cells), header_score(rows[index + 1].cells)
+    if lower >= max(MIN_HEADER_MATCHES, upper // 2):
+        return index + 1
+    return index
+
+
+def _dates_that_are_not(columns: ColumnMap, rows: list[Row]) -> None:
+    """A "Raised to SteerCo" column of Yes/No is an escalation flag, not the date raised."""
+    for fld in ("date_raised", "last_reviewed", "action_due"):
+        if not columns.has(fld):
+            continue
+        index = columns.fields[fld]
+        values = [
+            str(r.cells[index]).strip().lower() for r in rows if index < len(r.cells) and r.cells[index]
+        ]
+        flags = [v for v in values if v in _FLAG_WORDS]
+        if values and len(flags) >= 0.6 * len(values):
+            column = columns.fields.pop(fld)
+            if not columns.has("escalated"):
+                columns.fields["escalated"] = column
+
+
+def _dates_named_as_people(columns: ColumnMap, rows: list[Row]) -> None:
+    """An "Action By" column of dates is when, not who."""
+    reading = DateReading()
+    for fld in ("actionee", "owner"):
+        if not columns.has(fld) or columns.has("action_due"):
+            continue
+        index = columns.fields[fld]
+        values = [r.cells[index] for r in rows if index < len(r.cells) and r.cells[index] not in (None, "")]
+        dates = [v for v in values if parse_date(v, reading) not in (None, False)]
+        if values and len(dates) >= 0.6 * len(values):
+            columns.fields["action_due"] = columns.fields.pop(fld)
+
+
+def _description_by_length(columns: ColumnMap, rows: list[Row]) -> None:
+    """With no column named as the description, the column of the longest sentences is it."""
+    if columns.has("description") or not rows:
+        return
+    taken = set(columns.fields.values())
+    best, best_words = -1, 5.0
+    width = max(len(r.cells) for r in rows)
+    for index in range(width):
+        if index in taken:
+            continue
+        texts = [
+            str(r.cells[index]) for r in rows if index < len(r.cells) and isinstance(r.cells[index], str)
+        ]
+        if len(texts) < 0.5 * len(rows):
+            continue
+        words = sum(len(t.split()) for t in texts) / len(texts)
+        if words > best_words:
+            best, best_words = index, words
+    if best >= 0:
+        columns.fields["description"] = best
+
+
+_FLAG_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "escalated", "not escalated", "-", "n/a"})
 
 
 def _with_group_row(rows: list[Row], header_index: int) -> tuple[object, ...]:
@@ -296,6 +373,7 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     if score is not None and score.kind in ("ordinal", "money") and ratings_ordinal and plain_header:
         scales["score"] = Scale("ordinal", 0.0, note="score")
     _share_ordinal_top(scales, register.risks)
+    _fit_scores(scales, register.risks)
     register.scales = scales
     date_values = [
         r.raw.get(f) for r in register.risks for f in ("date_raised", "last_reviewed", "action_due")
@@ -307,6 +385,19 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     _thresholds(register)
     for fld, scale in scales.items():
         register.notes.append(f"{cols.header_of(fld)} read as {scale.describe()}")
+
+
+def _fit_scores(scales: dict[str, Scale], risks: list[Risk]) -> None:
+    """A register whose ratings are mostly low is still a 5x5 if its scores reach 15."""
+    p, i = scales.get("probability"), scales.get("impact")
+    if not (p and i and p.kind == i.kind == "ordinal" and not (p.note or i.note) and "score" in scales):
+        return
+    scores = [
+        r.cells["score"].value for r in risks if r.cells.get("score") and r.cells["score"].kind == "number"
+    ]
+    top = max(scores, default=0.0)
+    if p.top < 5 and p.top * p.top < top <= 25:
+        p.top = i.top = 5.0
 
 
 def _share_ordinal_top(scales: dict[str, Scale], risks: list[Risk]) -> None:

@@ -19,6 +19,15 @@ from bot.review.reader import MAX_BYTES
 from bot.review.register import Register, build
 
 FIRST_QUESTIONS = 5
+FULL_REPORT_PER_CHECK = 10  # a chat answer lists this many findings of a kind; the CLI lists all
+
+GAP_NAME = {"owner": "owner", "probability": "probability", "impact": "impact", "mitigation": "response"}
+MISSING_QUESTION = {
+    "owner": "Who owns each of these risks? The register has no owner column.",
+    "probability": "How likely is each risk, and on which scale? The register rates no probability.",
+    "impact": "What would each risk do to time, cost or quality? The register rates no impact.",
+    "mitigation": "What is being done about each risk? The register records no responses.",
+}
 
 _CHECK_TOPIC = {
     "broken_row": "rows broken by stray separators",
@@ -55,7 +64,8 @@ class Review:
         return {s: counts[s] for s in SEVERITY_ORDER}
 
     def first_questions(self) -> list[str]:
-        """One question per kind of finding, the most serious and most frequent first."""
+        """One question per kind of finding, the most serious and most frequent first; and what
+        the missing columns leave unanswered."""
         counts = self.by_check()
         firsts: dict[str, Finding] = {}
         for f in self.findings:
@@ -63,11 +73,25 @@ class Review:
         ordered = sorted(
             firsts.values(), key=lambda f: (SEVERITY_ORDER[f.severity], -counts[f.check], f.check)
         )
-        return [f.question for f in ordered[:FIRST_QUESTIONS]]
+        questions = [f.question for f in ordered]
+        _, missing = self.columns()
+        # A register with no owner or rating columns has nothing to find there: say what to ask.
+        for fld in ("mitigation", "impact", "probability", "owner"):
+            if fld in missing:
+                questions.insert(min(2, len(questions)), MISSING_QUESTION[fld])
+        return questions[:FIRST_QUESTIONS]
 
     def health(self) -> str:
         reg = self.register
         total = len(reg.risks)
+        _, missing = self.columns()
+        gaps = [GAP_NAME[f] for f in ("owner", "probability", "impact", "mitigation") if f in missing]
+        if gaps:
+            named = gaps[0] if len(gaps) == 1 else ", ".join(gaps[:-1]) + " or " + gaps[-1]
+            return (
+                f"Incomplete: no {named} column, so those cannot be checked; "
+                f"{len(self.findings)} findings on the {total} risks."
+            )
         if not self.findings:
             return f"In good shape: no findings across {total} risks."
         rows = {f.row for f in self.findings if f.row is not None}
@@ -158,15 +182,18 @@ class Review:
         return Reply(title, tuple(sections), buttons, intent="review")
 
     def full_reply(self) -> Reply:
-        """Every finding, grouped by check: the follow-up to the short answer."""
+        """The findings grouped by check, the first few of each: the follow-up to the short answer."""
         groups: dict[str, list[str]] = {}
         for f in self.findings:
             where = f.risk_id or (f"row {f.row}" if f.row else "register")
             groups.setdefault(f.check, []).append(f"{where}: {f.message} Ask: {f.question}")
-        sections = [
-            Section(f"{_CHECK_TOPIC.get(check, check).capitalize()} ({len(lines)})", bullets=tuple(lines))
-            for check, lines in groups.items()
-        ]
+        sections = []
+        for check, lines in groups.items():
+            shown = lines[:FULL_REPORT_PER_CHECK]
+            if len(lines) > len(shown):
+                shown.append(f"… and {len(lines) - len(shown)} more: run pmo-bot review on the file for all.")
+            heading = f"{_CHECK_TOPIC.get(check, check).capitalize()} ({len(lines)})"
+            sections.append(Section(heading, bullets=tuple(shown)))
         found, missing = self.columns()
         sections.append(
             Section("Columns found", text=", ".join(f"{h} → {f}" for f, h in found.items()) + ".")

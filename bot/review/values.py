@@ -56,6 +56,7 @@ _LABELS_5 = {
     "extreme": 5,
 }
 _FIVE_ONLY = set(_LABELS_5) - set(_LABELS_3)
+_VL_TO_VH = {"very low", "vl", "low", "l", "medium", "med", "m", "high", "h", "very high", "vh"}
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Scale:
         if self.kind == "ordinal" and cell.kind == "number":
             return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
         if self.kind == "label" and cell.kind == "label":
+            if self.note.endswith("only") and cell.label not in _VL_TO_VH:
+                return None  # "Extreme" is no value on a register that states its scale as VL-VH
             table = _LABELS_5 if self.five_labels else _LABELS_3
             level = table.get(cell.label)
             return float(level) if level is not None else None
@@ -164,8 +167,12 @@ def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
     kinds = Counter(c.kind for c in values)
     if kinds["percent"] >= len(values) / 2 or (unit == "%" and kinds["number"] >= len(values) / 2):
         return Scale("percent", 100.0)
-    if kinds["money"] >= len(values) / 2 or (unit.isupper() and kinds["number"] >= len(values) / 2):
+    if kinds["money"] >= len(values) / 2 or (
+        unit.isupper() and unit != "VL-VH" and kinds["number"] >= len(values) / 2
+    ):
         return Scale("money")
+    if unit == "VL-VH":
+        return Scale("label", 5.0, five_labels=True, note="very low to very high only")
     if kinds["label"] >= len(values) / 2:
         five = any(c.label in _FIVE_ONLY for c in values if c.kind == "label")
         return Scale("label", 5.0 if five else 3.0, five_labels=five)
