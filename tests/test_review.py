@@ -356,3 +356,66 @@ def test_thresholds_can_be_set_on_the_command_line() -> None:
     assert custom["summary"]["by_check"]["high_risk_not_escalated"] > default["summary"]["by_check"].get(
         "high_risk_not_escalated", 0
     )
+
+
+def test_a_huge_single_line_is_read_not_crashed(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("ID,Description,Owner\nR1," + "x" * 200_000 + ",Ann Lee\n", encoding="utf-8")
+    result = cli("review", str(path))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_damaged_sheet_inside_a_real_workbook(tmp_path: Path) -> None:
+    import zipfile
+
+    good = tmp_path / "good.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(GOOD_HEADER)
+    sheet.append(GOOD_ROWS[0])
+    book.save(good)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]  # cut the sheet's XML in half
+            dst.writestr(item, data)
+    assert "damaged" in one_line_failure(broken) or "not a readable" in one_line_failure(broken)
+
+
+def test_a_big_lookup_sheet_does_not_block_a_small_register(tmp_path: Path) -> None:
+    book = Workbook()
+    risks = book.active
+    assert risks is not None
+    risks.title = "Risks"
+    risks.append(GOOD_HEADER)
+    for row in GOOD_ROWS:
+        risks.append(row)
+    lookup = book.create_sheet("Lookup")
+    for n in range(50_010):
+        lookup.append([n, f"value {n}"])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    result = review_file(path, sheet="Risks", as_of=AS_OF)
+    assert len(result.register.risks) == 2
+
+
+def test_wording_that_only_looks_like_a_threshold_or_an_issue() -> None:
+    data = (
+        "Programme risk log - escalation route per PMO standard 3\r\n"
+        "ID,Description,Owner,Probability,Impact,Score,Mitigation,Escalated\r\n"
+        "R1,The supplier is already stretched so it may deliver the parts late,Ann Lee,2,2,4,Weekly calls,No\r\n"
+        "R2,If the lab is booked the tests may slip two weeks,Bob Roy,2,2,4,Book now,No\r\n"
+    ).encode()
+    result = review_bytes(data, "r.csv", as_of=AS_OF)
+    assert result.register.escalation_source.startswith("the default")  # not "3" from the title
+    assert "issue_not_risk" not in by_check(result)
+
+
+def test_missing_columns_shape_the_health_line_and_questions() -> None:
+    data = b"ID,Description\r\nR1,The supplier may deliver the parts late and delay the build\r\n"
+    result = review_bytes(data, "r.csv", as_of=AS_OF)
+    assert result.health().startswith("Incomplete: no owner, probability, impact or response column")
+    assert any("no owner column" in q for q in result.first_questions())

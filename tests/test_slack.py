@@ -513,33 +513,58 @@ async def test_socket_mode_watchdog_rebuilds_a_quiet_link(kb: KnowledgeBase) -> 
 
 
 async def test_a_big_file_is_downloaded_whole(running: Running) -> None:
-    rows = "".join(f"R{n},Because of reason {n} the delivery of part {n} may slip by {n % 9 + 1} weeks,"
-                   f"Owner {n % 40},{n % 5 + 1},{n % 4 + 1}\r\n" for n in range(3000))  # fmt: skip
+    rows = "".join(
+        f"R{n},Because of reason {n} the delivery of part {n} may slip by {n % 9 + 1} weeks,"
+        f"Owner {n % 40},{n % 5 + 1},{n % 4 + 1}\r\n"
+        for n in range(3000)
+    )
     data = ("ID,Description,Owner,Probability,Impact\r\n" + rows).encode()
     assert len(data) > 200_000  # several network reads
     url = running.fake.add_file("F0BIGCSV01", data)
-    await running.event({"type": "message", "subtype": "file_share", "channel": "D0DM000001", "channel_type": "im",
-                         "user": "U0USER0001", "ts": "1700000010.001000", "team": TEAM,
-                         "files": [{"id": "F0BIGCSV01", "name": "big.csv", "size": len(data),
-                                    "url_private_download": url}]}, event_id="Ev0BC")  # fmt: skip
+    await running.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": "D0DM000001",
+            "channel_type": "im",
+            "user": "U0USER0001",
+            "ts": "1700000010.001000",
+            "team": TEAM,
+            "files": [
+                {"id": "F0BIGCSV01", "name": "big.csv", "size": len(data), "url_private_download": url}
+            ],
+        },
+        event_id="Ev0BC",
+    )
     post = (await running.fake.wait_for("chat.postMessage"))[0]
     assert "on the 3000 risks" in json.dumps(post.body) or "of 3000 risks" in json.dumps(post.body)
 
 
 async def test_a_body_that_is_not_utf8_is_refused_not_crashed(running: Running) -> None:
-    response = await running.session.post(f"{running.url}/slack/events", data=b"\xff\xfe\x00bad",
-                                           headers={"X-Slack-Request-Timestamp": str(int(time.time())),
-                                                    "X-Slack-Signature": "v0=00"})  # fmt: skip
+    response = await running.session.post(
+        f"{running.url}/slack/events",
+        data=b"\xff\xfe\x00bad",
+        headers={"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=00"},
+    )
     assert response.status == 401
 
 
 async def test_a_failed_review_is_reported_to_the_person(running: Running) -> None:
     running.fake.fail("chat.postMessage", 500, times=3)  # the summary never gets through
     url = running.fake.add_file("F0FAIL0001", (HERE / "registers" / "construction_5x5.csv").read_bytes())
-    await running.event({"type": "message", "subtype": "file_share", "channel": "D0DM000001", "channel_type": "im",
-                         "user": "U0USER0001", "ts": "1700000011.001100", "team": TEAM,
-                         "files": [{"id": "F0FAIL0001", "name": "c.csv", "size": 5000, "url_private_download": url}]},
-                        event_id="Ev0FL")  # fmt: skip
+    await running.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": "D0DM000001",
+            "channel_type": "im",
+            "user": "U0USER0001",
+            "ts": "1700000011.001100",
+            "team": TEAM,
+            "files": [{"id": "F0FAIL0001", "name": "c.csv", "size": 5000, "url_private_download": url}],
+        },
+        event_id="Ev0FL",
+    )
     await running.slack.drain()
     texts = [c.body.get("text", "") for c in running.fake.of("chat.postMessage")]
     assert any("review failed" in t for t in texts)
