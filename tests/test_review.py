@@ -404,11 +404,11 @@ def test_a_big_lookup_sheet_does_not_block_a_small_register(tmp_path: Path) -> N
 
 def test_wording_that_only_looks_like_a_threshold_or_an_issue() -> None:
     data = (
-        "Programme risk log - escalation route per PMO standard 3\r\n"
-        "ID,Description,Owner,Probability,Impact,Score,Mitigation,Escalated\r\n"
-        "R1,The supplier is already stretched so it may deliver the parts late,Ann Lee,2,2,4,Weekly calls,No\r\n"
-        "R2,If the lab is booked the tests may slip two weeks,Bob Roy,2,2,4,Book now,No\r\n"
-    ).encode()
+        b"Programme risk log - escalation route per PMO standard 3\r\n"
+        b"ID,Description,Owner,Probability,Impact,Score,Mitigation,Escalated\r\n"
+        b"R1,The supplier is already stretched so it may deliver the parts late,Ann Lee,2,2,4,Weekly calls,No\r\n"
+        b"R2,If the lab is booked the tests may slip two weeks,Bob Roy,2,2,4,Book now,No\r\n"
+    )
     result = review_bytes(data, "r.csv", as_of=AS_OF)
     assert result.register.escalation_source.startswith("the default")  # not "3" from the title
     assert "issue_not_risk" not in by_check(result)
