@@ -406,7 +406,7 @@ def test_wording_that_only_looks_like_a_threshold_or_an_issue() -> None:
     data = (
         b"Programme risk log - escalation route per PMO standard 3\r\n"
         b"ID,Description,Owner,Probability,Impact,Score,Mitigation,Escalated\r\n"
-        b"R1,The supplier is already stretched so it may deliver the parts late,Ann Lee,2,2,4,Weekly calls,No\r\n"
+        b"R1,The supplier is already stretched so it may deliver late,Ann Lee,2,2,4,Weekly calls,No\r\n"
         b"R2,If the lab is booked the tests may slip two weeks,Bob Roy,2,2,4,Book now,No\r\n"
     )
     result = review_bytes(data, "r.csv", as_of=AS_OF)
