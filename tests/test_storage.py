@@ -56,6 +56,9 @@ def storage(database_url: str) -> Iterator[Storage]:
         yield migrated
 
 
+HEAD = "0002"  # the newest migration
+
+
 def _version(storage: Storage) -> list[str]:
     with storage.engine.connect() as connection:
         return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
@@ -80,14 +83,14 @@ def test_upgrade_creates_the_table(database_url: str) -> None:
         assert schema.get_pk_constraint("processed_events")["constrained_columns"] == ["event_id"]
         indexes = {index["name"]: index["column_names"] for index in schema.get_indexes("processed_events")}
         assert indexes["ix_processed_events_received_at"] == ["received_at"]
-        assert _version(storage) == ["0001"]
+        assert _version(storage) == [HEAD]
 
 
 def test_upgrade_twice_is_a_no_op(storage: Storage) -> None:
     assert storage.claim_event("Ev1", now=T0)
     storage.upgrade()
     upgrade(storage.engine.url.render_as_string(hide_password=False))
-    assert _version(storage) == ["0001"]
+    assert _version(storage) == [HEAD]
     assert _event_ids(storage) == {"Ev1"}
     assert not storage.claim_event("Ev1", now=T0)
 
@@ -192,7 +195,7 @@ def test_processes_upgrading_and_claiming_at_once_get_one_true(database_url: str
     assert all(process.returncode == 0 for process in processes), [err for _, err in outcomes]
     assert sorted(out.strip() for out, _ in outcomes) == ["False"] * (PROCESSES - 1) + ["True"]
     with Storage(database_url) as storage:
-        assert _version(storage) == ["0001"]
+        assert _version(storage) == [HEAD]
 
 
 def test_bad_arguments_are_programming_errors(storage: Storage) -> None:
@@ -295,3 +298,18 @@ def test_an_unopenable_sqlite_file_raises_one_line(tmp_path: Path) -> None:
         assert not storage.health()
         with pytest.raises(StorageError, match=r"^cannot open the database at sqlite:///.*: unable to open"):
             upgrade(url)
+
+
+def test_conversation_references_are_saved_refreshed_and_deactivated(storage: Storage) -> None:
+    storage.upgrade()
+    assert storage.reference("teams", "29:u1") is None
+    storage.save_reference("teams", "29:u1", "user", '{"a": 1}', tenant_id="t1")
+    storage.save_reference("teams", "29:u1", "user", '{"a": 2}', tenant_id="t1")
+    row = storage.reference("teams", "29:u1")
+    assert row is not None and (row.reference, row.active, row.tenant_id) == ('{"a": 2}', True, "t1")
+    storage.mark_inactive("teams", "29:u1")
+    row = storage.reference("teams", "29:u1")
+    assert row is not None and row.active is False
+    storage.save_reference("teams", "29:u1", "user", '{"a": 3}')  # spoken to again: active again
+    row = storage.reference("teams", "29:u1")
+    assert row is not None and row.active is True

@@ -6,7 +6,7 @@ SQLite is the embedded default (``sqlite:///pmo-bot.db``), PostgreSQL the store 
 
 from __future__ import annotations
 
-from bot.storage.db import Storage, upgrade
+from bot.storage.db import ConversationRefRow, Storage, upgrade
 from bot.storage.errors import StorageError
 
-__all__ = ["Storage", "StorageError", "upgrade"]
+__all__ = ["ConversationRefRow", "Storage", "StorageError", "upgrade"]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.dml import Insert
@@ -20,7 +21,7 @@ from sqlalchemy.sql.dml import Insert
 from bot.storage.engine import make_engine
 from bot.storage.errors import StorageError, cannot_open, failed, redact
 from bot.storage.migrate import run_upgrade
-from bot.storage.models import EVENT_ID_LENGTH, SOURCE_LENGTH, ProcessedEvent
+from bot.storage.models import EVENT_ID_LENGTH, SOURCE_LENGTH, ConversationRef, ProcessedEvent
 
 
 class Storage:
@@ -73,6 +74,58 @@ class Storage:
         with self._transaction() as connection:
             return connection.execute(statement).rowcount
 
+    def save_reference(
+        self,
+        platform: str,
+        key: str,
+        kind: str,
+        reference: str,
+        tenant_id: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Stores (or refreshes) where ``key`` can be reached; saving marks it active again."""
+        values = {
+            "platform": platform,
+            "key": key,
+            "kind": kind,
+            "reference": reference,
+            "tenant_id": tenant_id,
+            "active": True,
+            "updated_at": datetime.now(UTC) if now is None else _aware(now),
+        }
+        insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(ConversationRef).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["platform", "key"],
+            set_={
+                k: statement.excluded[k] for k in ("kind", "reference", "tenant_id", "active", "updated_at")
+            },
+        )
+        with self._transaction() as connection:
+            connection.execute(statement)
+
+    def reference(self, platform: str, key: str) -> ConversationRefRow | None:
+        """The stored reference for ``key``, or None; inactive ones are returned too."""
+        statement = select(ConversationRef).where(
+            ConversationRef.platform == platform, ConversationRef.key == key
+        )
+        with self._transaction() as connection:
+            row = connection.execute(statement).mappings().first()
+        if row is None:
+            return None
+        return ConversationRefRow(
+            row["platform"], row["key"], row["kind"], row["reference"], row["tenant_id"], bool(row["active"])
+        )
+
+    def mark_inactive(self, platform: str, key: str) -> None:
+        statement = (
+            update(ConversationRef)
+            .where(ConversationRef.platform == platform, ConversationRef.key == key)
+            .values(active=False)
+        )
+        with self._transaction() as connection:
+            connection.execute(statement)
+
     def health(self) -> bool:
         """True when the database answers, False when it cannot be reached or fails."""
         try:
@@ -123,6 +176,16 @@ class Storage:
     def _transaction(self) -> Iterator[Connection]:
         with self._connection() as connection, connection.begin():
             yield connection
+
+
+@dataclass(frozen=True)
+class ConversationRefRow:
+    platform: str
+    key: str
+    kind: str
+    reference: str
+    tenant_id: str | None
+    active: bool
 
 
 def _aware(moment: datetime) -> datetime:

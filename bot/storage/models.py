@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Dialect, MetaData, String
+from sqlalchemy import Boolean, DateTime, Dialect, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -57,3 +57,21 @@ class ProcessedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH), primary_key=True)
     source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ConversationRef(Base):
+    """Where the bot can reach a person (``kind`` "user") or a channel or team ("channel") later.
+
+    ``reference`` is the platform's own serialised reference (JSON); ``active`` turns false when the
+    platform says the bot was blocked or removed, so that nobody is messaged against their wish.
+    """
+
+    __tablename__ = "conversation_refs"
+
+    platform: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    tenant_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reference: Mapped[str] = mapped_column(Text())
+    active: Mapped[bool] = mapped_column(Boolean())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
