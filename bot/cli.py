@@ -25,6 +25,10 @@ slack_app = typer.Typer(no_args_is_help=True, help="Slack app set-up.")
 app.add_typer(slack_app, name="slack")
 db_app = typer.Typer(no_args_is_help=True, help="The database.")
 app.add_typer(db_app, name="db")
+teams_app = typer.Typer(no_args_is_help=True, help="Microsoft Teams app set-up.")
+app.add_typer(teams_app, name="teams")
+
+PLACEHOLDER_APP_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def fail(message: str) -> NoReturn:
@@ -184,6 +188,31 @@ def slack_manifest(
     from adapters.slack.manifest import PLACEHOLDER_URL, manifest_yaml
 
     typer.echo(manifest_yaml(url or PLACEHOLDER_URL, socket_mode), nl=False)
+
+
+@teams_app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Argument(help="The zip to write, e.g. pmo-bot-teams.zip.")],
+    app_id: Annotated[
+        str, typer.Option("--app-id", help="The bot's Microsoft App ID (default MICROSOFT_APP_ID).")
+    ] = "",
+    domain: Annotated[str, typer.Option("--domain", help="The host name the bot is served at.")] = "",
+) -> None:
+    """Build the Teams app package (manifest and icons) to sideload or upload to Teams."""
+    from adapters.teams.package import build_package
+    from bot.settings import Settings
+
+    app_id = app_id or Settings().microsoft_app_id or ""
+    if not app_id:
+        typer.echo("pmo-bot: no MICROSOFT_APP_ID or --app-id: the package uses a placeholder id; rebuild it "
+                   "with your bot's id before uploading to Teams.", err=True)  # fmt: skip
+        app_id = PLACEHOLDER_APP_ID
+    try:
+        # supportsFiles: Teams only sends files to a bot in personal chat when the app says so.
+        path = build_package(out, app_id, domain or None, supports_files=True)
+    except (ValueError, OSError) as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    typer.echo(f"Wrote {path}.")
 
 
 @db_app.command("upgrade")

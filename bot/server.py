@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
+    from adapters.teams.app import TeamsAdapter
     from bot.storage import Storage
 
 log = logging.getLogger("pmo_bot.server")
@@ -35,6 +36,7 @@ class Parts:
     bot: Bot
     storage: Storage | None
     slack: SlackAdapter | None = None
+    teams: TeamsAdapter | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,6 +61,22 @@ def build_slack(parts: Parts) -> SlackAdapter | None:
         settings.slack_api_url,
         claim_event=claim,
     )
+
+
+def build_teams(parts: Parts) -> TeamsAdapter:
+    from adapters.teams.app import TeamsAdapter, TeamsConfig
+
+    settings = parts.settings
+    password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
+    config = TeamsConfig(
+        APP_ID=settings.microsoft_app_id or "",
+        APP_PASSWORD=password,
+        # Azure creates single-tenant bots now; without an app id the adapter runs in local mode.
+        APP_TYPE=settings.microsoft_app_type
+        or ("SingleTenant" if settings.microsoft_app_id else "MultiTenant"),
+        APP_TENANTID=settings.microsoft_app_tenant_id or "",
+    )
+    return TeamsAdapter(parts.bot, config, parts.storage)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -116,6 +134,12 @@ def build_app(parts: Parts) -> web.Application:
             parts.storage.close()
         log.info("stopped")
 
+    # Teams: always on; with no MICROSOFT_APP_ID it runs in local mode (no authentication), for the
+    # Agents Playground or a test connector.
+    parts.teams = parts.teams or build_teams(parts)
+    app.router.add_post("/api/messages", parts.teams.handle)
+    if not parts.settings.microsoft_app_id:
+        log.info("Teams runs in local mode (no MICROSOFT_APP_ID): fine for testing, not for Teams itself")
     app.on_shutdown.append(on_shutdown)
     for hook in ("on_startup", "on_shutdown"):
         if hook in parts.extra:

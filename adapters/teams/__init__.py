@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter: Adaptive Card rendering and the Bot Framework app."""

@@ -1,0 +1,110 @@
+"""A fake Bot Framework connector on loopback: what Teams' service URL answers to a bot.
+
+Put ``fake.service_url`` in the ``serviceUrl`` of the activities a test posts; the bot's replies,
+proactive messages and new conversations arrive here and are recorded. ``block(conversation)``
+makes sends into a conversation answer 403, as Teams does when the bot was blocked or removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    method: str
+    path: str
+    conversation: str
+    reply_to: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeConnector:
+    host: str = "127.0.0.1"
+    port: int = 0
+    sent: list[Sent] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)
+    files: dict[str, bytes] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Event | None = None
+
+    @property
+    def service_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def add_file(self, name: str, data: bytes) -> str:
+        self.files[name] = data
+        return f"{self.service_url}files/{name}"
+
+    def block(self, conversation: str) -> None:
+        self.blocked.add(conversation)
+
+    async def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[Sent]:
+        assert self._changed is not None
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.sent) < count:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"expected {count} sends, saw {len(self.sent)}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return self.sent
+
+    async def start(self) -> None:
+        self._changed = asyncio.Event()
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conv}/activities", self._activity)
+        app.router.add_post("/v3/conversations/{conv}/activities/{reply}", self._activity)
+        app.router.add_put("/v3/conversations/{conv}/activities/{reply}", self._activity)
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
+        app.router.add_get("/files/{name}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _record(self, sent: Sent) -> None:
+        self.sent.append(sent)
+        if self._changed is not None:
+            self._changed.set()
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conv"]
+        body = await request.json()
+        self._record(Sent(request.method, request.path, conversation, request.match_info.get("reply"), body))
+        if conversation in self.blocked:
+            error = {
+                "error": {"code": "ConversationBlockedByUser", "message": "User blocked the conversation"}
+            }
+            return web.json_response(error, status=403)
+        return web.json_response({"id": f"act-{next(self._ids)}"})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self._record(Sent("POST", request.path, "", None, body))
+        return web.json_response({"id": f"19:new-{next(self._ids)}@thread.tacv2", "activityId": "root-1"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = request.match_info["member"]
+        return web.json_response({"id": member, "name": "Ann Example", "aadObjectId": "aad-1"})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[name], content_type="application/octet-stream")

@@ -1,0 +1,225 @@
+"""Teams end to end over real HTTP on loopback: Bot Framework activities posted to /api/messages on
+a running server, with serviceUrl pointing at a fake connector that records what the bot sends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from adapters.teams.app import TeamsAdapter
+from bot.core import Bot
+from bot.reply import Action
+from bot.server import Parts, build_app
+from bot.settings import Settings
+from bot.storage import Storage
+from knowledge.base import KnowledgeBase
+from tests.fake_connector import FakeConnector
+
+HERE = Path(__file__).parent
+BOT = {"id": "28:11111111-2222-3333-4444-555555555555", "name": "pmo-bot"}
+USER = {"id": "29:1aBcD", "name": "Ann Example", "aadObjectId": "6f1c2d3e-0000-4000-8000-000000000001"}
+TENANT = {"tenant": {"id": "72f9a1b2-0000-4000-8000-0000000000aa"}}
+
+
+@dataclass
+class Running:
+    connector: FakeConnector
+    url: str
+    teams: TeamsAdapter
+    storage: Storage
+    session: aiohttp.ClientSession
+
+    def activity(self, **fields: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "type": "message",
+            "id": "1732093502123",
+            "channelId": "msteams",
+            "serviceUrl": self.connector.service_url,
+            "from": USER,
+            "recipient": BOT,
+            "conversation": {"conversationType": "personal", "id": "a:1XyZ"},
+            "channelData": TENANT,
+            "textFormat": "plain",
+            "locale": "en-GB",
+        }
+        base.update(fields)
+        return base
+
+    async def post(self, activity: object, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        return await self.session.post(
+            f"{self.url}/api/messages",
+            data=json.dumps(activity),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+
+async def start(kb: KnowledgeBase, tmp_path: Path, env: dict[str, str]) -> tuple[Running, web.AppRunner]:
+    connector = FakeConnector()
+    await connector.start()
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    storage = Storage(url)
+    storage.upgrade()
+    parts = Parts(Settings.model_validate({"DATABASE_URL": url, **env}), Bot(kb), storage)
+    runner = web.AppRunner(build_app(parts), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    assert parts.teams is not None
+    session = aiohttp.ClientSession()
+    return Running(connector, f"http://127.0.0.1:{port}", parts.teams, storage, session), runner
+
+
+@pytest.fixture
+async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
+    run, runner = await start(kb, tmp_path, {})
+    yield run
+    await run.session.close()
+    await runner.cleanup()
+    await run.connector.stop()
+
+
+def card_text(sent: dict[str, Any]) -> str:
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                parts.append(str(node.get("text", "")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for attachment in sent.get("attachments", []):
+        walk(attachment.get("content"))
+    return "\n".join(parts)
+
+
+async def test_personal_message_gets_a_card(running: Running) -> None:
+    response = await running.post(running.activity(text="competencies for a PMO co-ordinator"))
+    assert response.status == 201
+    sent = (await running.connector.wait_for())[0]
+    assert sent.conversation == "a:1XyZ"
+    assert sent.reply_to == "1732093502123"
+    attachment = sent.body["attachments"][0]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["content"]["version"] == "1.5"
+    assert "PMO Co-ordinator: competencies" in card_text(sent.body)
+
+
+async def test_channel_mention_is_answered_in_its_thread(running: Running) -> None:
+    thread = "19:abc123@thread.tacv2;messageid=1732093600000"
+    activity = running.activity(
+        id="1732093600000",
+        text="<at>pmo-bot</at> what should I check in the RAID log?",
+        conversation={"isGroup": True, "conversationType": "channel", "id": thread},
+        entities=[{"type": "mention", "mentioned": BOT, "text": "<at>pmo-bot</at>"}],
+        channelData={
+            "channel": {"id": "19:abc123@thread.tacv2"},
+            "team": {"id": "19:team@thread.tacv2"},
+            **TENANT,
+        },
+    )
+    assert (await running.post(activity)).status == 201
+    sent = (await running.connector.wait_for())[0]
+    assert sent.conversation == thread
+    assert "Checking a RAID log" in card_text(sent.body)
+
+
+async def test_card_submit_of_a_follow_up_is_answered(running: Running) -> None:
+    value = {"pmo": Action("role_competencies", {"role": "pmo_manager"}).encode()}
+    response = await running.post(running.activity(value=value, replyToId="card-1"))
+    assert response.status == 201
+    sent = (await running.connector.wait_for())[0]
+    assert "PMO Manager: competencies" in card_text(sent.body)
+
+
+async def test_install_stores_a_reference_that_a_proactive_message_uses(running: Running) -> None:
+    install = running.activity(type="conversationUpdate", id="f:1", membersAdded=[BOT, USER], text=None)
+    assert (await running.post(install)).status == 201
+    welcome = (await running.connector.wait_for())[0]
+    assert "What I can do" in card_text(welcome.body)
+    row = running.storage.reference("teams", USER["id"])
+    assert row is not None and row.kind == "user" and row.tenant_id == TENANT["tenant"]["id"]
+    result = await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
+    assert result == "sent"
+    proactive = (await running.connector.wait_for(2))[1]
+    assert proactive.conversation == "a:1XyZ"
+    assert "What I can do" in card_text(proactive.body)
+
+
+async def test_a_blocked_person_is_marked_inactive(running: Running) -> None:
+    await running.post(
+        running.activity(type="conversationUpdate", id="f:2", membersAdded=[BOT, USER], text=None)
+    )
+    await running.connector.wait_for()
+    running.connector.block("a:1XyZ")
+    reply = running.teams.bot.handle_action(Action("help"))
+    assert await running.teams.send_to_user(USER["id"], reply) == "inactive"
+    row = running.storage.reference("teams", USER["id"])
+    assert row is not None and row.active is False
+    assert await running.teams.send_to_user(USER["id"], reply) == "inactive"  # not sent again
+    assert await running.teams.send_to_user("29:never-installed", reply) == "unknown"
+
+
+async def test_register_sent_in_personal_chat_is_reviewed(running: Running) -> None:
+    url = running.connector.add_file("reg.csv", (HERE / "registers" / "construction_5x5.csv").read_bytes())
+    attachment = {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": "reg.csv",
+        "content": {"downloadUrl": url, "fileType": "csv", "uniqueId": "u1"},
+    }
+    assert (await running.post(running.activity(text="", attachments=[attachment]))).status == 201
+    sent = await running.connector.wait_for(2)
+    assert "Review of reg.csv" in card_text(sent[0].body)
+    assert "Full report" in card_text(sent[1].body)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ("{not json", "application/json", 400),
+        ('"a string"', "application/json", 400),
+        ('{"no": "type"}', "application/json", 400),
+        ("text", "text/plain", 415),
+    ],
+)
+async def test_malformed_activities(running: Running, body: str, content_type: str, status: int) -> None:
+    response = await running.session.post(
+        f"{running.url}/api/messages", data=body, headers={"Content-Type": content_type}
+    )
+    assert response.status == status
+    assert running.connector.sent == []
+
+
+async def test_with_an_app_id_a_request_without_a_token_gets_401(kb: KnowledgeBase, tmp_path: Path) -> None:
+    env = {
+        "MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
+        "MICROSOFT_APP_PASSWORD": "secret",
+        "MICROSOFT_APP_TENANT_ID": "72f9a1b2-0000-4000-8000-0000000000aa",
+    }
+    run, runner = await start(kb, tmp_path, env)
+    try:
+        missing = await run.post(run.activity(text="help"))
+        garbage = await run.post(run.activity(text="help"), headers={"Authorization": "Bearer not.a.token"})
+        assert (missing.status, garbage.status) == (401, 401)
+        assert run.connector.sent == []
+    finally:
+        await run.session.close()
+        await runner.cleanup()
+        await run.connector.stop()
+
+
+async def test_a_command_from_the_menu_is_routed_as_a_command(running: Running) -> None:
+    assert (await running.post(running.activity(text="role analyst"))).status == 201
+    sent = (await running.connector.wait_for())[0]
+    assert "PMO Analyst: competencies" in card_text(sent.body)
