@@ -31,6 +31,7 @@ class FakeConnector:
     port: int = 0
     sent: list[Sent] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
+    throttled: dict[str, int] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -46,6 +47,10 @@ class FakeConnector:
 
     def block(self, conversation: str) -> None:
         self.blocked.add(conversation)
+
+    def throttle(self, conversation: str, times: int = 1) -> None:
+        """Answer the next sends into ``conversation`` with 429 and Retry-After: 1."""
+        self.throttled[conversation] = times
 
     async def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[Sent]:
         assert self._changed is not None
@@ -87,6 +92,11 @@ class FakeConnector:
         conversation = request.match_info["conv"]
         body = await request.json()
         self._record(Sent(request.method, request.path, conversation, request.match_info.get("reply"), body))
+        if self.throttled.get(conversation, 0) > 0:
+            self.throttled[conversation] -= 1
+            return web.json_response(
+                {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"}
+            )
         if conversation in self.blocked:
             error = {
                 "error": {"code": "ConversationBlockedByUser", "message": "User blocked the conversation"}

@@ -568,3 +568,16 @@ async def test_a_failed_review_is_reported_to_the_person(running: Running) -> No
     await running.slack.drain()
     texts = [c.body.get("text", "") for c in running.fake.of("chat.postMessage")]
     assert any("review failed" in t for t in texts)
+
+
+async def test_outbound_port_sends_a_dm_and_posts_to_a_channel(running: Running) -> None:
+    from bot.ports import Outbound
+    from bot.reply import Action
+
+    port: Outbound = running.slack
+    reply = running.slack.bot.handle_action(Action("help"))
+    assert await port.send_to_user("U0USER0001", reply) == "sent"
+    assert await port.post_to_channel("C0DIGEST01", reply) == "sent"
+    assert (await running.fake.wait_for("conversations.open"))[0].body["users"] == "U0USER0001"
+    posts = await running.fake.wait_for("chat.postMessage", 2)
+    assert [p.body["channel"] for p in posts] == ["D0DM000001", "C0DIGEST01"]

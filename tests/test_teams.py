@@ -223,3 +223,38 @@ async def test_a_command_from_the_menu_is_routed_as_a_command(running: Running) 
     assert (await running.post(running.activity(text="role analyst"))).status == 201
     sent = (await running.connector.wait_for())[0]
     assert "PMO Analyst: competencies" in card_text(sent.body)
+
+
+async def test_channel_post_starts_a_thread_through_the_stored_reference(running: Running) -> None:
+    channel = "19:abc123@thread.tacv2"
+    activity = running.activity(
+        id="1732093600001",
+        text="<at>pmo-bot</at> help",
+        conversation={
+            "isGroup": True,
+            "conversationType": "channel",
+            "id": f"{channel};messageid=1732093600001",
+        },
+        channelData={"channel": {"id": channel}, "team": {"id": "19:team@thread.tacv2"}, **TENANT},
+    )
+    await running.post(activity)
+    await running.connector.wait_for()
+    key = f"{channel};messageid=1732093600001"
+    assert running.storage.reference("teams", key) is not None
+    result = await running.teams.post_to_channel(key, running.teams.bot.handle_action(Action("help")))
+    assert result == "sent"
+    created = [s for s in await running.connector.wait_for(2) if s.path == "/v3/conversations"]
+    assert created and created[0].body["channelData"]["channel"]["id"] == channel
+    assert created[0].body["isGroup"] is True
+
+
+async def test_proactive_sends_back_off_on_429(running: Running) -> None:
+    await running.post(
+        running.activity(type="conversationUpdate", id="f:3", membersAdded=[BOT, USER], text=None)
+    )
+    await running.connector.wait_for()
+    running.connector.throttle("a:1XyZ", times=1)
+    result = await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
+    assert result == "sent"
+    attempts = [s for s in running.connector.sent if s.conversation == "a:1XyZ"]
+    assert len(attempts) == 3  # the welcome, the throttled try, the retry

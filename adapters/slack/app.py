@@ -23,6 +23,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -34,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import ACTION_PREFIX, decode_action, fallback_text, render_blocks
 from bot.core import Bot
+from bot.ports import Delivery
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
 
@@ -41,6 +43,16 @@ log = logging.getLogger(__name__)
 
 REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".xlsm")
 RENDER_CACHE_SIZE = 2048
+# Slack's answers for a person or channel the bot can no longer reach: retrying will not help.
+_GONE = {
+    "user_not_found",
+    "account_inactive",
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "cannot_dm_bot",
+    "user_disabled",
+}
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 Clock = Callable[[], float]
@@ -313,6 +325,29 @@ class SlackAdapter:
             self._rendered.clear()
         self._rendered[id(reply)] = (reply, messages, text)
         return messages, text
+
+    # -- the outbound port (bot.ports.Outbound) ------------------------------------------------
+
+    platform = "slack"
+
+    async def send_to_user(self, user_id: str, reply: Reply) -> Delivery:
+        try:
+            opened = await self.client.conversations_open(users=user_id)
+            await self._post(reply, opened["channel"]["id"])
+        except SlackApiError as exc:
+            if exc.response.get("error") in _GONE:
+                return "inactive"
+            raise
+        return "sent"
+
+    async def post_to_channel(self, channel_id: str, reply: Reply) -> Delivery:
+        try:
+            await self._post(reply, channel_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") in _GONE:
+                return "inactive"
+            raise
+        return "sent"
 
     # -- sending ---------------------------------------------------------------------------
 

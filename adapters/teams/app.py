@@ -21,12 +21,19 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
 
 from adapters.teams.cards import decode_submit, render_cards, text_fallback
 from adapters.teams.package import COMMAND_TITLES
 from bot.core import Bot
 from bot.errors import ConfigError
+from bot.ports import Delivery
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
 from bot.storage import Storage
@@ -36,6 +43,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "teams"
 FILE_INFO = "application/vnd.microsoft.teams.file.download.info"
 REGISTER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".xlsm")
+SEND_ATTEMPTS = 4
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -185,12 +193,21 @@ class TeamsAdapter:
         except Exception:
             log.exception("could not store a Teams conversation reference")
 
-    async def send_to_user(self, user_id: str, reply: Reply) -> str:
-        """Proactive message to a person who installed the app. Returns "sent", "inactive" (the
-        person blocked or removed the bot) or "unknown" (no reference: not installed yet)."""
+    platform = PLATFORM
+
+    async def send_to_user(self, user_id: str, reply: Reply) -> Delivery:
+        """Proactive message to a person who installed the app: "unknown" when there is no stored
+        reference (not installed yet), "inactive" when they blocked or removed the bot."""
+        return await self._send_to(user_id, reply)
+
+    async def post_to_channel(self, channel_id: str, reply: Reply) -> Delivery:
+        """A new thread in a team channel, through the reference stored when the app was added."""
+        return await self._send_to(channel_id, reply, new_thread=True)
+
+    async def _send_to(self, key: str, reply: Reply, new_thread: bool = False) -> Delivery:
         if self.storage is None:
             return "unknown"
-        row = await asyncio.to_thread(self.storage.reference, PLATFORM, user_id)
+        row = await asyncio.to_thread(self.storage.reference, PLATFORM, key)
         if row is None:
             return "unknown"
         if not row.active:
@@ -205,13 +222,32 @@ class TeamsAdapter:
             finally:
                 _close_connector(turn_context)
 
-        try:
-            await self.adapter.continue_conversation(reference, send, bot_app_id=self.config.APP_ID)
-        except Exception as exc:
-            if _status(exc) == 403:
-                await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, user_id)
-                return "inactive"
-            raise
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                if new_thread:
+                    channel = key.split(";", 1)[0]
+                    parameters = ConversationParameters(
+                        is_group=True,
+                        channel_data={"channel": {"id": channel}, "tenant": {"id": row.tenant_id}},
+                        activity=activities[0],
+                    )
+                    activities = activities[1:]
+                    await self.adapter.create_conversation(
+                        self.config.APP_ID, send, parameters, "msteams", reference.service_url
+                    )
+                else:
+                    await self.adapter.continue_conversation(reference, send, bot_app_id=self.config.APP_ID)
+                return "sent"
+            except Exception as exc:
+                status = _status(exc)
+                if status == 403:
+                    await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, key)
+                    return "inactive"
+                if status == 429 and attempt + 1 < SEND_ATTEMPTS:
+                    # Teams allows about 50 messages a second a tenant; back off and try again.
+                    await asyncio.sleep(_retry_after(exc, attempt))
+                    continue
+                raise
         return "sent"
 
     # -- files -----------------------------------------------------------------------------
@@ -244,6 +280,16 @@ def _close_connector(turn_context: TurnContext) -> None:
     if client is not None:
         with contextlib.suppress(Exception):
             client.close()
+
+
+def _retry_after(error: Exception, attempt: int) -> float:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    backoff: float = min(30.0, 0.5 * 2**attempt)
+    try:
+        return min(30.0, float(str(headers.get("Retry-After", ""))))
+    except (TypeError, ValueError):
+        return backoff
 
 
 def _status(error: Exception) -> int | None:
