@@ -111,7 +111,7 @@ _STOPWORDS = frozenset(
     "that this there from it its risk risks".split()
 )
 
-BLOCK_WORDS = 3  # rows are compared within the blocks of this many of their rarest words
+BLOCK_WORDS = 2  # rows are compared within the blocks of this many of their rarest words
 
 Check = Callable[[Register, dt.date, ReviewSettings], Iterator[Finding]]
 
