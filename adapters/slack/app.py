@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -166,12 +167,7 @@ class SlackAdapter:
     async def _ignore(self) -> None:
         return None
 
-    async def _on_command(
-        self,
-        ack: Callable[..., Awaitable[None]],
-        command: dict[str, Any],
-        respond: Callable[..., Awaitable[Any]],
-    ) -> None:
+    async def _on_command(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any]) -> None:
         text = (command.get("text") or "").strip()
         conversation = _conversation(
             command.get("team_id"), command.get("channel_id"), command.get("user_id")
@@ -180,8 +176,11 @@ class SlackAdapter:
         messages, fallback = self.render(reply)
         # The first message rides on the acknowledgement, well inside Slack's three seconds.
         await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
-        for blocks in messages[1:]:
-            await respond(blocks=blocks, text=fallback, response_type="ephemeral")
+        if len(messages) > 1 and command.get("response_url"):
+            # Built only when needed: most answers fit the acknowledgement.
+            respond = AsyncRespond(response_url=command["response_url"])
+            for blocks in messages[1:]:
+                await respond(blocks=blocks, text=fallback, response_type="ephemeral")
 
     async def _on_action(
         self,
