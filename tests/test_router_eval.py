@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.lexicon import INTENTS
 from bot.router import Router
 from knowledge.base import CONTRACT_IDS
 from tests.conftest import REPORTS
@@ -28,17 +29,7 @@ def test_training_set_covers_every_intent_and_slot_value() -> None:
     examples = read_examples(DATA / "utterances.tsv")
     assert len(examples) >= 400
     intents = Counter(e.intent for e in examples)
-    for intent in (
-        "challenge_questions",
-        "function_info",
-        "role_competencies",
-        "development_advice",
-        "pulse_survey",
-        "digest",
-        "help",
-        "smalltalk",
-        "unknown",
-    ):
+    for intent in INTENTS:
         assert intents[intent] >= 10, intent
     values = {(k, v) for e in examples for k, v in e.slots.items()}
     for kind, ids in CONTRACT_IDS.items():
