@@ -169,7 +169,7 @@ def serve(
         bool, typer.Option("--socket-mode", help="Reach Slack over Socket Mode (SLACK_APP_TOKEN).")
     ] = False,
 ) -> None:
-    """The main job: one process serving Slack (and, later, Teams and the web chat)."""
+    """The main job: one process serving Slack and Teams (and, later, the web chat and the scheduler)."""
     from bot.errors import PmoBotError
     from bot.serve import run
 

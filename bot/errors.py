@@ -2,7 +2,8 @@
 
     PmoBotError
     ├── ReviewError          a file that cannot be reviewed as a register (bad, empty, too big ...)
-    └── ConfigError          a setting or configuration file that cannot be used
+    ├── ConfigError          a setting or configuration file that cannot be used
+    └── DeliveryError        a platform would not take a message (after its retries)
 
 ``knowledge.base.KnowledgeBaseError`` stands apart, since the knowledge package does not depend on
 the bot.
@@ -21,3 +22,7 @@ class ReviewError(PmoBotError):
 
 class ConfigError(PmoBotError):
     """A setting or a configuration file cannot be used."""
+
+
+class DeliveryError(PmoBotError):
+    """A platform refused a message for a reason other than the person being gone or a rate limit."""

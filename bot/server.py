@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmo_bot.server")
 
 EVENT_MEMORY = dt.timedelta(days=1)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 CLEAN_EVERY_S = 3600.0
 
 SLACK_KEY: web.AppKey[SlackAdapter | None] = web.AppKey("slack")
@@ -84,6 +85,12 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def teams_not_configured(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"error": "Teams is not configured: set MICROSOFT_APP_ID and its password"}, status=503
+    )
+
+
 async def slack_not_configured(request: web.Request) -> web.Response:
     # Answer, rather than 404: a half-configured app should say what is missing.
     return web.json_response(
@@ -135,12 +142,17 @@ def build_app(parts: Parts) -> web.Application:
             parts.storage.close()
         log.info("stopped")
 
-    # Teams: always on; with no MICROSOFT_APP_ID it runs in local mode (no authentication), for the
-    # Agents Playground or a test connector.
-    parts.teams = parts.teams or build_teams(parts)
-    app.router.add_post("/api/messages", parts.teams.handle)
-    if not parts.settings.microsoft_app_id:
-        log.info("Teams runs in local mode (no MICROSOFT_APP_ID): fine for testing, not for Teams itself")
+    # Teams: with MICROSOFT_APP_ID every request must carry a valid token. Without one it runs in
+    # local mode (no authentication, for the Agents Playground or a test connector), and only on a
+    # loopback address: open to the network, anyone could have it fetch and post where they like.
+    settings = parts.settings
+    if settings.microsoft_app_id or settings.pmo_host in LOOPBACK:
+        parts.teams = parts.teams or build_teams(parts)
+        app.router.add_post("/api/messages", parts.teams.handle)
+        if not settings.microsoft_app_id:
+            log.info("Teams runs in local mode (no MICROSOFT_APP_ID): for testing on this machine only")
+    else:
+        app.router.add_post("/api/messages", teams_not_configured)
     app.on_shutdown.append(on_shutdown)
     # The knowledge base, router and SDK objects live as long as the process: move them out of the
     # garbage collector's sight, so that its full passes do not walk them on every request burst.

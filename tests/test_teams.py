@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.teams.app import TeamsAdapter
+from adapters.teams.app import TeamsAdapter, TeamsConfig
 from bot.core import Bot
 from bot.reply import Action
 from bot.server import Parts, build_app
@@ -72,9 +72,13 @@ async def start(kb: KnowledgeBase, tmp_path: Path, env: dict[str, str]) -> tuple
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    assert parts.teams is not None
     session = aiohttp.ClientSession()
-    return Running(connector, f"http://127.0.0.1:{port}", parts.teams, storage, session), runner
+    teams = (
+        parts.teams
+        if parts.teams is not None
+        else TeamsAdapter(parts.bot, __import__("adapters.teams.app").teams.app.TeamsConfig())
+    )
+    return Running(connector, f"http://127.0.0.1:{port}", teams, storage, session), runner
 
 
 @pytest.fixture
@@ -239,22 +243,95 @@ async def test_channel_post_starts_a_thread_through_the_stored_reference(running
     )
     await running.post(activity)
     await running.connector.wait_for()
-    key = f"{channel};messageid=1732093600001"
-    assert running.storage.reference("teams", key) is not None
-    result = await running.teams.post_to_channel(key, running.teams.bot.handle_action(Action("help")))
+    row = running.storage.reference("teams", channel)  # the channel, not the thread
+    assert row is not None and row.kind == "channel"
+    result = await running.teams.post_to_channel(channel, running.teams.bot.handle_action(Action("help")))
     assert result == "sent"
     created = [s for s in await running.connector.wait_for(2) if s.path == "/v3/conversations"]
     assert created and created[0].body["channelData"]["channel"]["id"] == channel
     assert created[0].body["isGroup"] is True
+    assert "What I can do" in card_text(created[0].body["activity"])
 
 
 async def test_proactive_sends_back_off_on_429(running: Running) -> None:
+    import time
+
     await running.post(
         running.activity(type="conversationUpdate", id="f:3", membersAdded=[BOT, USER], text=None)
     )
     await running.connector.wait_for()
     running.connector.throttle("a:1XyZ", times=1)
+    started = time.monotonic()
     result = await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
     assert result == "sent"
-    attempts = [s for s in running.connector.sent if s.conversation == "a:1XyZ"]
-    assert len(attempts) == 3  # the welcome, the throttled try, the retry
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1 was honoured
+    attempts = [s for s in running.connector.sent if s.conversation == "a:1XyZ"][1:]
+    assert len(attempts) == 2  # the throttled try and the retry: no apology in between
+    assert all("went wrong" not in json.dumps(a.body) for a in attempts)
+
+
+async def test_installation_update_add_and_remove(running: Running) -> None:
+    add = running.activity(type="installationUpdate", id="i:1", action="add", text=None)
+    assert (await running.post(add)).status == 201
+    row = running.storage.reference("teams", USER["id"])
+    assert row is not None and row.active
+    remove = running.activity(type="installationUpdate", id="i:2", action="remove", text=None)
+    assert (await running.post(remove)).status == 201
+    row = running.storage.reference("teams", USER["id"])
+    assert row is not None and row.active is False
+    assert (
+        await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
+        == "inactive"
+    )
+
+
+async def test_a_group_chat_is_answered_and_reachable_later(running: Running) -> None:
+    group = {"isGroup": True, "conversationType": "groupChat", "id": "19:group1@thread.v2"}
+    activity = running.activity(text="<at>pmo-bot</at> what is governance", conversation=group)
+    assert (await running.post(activity)).status == 201
+    sent = (await running.connector.wait_for())[0]
+    assert sent.conversation == "19:group1@thread.v2"
+    assert "Governance" in card_text(sent.body)
+    assert (
+        await running.teams.post_to_channel(
+            "19:group1@thread.v2", running.teams.bot.handle_action(Action("help"))
+        )
+        == "sent"
+    )
+    later = (await running.connector.wait_for(2))[1]
+    assert later.conversation == "19:group1@thread.v2"
+
+
+async def test_activities_missing_what_the_sdk_needs_are_400(running: Running) -> None:
+    bad = [
+        {"type": "message"},
+        running.activity(serviceUrl=None, text="hi"),
+        running.activity(channelData="not an object", text="hi"),
+        running.activity(channelData={"tenant": "x"}, text="hi"),
+    ]
+    for activity in bad:
+        assert (await running.post(activity)).status == 400, activity
+    assert running.connector.sent == []
+
+
+def test_missing_teams_settings_are_named_at_once(kb: KnowledgeBase) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"):
+        TeamsAdapter(
+            Bot(kb), TeamsConfig(APP_ID="11111111-2222-3333-4444-555555555555", APP_TYPE="SingleTenant")
+        )
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_TYPE"):
+        TeamsAdapter(Bot(kb), TeamsConfig(APP_TYPE="Bogus"))
+
+
+async def test_local_mode_is_refused_on_a_public_address(kb: KnowledgeBase, tmp_path: Path) -> None:
+    run, runner = await start(kb, tmp_path, {"PMO_HOST": "0.0.0.0"})
+    try:
+        response = await run.post(run.activity(text="help"))
+        assert response.status == 503
+        assert run.connector.sent == []
+    finally:
+        await run.session.close()
+        await runner.cleanup()
+        await run.connector.stop()

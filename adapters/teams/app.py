@@ -32,7 +32,7 @@ from botbuilder.schema import (
 from adapters.teams.cards import decode_submit, render_cards, text_fallback
 from adapters.teams.package import COMMAND_TITLES
 from bot.core import Bot
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DeliveryError
 from bot.ports import Delivery
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
@@ -66,7 +66,7 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        self.owner.remember(activity)
+        await self.owner.remember(activity)
         conversation = _conversation(activity)
         submitted = decode_submit(activity.value) if activity.value is not None else None
         if submitted is not None:
@@ -78,7 +78,7 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
                 for reply in await self.owner.review_attachment(attachment):
                     await self.owner.reply(turn_context, reply)
             return
-        text = _AT_TAG.sub(" ", activity.text or "").strip()
+        text = _without_bot_mention(activity.text or "", activity.recipient)
         if text.split(" ", 1)[0].lower() in COMMAND_TITLES:
             # A command picked from the app's command menu arrives as its bare title ("role ...").
             text = f"/pmo {text}"
@@ -86,19 +86,22 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        self.owner.remember(activity)
         bot_id = activity.recipient.id if activity.recipient else None
+        if any(m.id == bot_id for m in activity.members_removed or []):
+            await self.owner.forget(activity)  # the app was removed: message nobody there again
+            return
+        await self.owner.remember(activity)
         added = [m for m in activity.members_added or [] if m.id != bot_id]
         installed = any(m.id == bot_id for m in activity.members_added or [])
-        personal = (activity.conversation.conversation_type or "personal") == "personal"
-        if installed and personal:
+        if (installed or added) and _kind(activity) == "user":
             # The welcome a person sees when they add the app.
             await self.owner.reply(turn_context, self.owner.bot.handle_action(Action("help")))
-        elif added and personal:
-            await self.owner.reply(turn_context, self.owner.bot.handle_action(Action("help")))
 
-    async def on_installation_update_activity(self, turn_context: TurnContext) -> None:
-        self.owner.remember(turn_context.activity)
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.owner.remember(turn_context.activity)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self.owner.forget(turn_context.activity)
 
 
 class TeamsAdapter:
@@ -106,14 +109,8 @@ class TeamsAdapter:
         self.bot = bot
         self.config = config
         self.storage = storage
-        try:
-            self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
-        except Exception as exc:  # the SDK raises bare Exceptions for missing settings
-            raise ConfigError(
-                f"Teams settings: {exc}".replace("Property 'APP_", "MICROSOFT_APP_").replace(
-                    "' is expected in configuration object", " is needed"
-                )
-            ) from exc
+        _check(config)
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
         self.adapter.on_turn_error = self._on_error
         self.handler = PmoTeamsBot(self)
 
@@ -126,6 +123,7 @@ class TeamsAdapter:
             body = json.loads(await request.read())
             if not isinstance(body, dict) or not isinstance(body.get("type"), str):
                 raise ValueError("not an activity")
+            _check_shape(body)
             activity = Activity().deserialize(body)
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.json_response({"error": "malformed activity"}, status=400)
@@ -174,24 +172,29 @@ class TeamsAdapter:
 
     # -- conversation references ---------------------------------------------------------------
 
-    def remember(self, activity: Activity) -> None:
-        """Store where this person (or channel) can be reached later, for surveys and digests."""
+    async def remember(self, activity: Activity) -> None:
+        """Store where this person, group chat or channel can be reached later (surveys, digests)."""
         if self.storage is None:
             return
-        reference = TurnContext.get_conversation_reference(activity)
-        tenant = ((activity.channel_data or {}).get("tenant") or {}).get("id")
-        kind = "user" if (activity.conversation.conversation_type or "personal") == "personal" else "channel"
-        key = (
-            activity.from_property.id
-            if kind == "user" and activity.from_property
-            else activity.conversation.id
-        )
+        kind, key = _kind(activity), _key(activity)
         if not key:
             return
+        reference = TurnContext.get_conversation_reference(activity)
+        if kind == "channel":
+            # Keyed by the channel, not the thread a mention came from; new posts start new threads.
+            reference.conversation.id = key
+        tenant = ((activity.channel_data or {}).get("tenant") or {}).get("id")
         try:
-            self.storage.save_reference(PLATFORM, key, kind, json.dumps(reference.serialize()), tenant)
+            await asyncio.to_thread(
+                self.storage.save_reference, PLATFORM, key, kind, json.dumps(reference.serialize()), tenant
+            )
         except Exception:
             log.exception("could not store a Teams conversation reference")
+
+    async def forget(self, activity: Activity) -> None:
+        key = _key(activity)
+        if self.storage is not None and key:
+            await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, key)
 
     platform = PLATFORM
 
@@ -201,10 +204,11 @@ class TeamsAdapter:
         return await self._send_to(user_id, reply)
 
     async def post_to_channel(self, channel_id: str, reply: Reply) -> Delivery:
-        """A new thread in a team channel, through the reference stored when the app was added."""
-        return await self._send_to(channel_id, reply, new_thread=True)
+        """A new thread in a team channel (or a message in a group chat), through the reference
+        stored when the app was added or first spoken to there."""
+        return await self._send_to(channel_id.split(";", 1)[0], reply)
 
-    async def _send_to(self, key: str, reply: Reply, new_thread: bool = False) -> Delivery:
+    async def _send_to(self, key: str, reply: Reply) -> Delivery:
         if self.storage is None:
             return "unknown"
         row = await asyncio.to_thread(self.storage.reference, PLATFORM, key)
@@ -213,30 +217,13 @@ class TeamsAdapter:
         if not row.active:
             return "inactive"
         reference = ConversationReference().deserialize(json.loads(row.reference))
-        activities = self.activities(reply)
-
-        async def send(turn_context: TurnContext) -> None:
-            try:
-                for activity in activities:
-                    await turn_context.send_activity(activity)
-            finally:
-                _close_connector(turn_context)
-
+        pending = self.activities(reply)
         for attempt in range(SEND_ATTEMPTS):
             try:
-                if new_thread:
-                    channel = key.split(";", 1)[0]
-                    parameters = ConversationParameters(
-                        is_group=True,
-                        channel_data={"channel": {"id": channel}, "tenant": {"id": row.tenant_id}},
-                        activity=activities[0],
-                    )
-                    activities = activities[1:]
-                    await self.adapter.create_conversation(
-                        self.config.APP_ID, send, parameters, "msteams", reference.service_url
-                    )
+                if row.kind == "channel":
+                    await self._new_thread(reference, row.tenant_id, pending)
                 else:
-                    await self.adapter.continue_conversation(reference, send, bot_app_id=self.config.APP_ID)
+                    await self._continue(reference, pending)
                 return "sent"
             except Exception as exc:
                 status = _status(exc)
@@ -244,11 +231,57 @@ class TeamsAdapter:
                     await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, key)
                     return "inactive"
                 if status == 429 and attempt + 1 < SEND_ATTEMPTS:
-                    # Teams allows about 50 messages a second a tenant; back off and try again.
+                    # Teams allows about 50 messages a second a tenant; back off, then send the rest.
                     await asyncio.sleep(_retry_after(exc, attempt))
                     continue
-                raise
+                raise DeliveryError(f"Teams could not deliver to {key}: {type(exc).__name__}") from exc
         return "sent"
+
+    async def _continue(self, reference: ConversationReference, pending: list[Activity]) -> None:
+        failures: list[Exception] = []
+
+        async def send(turn_context: TurnContext) -> None:
+            # Errors are kept, not raised: raised, the adapter's error handler would answer the
+            # person with an apology and the caller would never hear of the failure.
+            try:
+                while pending:
+                    await turn_context.send_activity(pending[0])
+                    pending.pop(0)
+            except Exception as exc:
+                failures.append(exc)
+            finally:
+                _close_connector(turn_context)
+
+        await self.adapter.continue_conversation(reference, send, bot_app_id=self.config.APP_ID)
+        if failures:
+            raise failures[0]
+
+    async def _new_thread(
+        self, reference: ConversationReference, tenant: str | None, pending: list[Activity]
+    ) -> None:
+        parameters = ConversationParameters(
+            is_group=True,
+            channel_data={"channel": {"id": reference.conversation.id}, "tenant": {"id": tenant}},
+            activity=pending[0],
+        )
+        failures: list[Exception] = []
+
+        async def rest(turn_context: TurnContext) -> None:
+            try:
+                pending.pop(0)  # the first went with the new conversation
+                while pending:
+                    await turn_context.send_activity(pending[0])
+                    pending.pop(0)
+            except Exception as exc:
+                failures.append(exc)
+            finally:
+                _close_connector(turn_context)
+
+        await self.adapter.create_conversation(
+            self.config.APP_ID, rest, parameters, "msteams", reference.service_url
+        )
+        if failures:
+            raise failures[0]
 
     # -- files -----------------------------------------------------------------------------
 
@@ -280,6 +313,73 @@ def _close_connector(turn_context: TurnContext) -> None:
     if client is not None:
         with contextlib.suppress(Exception):
             client.close()
+
+
+def _kind(activity: Activity) -> str:
+    kind = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
+    return {"personal": "user", "groupChat": "group"}.get(kind, "channel")
+
+
+def _key(activity: Activity) -> str | None:
+    """A person by their id; a group chat by its conversation; a channel by the channel's id."""
+    kind = _kind(activity)
+    if kind == "user":
+        return activity.from_property.id if activity.from_property else None
+    if kind == "group":
+        return activity.conversation.id if activity.conversation else None
+    channel = ((activity.channel_data or {}).get("channel") or {}).get("id")
+    conversation = activity.conversation.id if activity.conversation else ""
+    return str(channel or conversation.split(";", 1)[0]) or None
+
+
+def _without_bot_mention(text: str, recipient: ChannelAccount | None) -> str:
+    """The text without the bot's own <at> mention; other people's mentions keep their names."""
+    name = (recipient.name if recipient else None) or ""
+
+    def strip(match: re.Match[str]) -> str:
+        inner = match.group(0)[4:-5]
+        return " " if not name or inner.strip().lower() == name.strip().lower() else inner
+
+    return _AT_TAG.sub(strip, text).strip()
+
+
+def _check(config: TeamsConfig) -> None:
+    """Name every missing Teams setting at once, by its environment variable."""
+    kind = config.APP_TYPE.lower()
+    if kind not in ("multitenant", "singletenant", "userassignedmsi"):
+        raise ConfigError(
+            f"MICROSOFT_APP_TYPE must be SingleTenant, MultiTenant or UserAssignedMSI, not {config.APP_TYPE}"
+        )
+    needed = []
+    if config.APP_ID and kind != "userassignedmsi" and not config.APP_PASSWORD:
+        needed.append("MICROSOFT_APP_PASSWORD")
+    if config.APP_ID and kind in ("singletenant", "userassignedmsi") and not config.APP_TENANTID:
+        needed.append("MICROSOFT_APP_TENANT_ID")
+    if kind == "userassignedmsi" and not config.APP_ID:
+        needed.append("MICROSOFT_APP_ID")
+    if needed:
+        raise ConfigError(f"Teams needs {' and '.join(needed)} as well as MICROSOFT_APP_ID")
+
+
+def _check_shape(body: dict[str, Any]) -> None:
+    """What the SDK needs of an activity, checked up front so that a bad one is a 400, not a crash."""
+    conversation = body.get("conversation")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        raise ValueError("no conversation id")
+    if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(
+        ("http://", "https://")
+    ):
+        raise ValueError("no service URL")
+    channel_data = body.get("channelData")
+    if channel_data is not None and not isinstance(channel_data, dict):
+        raise ValueError("channelData is not an object")
+    for part in ("tenant", "channel", "team"):
+        if (
+            isinstance(channel_data, dict)
+            and channel_data.get(part) is not None
+            and not isinstance(channel_data[part], dict)
+        ):
+            raise ValueError(f"channelData.{part} is not an object")
 
 
 def _retry_after(error: Exception, attempt: int) -> float:
