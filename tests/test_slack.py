@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -477,9 +477,6 @@ def test_no_token_in_logs(caplog: pytest.LogCaptureFixture) -> None:
     record = __import__("logging").makeLogRecord({"msg": f"calling with {BOT_TOKEN} and Bearer abc.def"})
     line = JsonFormatter((SECRET,)).format(record)
     assert BOT_TOKEN not in line and "abc.def" not in line
-
-
-Unused = Callable[..., Any]
 
 
 async def test_socket_mode_watchdog_rebuilds_a_quiet_link(kb: KnowledgeBase) -> None:

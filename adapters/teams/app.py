@@ -23,7 +23,6 @@ from botbuilder.core import ActivityHandler, BotAdapter, CardFactory, MessageFac
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
@@ -407,4 +406,4 @@ def _note(title: str, text: str) -> Reply:
     return Reply(title, (Section(text=text),), intent="review")
 
 
-__all__ = ["ActivityTypes", "ChannelAccount", "TeamsAdapter", "TeamsConfig"]
+__all__ = ["TeamsAdapter", "TeamsConfig"]
