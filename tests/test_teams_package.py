@@ -1,7 +1,7 @@
 """The Teams app package: a zip of manifest.json, color.png and outline.png at its root.
 
 The manifest's JSON schema cannot be fetched offline, so a structural validator here checks what the
-Teams 1.17 schema and Teams' upload checks require: keys, types, length limits, GUIDs, https URLs,
+Teams 1.22 schema and Teams' upload checks require: keys, types, length limits, GUIDs, https URLs,
 command lists and the icon files. The icons are read back by parsing the PNG chunks by hand.
 """
 
@@ -77,7 +77,7 @@ SCOPES = {"personal", "team", "groupChat"}
 BOT_KEYS = {"botId", "scopes", "supportsFiles", "isNotificationOnly", "needsChannelSelector", "commandLists"}
 
 
-# -- a structural validator for the Teams 1.17 manifest -------------------------------------------
+# -- a structural validator for the Teams 1.22 manifest -------------------------------------------
 
 
 def _string(
@@ -331,9 +331,9 @@ def test_the_package_holds_exactly_the_manifest_and_two_icons_at_its_root(packag
 
 def test_the_manifest_is_a_teams_1_17_bot_manifest() -> None:
     m = manifest(APP_ID, "bot.example.org")
-    schema = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
+    schema = "https://developer.microsoft.com/json-schemas/teams/v1.22/MicrosoftTeams.schema.json"
     assert m["$schema"] == schema
-    assert m["manifestVersion"] == "1.17"
+    assert m["manifestVersion"] == "1.22"
     assert m["version"] == "1.0.0"
     assert m["id"] == APP_ID
     assert m["permissions"] == ["identity", "messageTeamMembers"]

@@ -23,9 +23,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-MANIFEST_VERSION = "1.17"
+MANIFEST_VERSION = "1.22"  # the current schema (learn.microsoft.com, app manifest reference)
 SCHEMA_URL = (
-    f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
+    f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 )
 APP_VERSION = "1.0.0"
 PLACEHOLDER_DOMAIN = "pmo-bot.example.org"  # the same placeholder host as the Slack manifest's URL
@@ -116,7 +116,7 @@ def _check_name(name: str) -> str:
 def manifest(
     app_id: str, domain: str | None = None, name: str = "pmo-bot", supports_files: bool = False
 ) -> dict[str, Any]:
-    """The Teams app manifest (schema 1.17) of the bot whose Microsoft App ID is ``app_id``.
+    """The Teams app manifest (schema 1.22) of the bot whose Microsoft App ID is ``app_id``.
 
     ``domain`` is the host name the bot is served at: the developer pages point there (the placeholder
     host when it is None) and it is the only valid domain. ``supports_files`` lets people send the bot
