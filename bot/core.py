@@ -75,7 +75,11 @@ class Bot:
 
     def handle_text(self, text: str, conversation: str = "default") -> Reply:
         now = self._now()
-        route = self.router.route(text, self.conversations.last(conversation, now))
+        try:
+            route = self.router.route(text, self.conversations.last(conversation, now))
+        except Exception:
+            log.exception("routing failed")
+            return _apology()
         if route.intent != "unknown":
             self.conversations.remember(conversation, route, now)
         if route.intent == "unknown":
@@ -144,8 +148,12 @@ class Bot:
             return make()
         except Exception:
             log.exception("a skill failed")
-            return Reply(
-                "Sorry, something went wrong",
-                (Section(text="That answer failed on my side. Please try again, or ask another way."),),
-                intent="error",
-            )
+            return _apology()
+
+
+def _apology() -> Reply:
+    return Reply(
+        "Sorry, something went wrong",
+        (Section(text="That answer failed on my side. Please try again, or ask another way."),),
+        intent="error",
+    )
