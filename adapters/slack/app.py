@@ -86,7 +86,15 @@ class SlackAdapter:
             ],
         )
         # Signatures are checked in front of Bolt (see handle), where the clock can be injected.
-        self.app = AsyncApp(client=self.client, request_verification_enabled=False, name="pmo-bot")
+        # Listeners run before the HTTP answer (process_before_response) and hand anything that talks
+        # to Slack to a task of their own, so every request is acknowledged at once: this spares
+        # Bolt's wait-for-ack polling, which costs each request at least 10 ms.
+        self.app = AsyncApp(
+            client=self.client,
+            request_verification_enabled=False,
+            name="pmo-bot",
+            process_before_response=True,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._rendered: dict[int, tuple[Reply, list[list[dict[str, Any]]], str]] = {}
         self._register()
@@ -102,8 +110,12 @@ class SlackAdapter:
             valid = False  # a timestamp header that is not a number
         if not valid:
             return web.json_response({"error": "invalid request"}, status=401)
-        if not _well_formed(body, request.content_type):
+        parsed = _parse(body, request.content_type)
+        if parsed is None:
             return web.json_response({"error": "malformed request"}, status=400)
+        # Repeats are caught here, before Bolt: a middleware inside Bolt costs every request.
+        if not await self._first_delivery(parsed):
+            return web.Response(status=200)
         bolt_request = await to_bolt_request(request)
         response = await self.app.async_dispatch(bolt_request)
         if response.status >= 500:
@@ -121,13 +133,17 @@ class SlackAdapter:
         # Keep a reference: a task nobody holds can be collected before it finishes.
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("work after an acknowledgement failed", exc_info=task.exception())
 
     # -- listeners -------------------------------------------------------------------------
 
     def _register(self) -> None:
         app = self.app
-        app.middleware(self._once_per_event)
         app.command("/pmo")(self._on_command)
         app.action(re.compile(f"^{re.escape(ACTION_PREFIX)}"))(self._on_action)
         app.event("app_mention")(self._on_mention)
@@ -142,22 +158,29 @@ class SlackAdapter:
         app.shortcut(re.compile(".*"))(self._ack_only)
         app.options(re.compile(".*"))(self._ack_only)
 
+    def dedupe_inside_bolt(self) -> None:
+        """Socket Mode hands events to Bolt directly, past ``handle``: check repeats there."""
+        self.app.middleware(self._once_per_event)
+
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if self.claim_event is None or body.get("type") != "event_callback" or not isinstance(event_id, str):
+            return True
+        try:
+            first = await self.claim_event(event_id)
+        except Exception:
+            # Better to answer twice than never: without the database, handle the event.
+            log.exception("could not record event id", extra={"event_id": event_id})
+            return True
+        if not first:
+            log.info("repeat event ignored", extra={"event_id": event_id})
+        return first
+
     async def _once_per_event(
         self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        event_id = body.get("event_id")
-        is_event = body.get("type") == "event_callback" and isinstance(event_id, str)
-        if self.claim_event is not None and is_event:
-            assert isinstance(event_id, str)
-            try:
-                first = await self.claim_event(event_id)
-            except Exception:
-                # Better to answer twice than never: without the database, handle the event.
-                log.exception("could not record event id", extra={"event_id": event_id})
-                first = True
-            if not first:
-                log.info("repeat event ignored", extra={"event_id": event_id})
-                return BoltResponse(status=200, body="")
+        if not await self._first_delivery(body):
+            return BoltResponse(status=200, body="")
         await next()
         return None
 
@@ -177,19 +200,22 @@ class SlackAdapter:
         # The first message rides on the acknowledgement, well inside Slack's three seconds.
         await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
         if len(messages) > 1 and command.get("response_url"):
-            # Built only when needed: most answers fit the acknowledgement.
-            respond = AsyncRespond(response_url=command["response_url"])
-            for blocks in messages[1:]:
-                await respond(blocks=blocks, text=fallback, response_type="ephemeral")
+            self._spawn(self._respond_rest(command["response_url"], messages[1:], fallback))
+
+    async def _respond_rest(
+        self, response_url: str, messages: list[list[dict[str, Any]]], fallback: str
+    ) -> None:
+        respond = AsyncRespond(response_url=response_url)
+        for blocks in messages:
+            await respond(blocks=blocks, text=fallback, response_type="ephemeral")
 
     async def _on_action(
-        self,
-        ack: Callable[..., Awaitable[None]],
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Callable[..., Awaitable[Any]],
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], action: dict[str, Any]
     ) -> None:
         await ack()
+        self._spawn(self._answer_action(body, action))
+
+    async def _answer_action(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         decoded = decode_action(action.get("value") or "")
         if decoded is None:
             return
@@ -199,6 +225,7 @@ class SlackAdapter:
         reply = self.bot.handle_action(decoded, _conversation(team, channel, user))
         if body.get("response_url"):
             messages, fallback = self.render(reply)
+            respond = AsyncRespond(response_url=body["response_url"])
             for blocks in messages:
                 await respond(blocks=blocks, text=fallback, replace_original=False)
         elif user:
@@ -207,25 +234,31 @@ class SlackAdapter:
             await self._post(reply, opened["channel"]["id"])
 
     async def _on_mention(self, event: dict[str, Any]) -> None:
+        self._spawn(self._answer_mention(event))
+
+    async def _answer_mention(self, event: dict[str, Any]) -> None:
         thread = event.get("thread_ts") or event.get("ts")
         channel = event.get("channel")
         if not channel:
             return
         if event.get("files"):
-            self._spawn(self._review_files(event, channel, thread))
+            await self._review_files(event, channel, thread)
             return
         text = _MENTION.sub(" ", event.get("text") or "").strip()
         conversation = _conversation(event.get("team"), channel, event.get("user"))
         await self._post(self.bot.handle_text(text, conversation), channel, thread)
 
     async def _on_message(self, event: dict[str, Any]) -> None:
+        self._spawn(self._answer_message(event))
+
+    async def _answer_message(self, event: dict[str, Any]) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return  # edits, joins, the bot's own posts
         if event.get("channel_type") != "im":
             return  # in channels the bot answers mentions only
         channel = event["channel"]
         if event.get("files"):
-            self._spawn(self._review_files(event, channel, event.get("thread_ts")))
+            await self._review_files(event, channel, event.get("thread_ts"))
             return
         conversation = _conversation(event.get("team"), channel, event.get("user"))
         await self._post(
@@ -233,6 +266,9 @@ class SlackAdapter:
         )
 
     async def _on_home(self, event: dict[str, Any]) -> None:
+        self._spawn(self._publish_home(event))
+
+    async def _publish_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         reply = self.bot.handle_action(Action("help"))
@@ -368,19 +404,19 @@ class _Clock(SlackClock):
         return self._now()
 
 
-def _well_formed(body: str, content_type: str) -> bool:
-    """Whether a signed body is one Slack could have sent: a JSON object, form fields, or form
-    fields whose ``payload`` is a JSON object. Bolt parses it again; this only keeps out what
-    would make Bolt fail."""
+def _parse(body: str, content_type: str) -> dict[str, Any] | None:
+    """The body as Slack could have sent it (a JSON object, or form fields with an optional JSON
+    ``payload``), or None. Bolt parses it again; this keeps out what would make Bolt fail."""
     try:
         if content_type == "application/json":
-            return isinstance(json.loads(body), dict)
+            data = json.loads(body)
+            return data if isinstance(data, dict) else None
         if body.startswith("payload="):
-            payload = urllib.parse.unquote_plus(body[len("payload=") :].split("&", 1)[0])
-            return isinstance(json.loads(payload), dict)
-        return "=" in body and content_type == "application/x-www-form-urlencoded"
+            payload = json.loads(urllib.parse.unquote_plus(body[len("payload=") :].split("&", 1)[0]))
+            return payload if isinstance(payload, dict) else None
+        return {} if "=" in body and content_type == "application/x-www-form-urlencoded" else None
     except ValueError:
-        return False
+        return None
 
 
 def _conversation(team: object, channel: object, user: object) -> str:

@@ -42,6 +42,7 @@ class SocketModeRunner:
         self.check_every_s = check_every_s
         self.quiet_after_s = quiet_after_s
         self.handler: AsyncSocketModeHandler | None = None
+        adapter.dedupe_inside_bolt()
         self.connected_at = 0.0
         self.rebuilds = 0
         self._watch: asyncio.Task[None] | None = None
