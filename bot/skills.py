@@ -124,7 +124,9 @@ def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
     bullets = tuple(f"{_theme_title(g.theme)}: {_lead_question(g.questions)}" for g in art.questions)
     sections = [Section(text="Questions to put to the project manager, one per theme:", bullets=bullets)]
     if art.id in REVIEWABLE:
-        sections.append(Section(text="I can also check the file itself row by row: run pmo-bot review FILE."))
+        sections.append(
+            Section(text="Send me the file itself (CSV or Excel) and I will check it row by row.")
+        )
     return Reply(
         f"Checking {_an(_lower_first(art.name))}",
         tuple(sections),

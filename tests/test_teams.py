@@ -215,7 +215,14 @@ async def test_with_an_app_id_a_request_without_a_token_gets_401(kb: KnowledgeBa
     try:
         missing = await run.post(run.activity(text="help"))
         garbage = await run.post(run.activity(text="help"), headers={"Authorization": "Bearer not.a.token"})
-        assert (missing.status, garbage.status) == (401, 401)
+        # A well-formed JWT that is not Microsoft's (no issuer the SDK knows).
+        forged = await run.post(
+            run.activity(text="help"),
+            headers={
+                "Authorization": "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+            },
+        )
+        assert (missing.status, garbage.status, forged.status) == (401, 401, 401)
         assert run.connector.sent == []
     finally:
         await run.session.close()

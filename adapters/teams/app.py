@@ -127,17 +127,18 @@ class TeamsAdapter:
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.json_response({"error": "malformed activity"}, status=400)
         auth_header = request.headers.get("Authorization", "")
+        reached: list[bool] = []
+
+        async def turn(turn_context: TurnContext) -> None:
+            reached.append(True)
+            await self._turn(turn_context)
+
         try:
-            response = await self.adapter.process_activity(auth_header, activity, self._turn)
-        except PermissionError:
-            return web.json_response({"error": "unauthorized"}, status=401)
+            response = await self.adapter.process_activity(auth_header, activity, turn)
         except Exception as exc:
-            # A token the SDK cannot even decode fails deep inside it: still not authorised.
-            if auth_header and type(exc).__name__ in (
-                "DecodeError",
-                "InvalidTokenError",
-                "ExpiredSignatureError",
-            ):
+            # Anything that fails before our turn starts is the token being checked: a missing,
+            # malformed or wrong token ends in PermissionError, KeyError or a JWT error inside the SDK.
+            if isinstance(exc, PermissionError) or (self.config.APP_ID and not reached):
                 return web.json_response({"error": "unauthorized"}, status=401)
             raise
         if response is not None:

@@ -80,12 +80,22 @@ _ALREADY_HAPPENED = re.compile(
     r"\b(has|have|had) (already )?(been |now )?(occurred|happened|materiali[sz]ed|slipped|failed|"
     r"missed|left|resigned|gone|exceeded|overrun|broken|stopped|been (delayed|cancelled|lost|breached|"
     r"exceeded|missed|rejected|withdrawn))\b"
-    r"|\b(is|are|was|were) (now |currently |already )?(late|delayed|overdue|down|blocked|missing|"
-    r"unavailable|behind|over budget|over-budget|on hold|broken)\b"
-    r"|\bcurrently (late|delayed|behind|blocked|over)|\brisk (has )?materiali[sz]ed\b"
+    r"|\brisk (has )?materiali[sz]ed\b"
     r"|\b(has|have) (not|n't) (been )?(delivered|arrived|received|started)\b",
     re.IGNORECASE,
 )
+# Present states and past events read as facts only when nothing in the sentence is uncertain:
+# "if the supplier is delayed ..." is a risk; "the server room flooded last week" is an issue.
+_HAPPENING = re.compile(
+    r"\b(is|are|was|were) (now |currently |already )?(late|delayed|overdue|down|blocked|missing|"
+    r"unavailable|behind|over budget|over-budget|on hold|broken)\b"
+    r"|\bcurrently (late|delayed|behind|blocked|over)"
+    r"|\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b[^.;]{0,60}"
+    r"\b(last (week|month|night|year|quarter|friday|monday)|yesterday|this (morning|week)"
+    r"|\d+ (days|weeks|months) ago)\b",
+    re.IGNORECASE,
+)
+
 # "Already" says a thing has happened only when nothing in the sentence is still uncertain: "the
 # supplier is already stretched, so it may deliver late" is a risk with a present cause.
 _ALREADY = re.compile(r"\balready\b", re.IGNORECASE)
@@ -313,8 +323,11 @@ def closed_with_open_actions(reg: Register, as_of: dt.date, cfg: ReviewSettings)
 def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     for risk in reg.open_risks:
         status = risk.value("status")
-        happened = _ALREADY_HAPPENED.search(risk.text) or (
-            _ALREADY.search(risk.text) and not _UNCERTAIN.search(risk.text)
+        # The event can be told in the title, the description, or the cause and effect columns.
+        text = " ".join(risk.value(f) for f in ("title", "description", "cause", "effect") if risk.value(f))
+        certain = not _UNCERTAIN.search(text)
+        happened = _ALREADY_HAPPENED.search(text) or (
+            certain and (_ALREADY.search(text) or _HAPPENING.search(text))
         )
         if happened or (status and _OCCURRED_STATUS.match(status)):
             yield _finding(
@@ -331,6 +344,8 @@ def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Ite
         if not text:
             continue
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+        if len(words) <= 3 and _spelt_out(risk.value("cause")) and _spelt_out(risk.value("effect")):
+            continue  # a short title, with the risk spelt out in its cause and effect columns
         if len(words) <= 3 or _VAGUE.search(text):
             yield _finding(
                 "vague_description",
@@ -339,6 +354,10 @@ def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Ite
                 f"What exactly could happen in {risk.label}, what would cause it, and what would "
                 "it do to the project?",
             )
+
+
+def _spelt_out(text: str) -> bool:
+    return len(text.split()) > 3 and not _VAGUE.search(text)
 
 
 def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:

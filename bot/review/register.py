@@ -18,7 +18,7 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 2
 
 # The lowest score that counts as medium, and the default escalation threshold, by scale size.
-MEDIUM_SCORE = {3: 6.0, 4: 6.0, 5: 8.0, 10: 30.0}
+MEDIUM_SCORE = {3: 4.0, 4: 6.0, 5: 8.0, 10: 30.0}  # 3x3: Medium x Medium upwards
 ESCALATION_SCORE = {3: 9.0, 4: 12.0, 5: 15.0, 10: 60.0}
 
 _CLOSED = re.compile(

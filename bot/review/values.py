@@ -174,7 +174,10 @@ def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
     if unit == "VL-VH":
         return Scale("label", 5.0, five_labels=True, note="very low to very high only")
     if kinds["label"] >= len(values) / 2:
-        five = any(c.label in _FIVE_ONLY for c in values if c.kind == "label")
+        labels = [c.label for c in values if c.kind == "label"]
+        fives = sum(1 for label in labels if label in _FIVE_ONLY)
+        # A lone "Extreme" among High/Medium/Low is an off-scale value, not a five-level scale.
+        five = fives >= max(2, len(labels) / 10)
         return Scale("label", 5.0 if five else 3.0, five_labels=five)
     numbers = [c.value for c in values if c.kind == "number"]
     if unit.startswith("1-") and numbers and kinds["number"] >= len(values) / 2:
