@@ -56,15 +56,19 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     log.info("serving", extra={"host": settings.pmo_host, "port": port})
     # run_app stops on SIGINT and SIGTERM: it stops accepting, lets requests in flight finish
     # (up to the grace period) and runs on_shutdown, where queued file reviews are drained.
-    web.run_app(
-        app,
-        host=settings.pmo_host,
-        port=port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=SHUTDOWN_GRACE_S,
-        handle_signals=True,
-    )
+    try:
+        web.run_app(
+            app,
+            host=settings.pmo_host,
+            port=port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_GRACE_S,
+            handle_signals=True,
+        )
+    except OSError as exc:
+        # Most often the port is taken by another process.
+        raise ConfigError(f"cannot listen on {settings.pmo_host}:{port}: {exc.strerror or exc}") from exc
 
 
 def _socket_mode(parts: Parts) -> None:

@@ -105,3 +105,17 @@ def test_manifest_in_the_repo_is_the_printed_one() -> None:
     assert {"app_mention", "message.im", "app_home_opened"} <= set(
         http["settings"]["event_subscriptions"]["bot_events"]
     )
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
+        env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PORT": str(port)})
+        result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("pmo-bot: cannot listen on") and "Traceback" not in result.stderr
