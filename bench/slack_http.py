@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import platform
 import statistics
 import sys
@@ -136,6 +137,7 @@ async def main(requests: int, concurrency: int) -> None:
         )
         ours, ours_url = await serve(build_app(Parts(settings, Bot(load()), storage)))
         bare, bare_url = await serve(bare_bolt(fake.api_url))
+        gc.freeze()  # as `pmo-bot serve` does after start-up
         await load_test(ours_url, 200, concurrency)  # warm up both
         await load_test(bare_url, 200, concurrency)
         bare_rps, bare_lat, bare_fail = await load_test(bare_url, requests, concurrency)

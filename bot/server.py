@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -154,9 +153,6 @@ def build_app(parts: Parts) -> web.Application:
     else:
         app.router.add_post("/api/messages", teams_not_configured)
     app.on_shutdown.append(on_shutdown)
-    # The knowledge base, router and SDK objects live as long as the process: move them out of the
-    # garbage collector's sight, so that its full passes do not walk them on every request burst.
-    gc.freeze()
     for hook in ("on_startup", "on_shutdown"):
         if hook in parts.extra:
             getattr(app, hook).insert(0, parts.extra[hook])

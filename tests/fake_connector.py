@@ -8,12 +8,13 @@ makes sends into a conversation answer 403, as Teams does when the bot was block
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.loopback import serve, wait_until
 
 
 @dataclass
@@ -54,14 +55,12 @@ class FakeConnector:
 
     async def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[Sent]:
         assert self._changed is not None
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.sent) < count:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"expected {count} sends, saw {len(self.sent)}")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        await wait_until(
+            self._changed,
+            lambda: len(self.sent) >= count,
+            timeout,
+            lambda: f"expected {count} sends, saw {len(self.sent)}",
+        )
         return self.sent
 
     async def start(self) -> None:
@@ -73,11 +72,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_get("/v3/conversations/{conv}/members/{member}", self._member)
         app.router.add_get("/files/{name}", self._file)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app, self.host)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -9,7 +9,6 @@ Point the bot's ``SLACK_API_URL`` at ``fake.api_url``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 from collections import defaultdict
@@ -18,6 +17,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.loopback import serve, wait_until
 
 BOT_TOKEN = "xoxb-test-token"
 BOT_USER = "U0BOT00001"
@@ -67,15 +68,12 @@ class FakeSlack:
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """The calls of a method, once there are at least ``count`` of them."""
         assert self._changed is not None
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(self.of(method)) < count:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                seen = [c.method for c in self.calls]
-                raise AssertionError(f"expected {count} call(s) to {method}, saw {seen}")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+        await wait_until(
+            self._changed,
+            lambda: len(self.of(method)) >= count,
+            timeout,
+            lambda: f"expected {count} call(s) to {method}, saw {[c.method for c in self.calls]}",
+        )
         return self.of(method)
 
     # -- server ----------------------------------------------------------------------------
@@ -87,11 +85,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/files-pri/{name}/download", self._download)
         app.router.add_post("/response/{name}", self._response_url)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app, self.host)
 
     async def stop(self) -> None:
         if self._runner is not None:

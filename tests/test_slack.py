@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter
@@ -24,6 +23,7 @@ from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase
 from tests.fake_slack import BOT_TOKEN, TEAM, FakeSlack
+from tests.loopback import serve
 
 SECRET = "test-signing-secret"
 HERE = Path(__file__).parent
@@ -123,12 +123,7 @@ async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
         }
     )
     parts = Parts(settings, Bot(kb), storage)
-    app = build_app(parts)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(build_app(parts))
     assert parts.slack is not None
     async with aiohttp.ClientSession() as session:
         yield Running(fake, f"http://127.0.0.1:{port}", parts.slack, storage, session)

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase
 from tests.fake_connector import FakeConnector
+from tests.loopback import serve
 
 HERE = Path(__file__).parent
 BOT = {"id": "28:11111111-2222-3333-4444-555555555555", "name": "pmo-bot"}
@@ -67,11 +68,7 @@ async def start(kb: KnowledgeBase, tmp_path: Path, env: dict[str, str]) -> tuple
     storage = Storage(url)
     storage.upgrade()
     parts = Parts(Settings.model_validate({"DATABASE_URL": url, **env}), Bot(kb), storage)
-    runner = web.AppRunner(build_app(parts), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(build_app(parts))
     session = aiohttp.ClientSession()
     teams = (
         parts.teams

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,20 +239,7 @@ class TeamsAdapter:
         return "sent"
 
     async def _continue(self, reference: ConversationReference, pending: list[Activity]) -> None:
-        failures: list[Exception] = []
-
-        async def send(turn_context: TurnContext) -> None:
-            # Errors are kept, not raised: raised, the adapter's error handler would answer the
-            # person with an apology and the caller would never hear of the failure.
-            try:
-                while pending:
-                    await turn_context.send_activity(pending[0])
-                    pending.pop(0)
-            except Exception as exc:
-                failures.append(exc)
-            finally:
-                _close_connector(turn_context)
-
+        send, failures = _sender(pending)
         await self.adapter.continue_conversation(reference, send, bot_app_id=self.config.APP_ID)
         if failures:
             raise failures[0]
@@ -264,21 +252,10 @@ class TeamsAdapter:
             channel_data={"channel": {"id": reference.conversation.id}, "tenant": {"id": tenant}},
             activity=pending[0],
         )
-        failures: list[Exception] = []
-
-        async def rest(turn_context: TurnContext) -> None:
-            try:
-                pending.pop(0)  # the first went with the new conversation
-                while pending:
-                    await turn_context.send_activity(pending[0])
-                    pending.pop(0)
-            except Exception as exc:
-                failures.append(exc)
-            finally:
-                _close_connector(turn_context)
-
+        # The first activity opens the thread; once it exists, the callback sends the rest in it.
+        send, failures = _sender(pending, first_already_sent=True)
         await self.adapter.create_conversation(
-            self.config.APP_ID, rest, parameters, "msteams", reference.service_url
+            self.config.APP_ID, send, parameters, "msteams", reference.service_url
         )
         if failures:
             raise failures[0]
@@ -305,6 +282,29 @@ class TeamsAdapter:
         except aiohttp.ClientError:
             return [_note("I couldn't download that file", f"Teams did not let me read {name}.")]
         return await asyncio.to_thread(self.bot.handle_file_report, b"".join(chunks), name)
+
+
+def _sender(
+    pending: list[Activity], first_already_sent: bool = False
+) -> tuple[Callable[[TurnContext], Awaitable[None]], list[Exception]]:
+    """A turn callback that sends ``pending`` in order, dropping each once sent (so a retry sends
+    only the rest), and keeps its error instead of raising it: raised, the adapter's error handler
+    would answer the person with an apology and the caller would never hear of the failure."""
+    failures: list[Exception] = []
+
+    async def send(turn_context: TurnContext) -> None:
+        try:
+            if first_already_sent:
+                pending.pop(0)
+            while pending:
+                await turn_context.send_activity(pending[0])
+                pending.pop(0)
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            _close_connector(turn_context)
+
+    return send, failures
 
 
 def _close_connector(turn_context: TurnContext) -> None:
