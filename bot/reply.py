@@ -2,8 +2,8 @@
 
 A reply is a title, sections of text and bullets, and buttons. A button carries an
 :class:`Action`: the intent, slots and the part of the answer to show, so that a click can go
-straight back to the core without being routed again. Images, choices and tables have room here
-for later features (digest charts, survey answers, review findings); renderers skip what they
+straight back to the core without being routed again. Questions and a form carry survey
+answers; images and tables carry digest charts and review findings; renderers skip what they
 cannot show.
 """
 
@@ -71,6 +71,63 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question answered by picking one choice (a survey rating).
+
+    Where a platform records each pick at once (Slack buttons), a pick sends ``pick`` with the
+    slots ``q`` (this question's key) and ``v`` (the choice's value) added: see :meth:`pick_action`.
+    Where a platform submits a whole card (Teams), the choice arrives under :attr:`input_id` in the
+    slots of the form's submit action.
+    """
+
+    key: str
+    text: str
+    choices: tuple[Choice, ...]
+    pick: Action
+    selected: str | None = None
+
+    @property
+    def input_id(self) -> str:
+        return f"q:{self.key}"
+
+    def pick_action(self, choice: Choice) -> Action:
+        return Action(self.pick.intent, {**self.pick.slots, "q": self.key, "v": choice.value}, self.pick.part)
+
+
+@dataclass(frozen=True)
+class TextInput:
+    key: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    max_length: int = 1000
+
+
+@dataclass(frozen=True)
+class Form:
+    """Inputs answered together. ``submit`` is sent with every question's choice (by
+    ``Question.input_id``) and every input's text (by ``TextInput.key``) added to its slots.
+
+    Teams shows the inputs in the card with a submit button. Slack records question picks one by
+    one, and shows the text inputs in a modal opened by a button (``open_label``) that sends
+    ``open``: the adapter opens the modal from the reply that action returns.
+    """
+
+    title: str
+    submit_label: str
+    submit: Action
+    inputs: tuple[TextInput, ...] = ()
+    open_label: str = ""
+    open: Action | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     title: str
     sections: tuple[Section, ...] = ()
@@ -81,6 +138,11 @@ class Reply:
     tables: tuple[Table, ...] = ()
     intent: str = ""
     slots: dict[str, str] = field(default_factory=dict)
+    questions: tuple[Question, ...] = ()
+    form: Form | None = None
+    # True when the reply answers a click by replacing the message clicked (a survey showing what
+    # was recorded); otherwise replies are new messages.
+    replace: bool = False
 
     def line_count(self) -> int:
         return 1 + sum(s.line_count() for s in self.sections)

@@ -56,7 +56,7 @@ def storage(database_url: str) -> Iterator[Storage]:
         yield migrated
 
 
-HEAD = "0002"  # the newest migration
+HEAD = "0003"  # the newest migration
 
 
 def _version(storage: Storage) -> list[str]:

@@ -7,6 +7,7 @@ Each call is one short transaction on a pooled connection, safe to call from sev
 from __future__ import annotations
 
 from collections.abc import Iterator
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,14 +64,14 @@ class Storage:
             raise ValueError(f"an event id has 1 to {EVENT_ID_LENGTH} characters, not {len(event_id)}")
         if not 0 < len(source) <= SOURCE_LENGTH:
             raise ValueError(f"an event source has 1 to {SOURCE_LENGTH} characters, not {len(source)}")
-        received_at = datetime.now(UTC) if now is None else _aware(now)
+        received_at = datetime.now(UTC) if now is None else aware(now)
         statement = self._insert_new({"event_id": event_id, "source": source, "received_at": received_at})
         with self._transaction() as connection:
             return connection.execute(statement).rowcount == 1
 
     def forget_events_before(self, cutoff: datetime) -> int:
         """Deletes the events received before ``cutoff``; returns how many."""
-        statement = delete(ProcessedEvent).where(ProcessedEvent.received_at < _aware(cutoff))
+        statement = delete(ProcessedEvent).where(ProcessedEvent.received_at < aware(cutoff))
         with self._transaction() as connection:
             return connection.execute(statement).rowcount
 
@@ -91,7 +92,7 @@ class Storage:
             "reference": reference,
             "tenant_id": tenant_id,
             "active": True,
-            "updated_at": datetime.now(UTC) if now is None else _aware(now),
+            "updated_at": datetime.now(UTC) if now is None else aware(now),
         }
         insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
         statement = insert(ConversationRef).values(values)
@@ -177,6 +178,10 @@ class Storage:
         with self._connection() as connection, connection.begin():
             yield connection
 
+    def transaction(self) -> contextlib.AbstractContextManager[Connection]:
+        """One transaction, for the other modules of ``bot.storage`` only."""
+        return self._transaction()
+
 
 @dataclass(frozen=True)
 class ConversationRefRow:
@@ -188,7 +193,7 @@ class ConversationRefRow:
     active: bool
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"pass an aware datetime (with a time zone), not {moment.isoformat()}")
     return moment

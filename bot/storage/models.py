@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Dialect, MetaData, String, Text
+from sqlalchemy import Boolean, DateTime, Dialect, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -75,3 +75,77 @@ class ConversationRef(Base):
     reference: Mapped[str] = mapped_column(Text())
     active: Mapped[bool] = mapped_column(Boolean())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AppSecret(Base):
+    """Keys the bot makes for itself when none is configured (the survey response key)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
+class SurveyRun(Base):
+    """One team's pulse survey for one period. ``period_key`` is unique, so that however many
+    clocks or restarts there are, a period's run opens once."""
+
+    __tablename__ = "survey_runs"
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(64), index=True)
+    period_key: Mapped[str] = mapped_column(String(128), unique=True)
+    platform: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    services: Mapped[str] = mapped_column(Text())  # JSON list of function ids, as asked
+    state: Mapped[str] = mapped_column(String(16))  # open | closed
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class OutboxMessage(Base):
+    """One message to one person (an invitation or a reminder), from queued to delivered.
+
+    A sender claims a row (state "sending", with a lease), sends it, and records the platform's
+    message id. A row still "sending" after its lease is one whose sender died mid-send: it is
+    checked against the platform before it is sent again.
+    """
+
+    __tablename__ = "survey_outbox"
+    __table_args__ = (UniqueConstraint("run_id", "kind", "recipient"), Index("ix_survey_outbox_due", "state", "due_at"))
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # invite | reminder
+    recipient: Mapped[str] = mapped_column(String(255))
+    workspace: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    message_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SurveyResponse(Base):
+    """One rating. ``respondent`` is a keyed hash of the person and the run: the table alone
+    names nobody, and there is deliberately no time column to line answers up with deliveries."""
+
+    __tablename__ = "survey_responses"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id", ondelete="CASCADE"), primary_key=True)
+    respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    function_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[int | None] = mapped_column(Integer(), nullable=True)  # None: "didn't use it"
+
+
+class SurveyComment(Base):
+    __tablename__ = "survey_comments"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id", ondelete="CASCADE"), primary_key=True)
+    respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text())
