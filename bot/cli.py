@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
     from bot.core import Bot
+    from bot.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="pmo-bot: a coach for people who work in a PMO."
@@ -27,6 +31,10 @@ db_app = typer.Typer(no_args_is_help=True, help="The database.")
 app.add_typer(db_app, name="db")
 teams_app = typer.Typer(no_args_is_help=True, help="Microsoft Teams app set-up.")
 app.add_typer(teams_app, name="teams")
+survey_app = typer.Typer(no_args_is_help=True, help="Run a team's pulse survey by hand.")
+app.add_typer(survey_app, name="survey")
+
+TeamOption = Annotated[str, typer.Option("--team", help="The team's id in PMO_CONFIG.")]
 
 PLACEHOLDER_APP_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -262,6 +270,107 @@ def kb_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     else:
         for key, value in stats.items():
             typer.echo(f"{key.replace('_', ' '):<22}{value}")
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
+
+
+def _operate(work: Callable[[Settings], T]) -> T:
+    """Runs an operator command with logs on stderr (warnings up); our errors are one line, exit 1."""
+    from bot import logs
+    from bot.errors import PmoBotError
+    from bot.storage import StorageError
+
+    settings = _settings()
+    logs.configure(level="WARNING", secrets=_secrets(settings))
+    try:
+        return work(settings)
+    except (PmoBotError, StorageError) as exc:
+        fail(str(exc))
+
+
+def _secrets(settings: Settings) -> tuple[str, ...]:
+    values = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.microsoft_app_password,
+        settings.pmo_response_secret,
+    )
+    return tuple(v.get_secret_value() for v in values if v is not None)
+
+
+@survey_app.command("open")
+def survey_open(
+    team: TeamOption,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="The run's period key (default: this week's, e.g. delivery/2026-W49)."),
+    ] = None,
+) -> None:
+    """Open this period's survey for a team and send the invitations (resumes one already open)."""
+    from jobs import operator
+
+    typer.echo(_operate(lambda s: operator.open_survey(s, team, period)))
+
+
+@survey_app.command("remind")
+def survey_remind(team: TeamOption) -> None:
+    """Remind everyone who has not answered the team's open survey."""
+    from jobs import operator
+
+    typer.echo(_operate(lambda s: operator.remind(s, team)))
+
+
+@survey_app.command("close")
+def survey_close(team: TeamOption) -> None:
+    """Close the team's open survey; later answers are turned away."""
+    from jobs import operator
+
+    typer.echo(_operate(lambda s: operator.close(s, team)))
+
+
+@survey_app.command("status")
+def survey_status(team: TeamOption, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Invited, answered and delivery counts of the team's latest survey (never anyone's answers)."""
+    from jobs import operator
+
+    result = _operate(lambda s: operator.status(s, team))
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    if result["run"] is None:
+        typer.echo(f"Team {team} has not had a survey yet.")
+        return
+    typer.echo(
+        f"{result['run']} ({result['state']}): {result['answered']} of {result['invited']} answered; "
+        f"{result['delivered']} delivered, {result['waiting']} queued, "
+        f"{result['not_installed']} not installed, {result['unreachable']} unreachable, "
+        f"{result['failed']} failed."
+    )
+
+
+@app.command()
+def clock() -> None:
+    """The scheduler alone: opens, reminds and closes surveys on time and sends what is queued."""
+    from jobs import operator
+
+    def work(settings: Settings) -> None:
+        from bot import logs
+
+        logs.configure(secrets=_secrets(settings))
+        operator.run_clock(settings)
+
+    _operate(work)
 
 
 def main() -> None:

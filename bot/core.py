@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from bot.errors import ReviewError
 from bot.reply import Action, Reply, Section
@@ -61,6 +63,22 @@ class Conversations:
             self._turns.popitem(last=False)
 
 
+class SurveyDesk(Protocol):
+    """Surveys as chat sees them (``jobs.desk``): the core hands survey turns over to it."""
+
+    def answer(self, action: Action, user: str | None) -> Reply: ...
+
+    def pending(self, user: str | None) -> Reply: ...
+
+    def admin(self, command: str, team_id: str, user: str | None) -> Reply: ...
+
+
+SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form"})
+_SURVEY_ADMIN = re.compile(
+    r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status)\b\s*(\S*)", re.IGNORECASE
+)
+
+
 class Bot:
     def __init__(self, kb: KnowledgeBase, clock: Callable[[], float] | None = None) -> None:
         self.kb = kb
@@ -68,12 +86,19 @@ class Bot:
         self.conversations = Conversations()
         self._now = clock or time.time
         self._answers: dict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = {}
+        # Set when a database and teams are at hand (serve); without it surveys say they are off.
+        self.surveys: SurveyDesk | None = None
 
     @classmethod
     def from_settings(cls, knowledge_dir: Path | None) -> Bot:
         return cls(load(knowledge_dir))
 
-    def handle_text(self, text: str, conversation: str = "default") -> Reply:
+    def handle_text(self, text: str, conversation: str = "default", user: str | None = None) -> Reply:
+        """``user`` is the platform-qualified id of who wrote ("slack:U123"), where known."""
+        admin = _SURVEY_ADMIN.match(text)
+        if admin is not None and self.surveys is not None:
+            desk = self.surveys
+            return self._safe(lambda: desk.admin(admin.group(1).lower(), admin.group(2), user))
         now = self._now()
         try:
             route = self.router.route(text, self.conversations.last(conversation, now))
@@ -88,7 +113,7 @@ class Bot:
         slots = dict(route.slots)
         if route.intent == "smalltalk":
             slots["text"] = text
-        return self.handle_action(Action(route.intent, slots, "become" if route.aim else ""))
+        return self.handle_action(Action(route.intent, slots, "become" if route.aim else ""), user=user)
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:
         """A register sent to the bot: the review's summary and first questions, or why not."""
@@ -122,7 +147,16 @@ class Bot:
             ]
         return [review.reply(), review.full_reply()] if review.findings else [review.reply()]
 
-    def handle_action(self, action: Action, conversation: str | None = None) -> Reply:
+    def handle_action(
+        self, action: Action, conversation: str | None = None, user: str | None = None
+    ) -> Reply:
+        desk = self.surveys
+        if desk is not None and action.intent in SURVEY_ACTIONS:
+            return self._safe(lambda: desk.answer(action, user))
+        if desk is not None and action.intent == "pulse_survey":
+            return self._safe(lambda: desk.pending(user))
+        if action.intent in SURVEY_ACTIONS:
+            return SKILLS["pulse_survey"](self.kb, Action("pulse_survey"))
         skill = SKILLS.get(action.intent)
         if skill is None:
             return unknown_skill(self.kb, Action("unknown"))

@@ -3,6 +3,8 @@ platform. Each chat adapter offers it; nothing here imports a platform SDK."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 from bot.reply import Reply
@@ -12,9 +14,48 @@ from bot.reply import Reply
 Delivery = Literal["sent", "unknown", "inactive"]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt to deliver a message came to.
+
+    ``retry`` means a passing failure (rate limit, server error, network): try again, after
+    ``retry_after`` seconds when the platform said so. ``failed`` is a permanent refusal that
+    will not change on a retry. ``ref`` is the platform's id of the message sent.
+    """
+
+    status: Literal["sent", "unknown", "inactive", "retry", "failed"]
+    ref: str = ""
+    retry_after: float | None = None
+    rate_limited: bool = False
+    error: str = ""
+
+
 class Outbound(Protocol):
     platform: str
 
     async def send_to_user(self, user_id: str, reply: Reply) -> Delivery: ...
 
     async def post_to_channel(self, channel_id: str, reply: Reply) -> Delivery: ...
+
+
+class Courier(Outbound, Protocol):
+    """What the survey sender needs of a platform: one attempt at a time, so that pacing and
+    retries are decided in one place, and a way to find a message a crashed sender may have sent."""
+
+    async def deliver(self, user_id: str, reply: Reply, marker: str) -> Outcome:
+        """One attempt to send ``reply`` to a person, tagged with ``marker`` where the platform
+        keeps such tags (Slack message metadata)."""
+        ...
+
+    async def find_delivery(self, user_id: str, marker: str, since: datetime) -> str | None:
+        """The id of a message tagged ``marker`` sent to the person since ``since``, or None.
+        Raises NotImplementedError where the platform cannot tell (Teams)."""
+        ...
+
+    async def members_of(self, channel_id: str) -> list[str]:
+        """The people in a channel (Slack) or team (Teams), bots excluded where the platform says."""
+        ...
+
+    async def workspace_of(self, user_id: str) -> str:
+        """The pacing key for messages to this person (a Slack workspace, a Teams tenant)."""
+        ...

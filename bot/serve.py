@@ -53,6 +53,8 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     if socket_mode:
         _socket_mode(parts)
     app = build_app(parts)
+    if parts.survey is not None:
+        parts.survey.surveys.teams.load()  # a broken teams file stops the start, in one line
     # The knowledge base, router and SDK objects live as long as the process: move them out of the
     # garbage collector's sight, so that its full passes do not walk them on every request burst.
     gc.freeze()

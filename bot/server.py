@@ -20,7 +20,9 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
     from adapters.teams.app import TeamsAdapter
+    from bot.ports import Courier
     from bot.storage import Storage
+    from jobs.runtime import SurveyParts
 
 log = logging.getLogger("pmo_bot.server")
 
@@ -38,16 +40,20 @@ class Parts:
     storage: Storage | None
     slack: SlackAdapter | None = None
     teams: TeamsAdapter | None = None
+    survey: SurveyParts | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build_slack(parts: Parts) -> SlackAdapter | None:
+def build_slack(parts: Parts, sending_only: bool = False) -> SlackAdapter | None:
+    """The Slack adapter when Slack is configured; ``sending_only`` (the CLI, the clock) needs the
+    bot token alone, since nothing is received."""
     settings = parts.settings
-    if not settings.slack_http_enabled:
+    if not (settings.slack_http_enabled or (sending_only and settings.slack_bot_token is not None)):
         return None
     from adapters.slack.app import SlackAdapter
 
-    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    assert settings.slack_bot_token is not None
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     storage = parts.storage
 
     async def claim(event_id: str) -> bool:
@@ -58,7 +64,7 @@ def build_slack(parts: Parts) -> SlackAdapter | None:
     return SlackAdapter(
         parts.bot,
         settings.slack_bot_token.get_secret_value(),
-        settings.slack_signing_secret.get_secret_value(),
+        secret,
         settings.slack_api_url,
         claim_event=claim,
     )
@@ -78,6 +84,52 @@ def build_teams(parts: Parts) -> TeamsAdapter:
         APP_TENANTID=settings.microsoft_app_tenant_id or "",
     )
     return TeamsAdapter(parts.bot, config, parts.storage)
+
+
+def couriers(parts: Parts) -> dict[str, Courier]:
+    found: dict[str, Courier] = {}
+    if parts.slack is not None:
+        found["slack"] = parts.slack
+    if parts.teams is not None:
+        found["teams"] = parts.teams
+    return found
+
+
+def attach_surveys(parts: Parts) -> SurveyParts | None:
+    """Survey parts over the adapters built so far; the core answers survey turns through them."""
+    if parts.storage is None:
+        return None
+    from jobs.runtime import build_surveys
+
+    parts.survey = build_surveys(parts.settings, parts.bot.kb, parts.storage, couriers(parts))
+    parts.bot.surveys = parts.survey.desk
+    return parts.survey
+
+
+def _survey_hooks(app: web.Application, parts: Parts) -> None:
+    survey = attach_surveys(parts)
+    if survey is None:
+        return
+
+    async def start(app: web.Application) -> None:
+        survey.desk.attach(asyncio.get_running_loop())
+        if parts.settings.pmo_scheduler != "embedded":
+            log.info("scheduler off (PMO_SCHEDULER=off): run `pmo-bot clock` for surveys")
+            return
+        from jobs.clock import SurveyClock
+
+        clock = SurveyClock(survey.surveys, survey.sender)
+        survey.desk.kick = clock.kick
+        parts.extra["clock"] = clock
+        await clock.start()
+
+    async def stop(app: web.Application) -> None:
+        clock = parts.extra.get("clock")
+        if clock is not None:
+            await clock.stop()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -152,6 +204,7 @@ def build_app(parts: Parts) -> web.Application:
             log.info("Teams runs in local mode (no MICROSOFT_APP_ID): for testing on this machine only")
     else:
         app.router.add_post("/api/messages", teams_not_configured)
+    _survey_hooks(app, parts)
     app.on_shutdown.append(on_shutdown)
     for hook in ("on_startup", "on_shutdown"):
         if hook in parts.extra:

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     pmo_timezone: str = Field(default="Europe/London", alias="PMO_TIMEZONE")
     pmo_scheduler: Literal["embedded", "off"] = Field(default="embedded", alias="PMO_SCHEDULER")
     pmo_knowledge_dir: Path | None = Field(default=None, alias="PMO_KNOWLEDGE_DIR")
+    # The key of the keyed hash that stands for a person in survey answers. Unset, one is made and
+    # kept in the database; set it when the database is shared more widely than the bot.
+    pmo_response_secret: SecretStr | None = Field(default=None, alias="PMO_RESPONSE_SECRET")
+    # Messages a second the survey sender allows itself per Slack workspace and Teams tenant.
+    pmo_slack_rate: float = Field(default=50.0, alias="PMO_SLACK_RATE", gt=0, le=1000)
+    pmo_teams_rate: float = Field(default=50.0, alias="PMO_TEAMS_RATE", gt=0, le=1000)
+    # How long a sender holds a message it is sending; a sender that dies lets go after this.
+    pmo_outbox_lease_s: float = Field(default=60.0, alias="PMO_OUTBOX_LEASE_S", ge=1, le=3600)
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")

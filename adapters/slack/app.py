@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import re
@@ -34,9 +35,16 @@ from slack_sdk.signature import Clock as SlackClock
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import ACTION_PREFIX, decode_action, fallback_text, render_blocks
+from adapters.slack.blocks import (
+    ACTION_PREFIX,
+    decode_action,
+    fallback_text,
+    form_values,
+    render_blocks,
+    render_modal,
+)
 from bot.core import Bot
-from bot.ports import Delivery
+from bot.ports import Delivery, Outcome
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
 
@@ -54,6 +62,8 @@ _GONE = {
     "cannot_dm_bot",
     "user_disabled",
 }
+FORM_CALLBACK = "pmo:form"
+MARKER_EVENT = "pmo_survey"
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 Clock = Callable[[], float]
@@ -95,6 +105,10 @@ class SlackAdapter:
             name="pmo-bot",
             process_before_response=True,
         )
+        # Survey messages are paced and retried by the outbox sender, one attempt at a time: a
+        # client of their own, without the retry handlers.
+        self.outbox_client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
+        self._bot_user: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._rendered: dict[int, tuple[Reply, list[list[dict[str, Any]]], str]] = {}
         self._register()
@@ -149,6 +163,7 @@ class SlackAdapter:
         app.event("app_mention")(self._on_mention)
         app.event("app_home_opened")(self._on_home)
         app.event("message")(self._on_message)
+        app.view(FORM_CALLBACK)(self._on_form)
         # Catch-alls, registered last: Bolt answers an unmatched request 404, which Slack counts
         # as a failed delivery and retries.
         app.event(re.compile(".*"))(self._ignore)
@@ -195,7 +210,7 @@ class SlackAdapter:
         conversation = _conversation(
             command.get("team_id"), command.get("channel_id"), command.get("user_id")
         )
-        reply = self.bot.handle_text(f"/pmo {text}", conversation)
+        reply = self.bot.handle_text(f"/pmo {text}", conversation, user=_user(command.get("user_id")))
         messages, fallback = self.render(reply)
         # The first message rides on the acknowledgement, well inside Slack's three seconds.
         await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
@@ -222,16 +237,63 @@ class SlackAdapter:
         user = (body.get("user") or {}).get("id")
         channel = (body.get("channel") or {}).get("id")
         team = (body.get("team") or {}).get("id")
-        reply = self.bot.handle_action(decoded, _conversation(team, channel, user))
+        # Survey clicks read and write the database: off the event loop.
+        reply = await asyncio.to_thread(
+            self.bot.handle_action, decoded, _conversation(team, channel, user), _user(user)
+        )
+        if reply.form is not None and reply.form.open == decoded and body.get("trigger_id"):
+            await self._open_form(reply, body)
+            return
         if body.get("response_url"):
             messages, fallback = self.render(reply)
             respond = AsyncRespond(response_url=body["response_url"])
-            for blocks in messages:
-                await respond(blocks=blocks, text=fallback, replace_original=False)
+            for n, blocks in enumerate(messages):
+                # A survey click redraws the survey in place, showing what was recorded.
+                await respond(blocks=blocks, text=fallback, replace_original=reply.replace and n == 0)
         elif user:
             # A click on the App Home tab has no message to answer under: answer in a DM.
             opened = await self.client.conversations_open(users=user)
             await self._post(reply, opened["channel"]["id"])
+
+    async def _open_form(self, reply: Reply, body: dict[str, Any]) -> None:
+        assert reply.form is not None
+        container = body.get("container") or {}
+        metadata = json.dumps(
+            {
+                "a": reply.form.submit.encode(),
+                "c": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                "t": container.get("message_ts"),
+            },
+            separators=(",", ":"),
+        )
+        await self.client.views_open(trigger_id=body["trigger_id"], view=render_modal(reply, metadata))
+
+    async def _on_form(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._answer_form(body))
+
+    async def _answer_form(self, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            return
+        action = Action.decode(metadata.get("a") or "") if isinstance(metadata, dict) else None
+        if action is None:
+            return
+        action = Action(action.intent, {**action.slots, **form_values(view.get("state") or {})}, action.part)
+        user = (body.get("user") or {}).get("id")
+        team = (body.get("team") or {}).get("id")
+        reply = await asyncio.to_thread(
+            self.bot.handle_action, action, _conversation(team, metadata.get("c"), user), _user(user)
+        )
+        messages, fallback = self.render(reply)
+        if metadata.get("c") and metadata.get("t"):
+            await self.client.chat_update(
+                channel=metadata["c"], ts=metadata["t"], blocks=messages[0], text=fallback
+            )
+        elif user:
+            await self.client.chat_postMessage(channel=user, blocks=messages[0], text=fallback)
 
     async def _on_mention(self, event: dict[str, Any]) -> None:
         self._spawn(self._answer_mention(event))
@@ -246,7 +308,8 @@ class SlackAdapter:
             return
         text = _MENTION.sub(" ", event.get("text") or "").strip()
         conversation = _conversation(event.get("team"), channel, event.get("user"))
-        await self._post(self.bot.handle_text(text, conversation), channel, thread)
+        reply = self.bot.handle_text(text, conversation, user=_user(event.get("user")))
+        await self._post(reply, channel, thread)
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         self._spawn(self._answer_message(event))
@@ -261,9 +324,8 @@ class SlackAdapter:
             await self._review_files(event, channel, event.get("thread_ts"))
             return
         conversation = _conversation(event.get("team"), channel, event.get("user"))
-        await self._post(
-            self.bot.handle_text(event.get("text") or "", conversation), channel, event.get("thread_ts")
-        )
+        reply = self.bot.handle_text(event.get("text") or "", conversation, user=_user(event.get("user")))
+        await self._post(reply, channel, event.get("thread_ts"))
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         self._spawn(self._publish_home(event))
@@ -384,6 +446,67 @@ class SlackAdapter:
             raise
         return "sent"
 
+    # -- the survey sender's port (bot.ports.Courier) -------------------------------------------
+
+    async def deliver(self, user_id: str, reply: Reply, marker: str) -> Outcome:
+        messages, fallback = self.render(reply)
+        try:
+            # Posting to the user id lands in the app's DM with them, without conversations.open
+            # (a Tier 3 method: 50 a minute would take hours for a large team).
+            first = await self.outbox_client.chat_postMessage(
+                channel=user_id,
+                blocks=messages[0],
+                text=fallback,
+                unfurl_links=False,
+                metadata={"event_type": MARKER_EVENT, "event_payload": {"outbox": marker}},
+            )
+            for blocks in messages[1:]:
+                await self.outbox_client.chat_postMessage(
+                    channel=first["channel"], blocks=blocks, text=fallback, unfurl_links=False
+                )
+        except SlackApiError as exc:
+            return _outcome(exc)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return Outcome("retry", error=f"network: {type(exc).__name__}")
+        return Outcome("sent", ref=f"{first['channel']}/{first['ts']}")
+
+    async def find_delivery(self, user_id: str, marker: str, since: dt.datetime) -> str | None:
+        opened = await self.outbox_client.conversations_open(users=user_id)
+        channel = opened["channel"]["id"]
+        cursor = None
+        while True:
+            page = await self.outbox_client.conversations_history(
+                channel=channel,
+                oldest=f"{since.timestamp():.6f}",
+                limit=200,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for message in page.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("outbox") == marker:
+                    return f"{channel}/{message['ts']}"
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+
+    async def members_of(self, channel_id: str) -> list[str]:
+        if self._bot_user is None:
+            self._bot_user = str((await self.outbox_client.auth_test()).get("user_id") or "")
+        members: list[str] = []
+        cursor = None
+        while True:
+            page = await self.outbox_client.conversations_members(
+                channel=channel_id, limit=200, cursor=cursor
+            )
+            members += [m for m in page.get("members") or [] if m != self._bot_user]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    async def workspace_of(self, user_id: str) -> str:
+        return "workspace"  # one bot token, one workspace
+
     # -- sending ---------------------------------------------------------------------------
 
     async def _post(self, reply: Reply, channel: str, thread: str | None = None) -> None:
@@ -417,6 +540,29 @@ def _parse(body: str, content_type: str) -> dict[str, Any] | None:
         return {} if "=" in body and content_type == "application/x-www-form-urlencoded" else None
     except ValueError:
         return None
+
+
+def _outcome(error: SlackApiError) -> Outcome:
+    status = error.response.status_code
+    code = str(error.response.get("error") or f"HTTP {status}")
+    if status == 429 or code == "ratelimited":
+        headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
+        value = headers.get("retry-after")
+        wait = value[0] if isinstance(value, list) and value else value
+        try:
+            seconds = float(str(wait))
+        except ValueError:
+            seconds = 1.0
+        return Outcome("retry", retry_after=seconds, rate_limited=True, error="rate limited")
+    if status >= 500 or code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+        return Outcome("retry", error=code)
+    if code in _GONE:
+        return Outcome("inactive", error=code)
+    return Outcome("failed", error=code)
+
+
+def _user(user: object) -> str | None:
+    return f"slack:{user}" if isinstance(user, str) and user else None
 
 
 def _conversation(team: object, channel: object, user: object) -> str:

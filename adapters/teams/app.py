@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import logging
 import re
@@ -21,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, BotAdapter, CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
@@ -33,7 +35,7 @@ from adapters.teams.cards import decode_submit, render_cards, text_fallback
 from adapters.teams.package import COMMAND_TITLES
 from bot.core import Bot
 from bot.errors import ConfigError, DeliveryError
-from bot.ports import Delivery
+from bot.ports import Delivery, Outcome
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
 from bot.storage import Storage
@@ -68,9 +70,15 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
         activity = turn_context.activity
         await self.owner.remember(activity)
         conversation = _conversation(activity)
+        user = _user(activity)
         submitted = decode_submit(activity.value) if activity.value is not None else None
         if submitted is not None:
-            await self.owner.reply(turn_context, self.owner.bot.handle_action(submitted, conversation))
+            # Survey answers read and write the database: off the event loop.
+            reply = await asyncio.to_thread(self.owner.bot.handle_action, submitted, conversation, user)
+            if reply.replace and activity.reply_to_id:
+                await self.owner.replace(turn_context, activity.reply_to_id, reply)
+            else:
+                await self.owner.reply(turn_context, reply)
             return
         files = [a for a in activity.attachments or [] if getattr(a, "content_type", None) == FILE_INFO]
         if files:
@@ -82,7 +90,7 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
         if text.split(" ", 1)[0].lower() in COMMAND_TITLES:
             # A command picked from the app's command menu arrives as its bare title ("role ...").
             text = f"/pmo {text}"
-        await self.owner.reply(turn_context, self.owner.bot.handle_text(text, conversation))
+        await self.owner.reply(turn_context, self.owner.bot.handle_text(text, conversation, user))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -162,6 +170,14 @@ class TeamsAdapter:
         for activity in self.activities(reply):
             await turn_context.send_activity(activity)
 
+    async def replace(self, turn_context: TurnContext, activity_id: str, reply: Reply) -> None:
+        """Redraw the card that was submitted (a survey showing what was recorded)."""
+        first, *rest = self.activities(reply)
+        first.id = activity_id
+        await turn_context.update_activity(first)
+        for activity in rest:
+            await turn_context.send_activity(activity)
+
     def activities(self, reply: Reply) -> list[Activity]:
         fallback = text_fallback(reply)
         out = []
@@ -210,39 +226,95 @@ class TeamsAdapter:
         return await self._send_to(channel_id.split(";", 1)[0], reply)
 
     async def _send_to(self, key: str, reply: Reply) -> Delivery:
-        if self.storage is None:
-            return "unknown"
-        row = await asyncio.to_thread(self.storage.reference, PLATFORM, key)
-        if row is None:
-            return "unknown"
-        if not row.active:
-            return "inactive"
-        reference = ConversationReference().deserialize(json.loads(row.reference))
         pending = self.activities(reply)
         for attempt in range(SEND_ATTEMPTS):
-            try:
-                if row.kind == "channel":
-                    await self._new_thread(reference, row.tenant_id, pending)
-                else:
-                    await self._continue(reference, pending)
-                return "sent"
-            except Exception as exc:
-                status = _status(exc)
-                if status == 403:
-                    await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, key)
-                    return "inactive"
-                if status == 429 and attempt + 1 < SEND_ATTEMPTS:
-                    # Teams allows about 50 messages a second a tenant; back off, then send the rest.
-                    await asyncio.sleep(_retry_after(exc, attempt))
-                    continue
-                raise DeliveryError(f"Teams could not deliver to {key}: {type(exc).__name__}") from exc
+            outcome = await self._attempt(key, pending)
+            if outcome.status in ("sent", "unknown", "inactive"):
+                return outcome.status
+            if outcome.rate_limited and attempt + 1 < SEND_ATTEMPTS:
+                # Teams allows about 50 messages a second a tenant; back off, then send the rest.
+                await asyncio.sleep(outcome.retry_after or min(30.0, 0.5 * 2**attempt))
+                continue
+            raise DeliveryError(f"Teams could not deliver to {key}: {outcome.error}")
         return "sent"
 
-    async def _continue(self, reference: ConversationReference, pending: list[Activity]) -> None:
-        send, failures = _sender(pending)
+    async def _attempt(self, key: str, pending: list[Activity]) -> Outcome:
+        """One try at sending ``pending`` (what is sent is dropped from it, so that a retry sends
+        only the rest)."""
+        if self.storage is None:
+            return Outcome("unknown")
+        row = await asyncio.to_thread(self.storage.reference, PLATFORM, key)
+        if row is None:
+            return Outcome("unknown", error="no conversation reference: the app is not installed")
+        if not row.active:
+            return Outcome("inactive", error="the app was removed or blocked")
+        reference = ConversationReference().deserialize(json.loads(row.reference))
+        try:
+            if row.kind == "channel":
+                await self._new_thread(reference, row.tenant_id, pending)
+                return Outcome("sent")
+            sent = await self._continue(reference, pending)
+        except Exception as exc:
+            status = _status(exc)
+            if status == 403:
+                await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, key)
+                return Outcome("inactive", error="HTTP 403: the bot was blocked or removed")
+            if status == 429:
+                return Outcome("retry", retry_after=_retry_after(exc, 0), rate_limited=True, error="HTTP 429")
+            if status is None or status >= 500 or status in (408, 412):
+                return Outcome("retry", error=f"{type(exc).__name__} {status or ''}".strip())
+            return Outcome("failed", error=f"HTTP {status}")
+        return Outcome("sent", ref=f"{reference.conversation.id}/{sent[0] if sent else ''}")
+
+    # -- the survey sender's port (bot.ports.Courier) -------------------------------------------
+
+    async def deliver(self, user_id: str, reply: Reply, marker: str) -> Outcome:
+        return await self._attempt(user_id, self.activities(reply))
+
+    async def find_delivery(self, user_id: str, marker: str, since: dt.datetime) -> str | None:
+        # Teams offers no way to read back a conversation's messages.
+        raise NotImplementedError
+
+    async def members_of(self, channel_id: str) -> list[str]:
+        """Everyone in the team that ``channel_id`` (a stored team or channel) belongs to."""
+        if self.storage is None:
+            raise ConfigError("Teams members can be listed only with a database")
+        row = await asyncio.to_thread(self.storage.reference, PLATFORM, channel_id.split(";", 1)[0])
+        if row is None or not row.active:
+            raise ConfigError(
+                f"Teams team {channel_id} is unknown: add the app to that team first, "
+                "so that it can list the members"
+            )
+        reference = ConversationReference().deserialize(json.loads(row.reference))
+        members: list[str] = []
+
+        async def listing(turn_context: TurnContext) -> None:
+            try:
+                token = None
+                while True:
+                    page = await TeamsInfo.get_paged_members(turn_context, token, 500)
+                    members.extend(m.id for m in page.members or [])
+                    token = page.continuation_token
+                    if not token:
+                        return
+            finally:
+                _close_connector(turn_context)
+
+        await self.adapter.continue_conversation(reference, listing, bot_app_id=self.config.APP_ID)
+        return members
+
+    async def workspace_of(self, user_id: str) -> str:
+        if self.storage is None:
+            return ""
+        row = await asyncio.to_thread(self.storage.reference, PLATFORM, user_id)
+        return (row.tenant_id or "tenant") if row is not None else ""
+
+    async def _continue(self, reference: ConversationReference, pending: list[Activity]) -> list[str]:
+        send, failures, ids = _sender(pending)
         await self.adapter.continue_conversation(reference, send, bot_app_id=self.config.APP_ID)
         if failures:
             raise failures[0]
+        return ids
 
     async def _new_thread(
         self, reference: ConversationReference, tenant: str | None, pending: list[Activity]
@@ -253,7 +325,7 @@ class TeamsAdapter:
             activity=pending[0],
         )
         # The first activity opens the thread; once it exists, the callback sends the rest in it.
-        send, failures = _sender(pending, first_already_sent=True)
+        send, failures, _ = _sender(pending, first_already_sent=True)
         await self.adapter.create_conversation(
             self.config.APP_ID, send, parameters, "msteams", reference.service_url
         )
@@ -286,25 +358,27 @@ class TeamsAdapter:
 
 def _sender(
     pending: list[Activity], first_already_sent: bool = False
-) -> tuple[Callable[[TurnContext], Awaitable[None]], list[Exception]]:
+) -> tuple[Callable[[TurnContext], Awaitable[None]], list[Exception], list[str]]:
     """A turn callback that sends ``pending`` in order, dropping each once sent (so a retry sends
     only the rest), and keeps its error instead of raising it: raised, the adapter's error handler
     would answer the person with an apology and the caller would never hear of the failure."""
     failures: list[Exception] = []
+    ids: list[str] = []
 
     async def send(turn_context: TurnContext) -> None:
         try:
             if first_already_sent:
                 pending.pop(0)
             while pending:
-                await turn_context.send_activity(pending[0])
+                response = await turn_context.send_activity(pending[0])
+                ids.append(str(getattr(response, "id", "") or ""))
                 pending.pop(0)
         except Exception as exc:
             failures.append(exc)
         finally:
             _close_connector(turn_context)
 
-    return send, failures
+    return send, failures, ids
 
 
 def _close_connector(turn_context: TurnContext) -> None:
@@ -396,6 +470,11 @@ def _status(error: Exception) -> int | None:
     response = getattr(error, "response", None)
     code = getattr(response, "status_code", None)
     return code if isinstance(code, int) else None
+
+
+def _user(activity: Activity) -> str | None:
+    user = activity.from_property.id if activity.from_property else None
+    return f"teams:{user}" if user else None
 
 
 def _conversation(activity: Activity) -> str:

@@ -6,8 +6,8 @@ Each call is one short transaction on a pooled connection, safe to call from sev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import contextlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime

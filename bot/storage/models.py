@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Dialect, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -114,7 +125,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "survey_outbox"
-    __table_args__ = (UniqueConstraint("run_id", "kind", "recipient"), Index("ix_survey_outbox_due", "state", "due_at"))
+    __table_args__ = (
+        UniqueConstraint("run_id", "kind", "recipient"),
+        Index("ix_survey_outbox_due", "state", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id", ondelete="CASCADE"))

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from bot.storage.db import Storage, aware
 from bot.storage.models import AppSecret, OutboxMessage, SurveyComment, SurveyResponse, SurveyRun
@@ -110,7 +109,11 @@ class SurveyStore:
         insert = self._insert(SurveyRun).values(values).on_conflict_do_nothing()
         with self.storage.transaction() as connection:
             created = connection.execute(insert.execution_options(preserve_rowcount=True)).rowcount == 1
-            row = connection.execute(select(SurveyRun).where(SurveyRun.period_key == period_key)).mappings().one()
+            row = (
+                connection.execute(select(SurveyRun).where(SurveyRun.period_key == period_key))
+                .mappings()
+                .one()
+            )
             if created:
                 rows = [_queued(row["id"], "invite", r, opened_at) for r in _unique(recipients)]
                 if rows:
@@ -160,7 +163,9 @@ class SurveyStore:
 
     def is_invited(self, run_id: int, recipient: str) -> bool:
         statement = select(func.count()).where(
-            OutboxMessage.run_id == run_id, OutboxMessage.kind == "invite", OutboxMessage.recipient == recipient
+            OutboxMessage.run_id == run_id,
+            OutboxMessage.kind == "invite",
+            OutboxMessage.recipient == recipient,
         )
         with self.storage.transaction() as connection:
             return int(connection.execute(statement).scalar_one()) > 0
@@ -196,20 +201,35 @@ class SurveyStore:
 
     # -- the outbox -------------------------------------------------------------------------
 
-    def claim(self, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[Message]:
-        """Takes up to ``limit`` messages that are due, for ``worker``, until ``lease_until``."""
+    def claim(
+        self, worker: str, now: datetime, lease_until: datetime, limit: int, platforms: Sequence[str]
+    ) -> list[Message]:
+        """Takes up to ``limit`` messages that are due, of runs on ``platforms``, for ``worker``,
+        until ``lease_until``."""
         due = and_(OutboxMessage.state == PENDING, OutboxMessage.due_at <= aware(now))
-        return self._claim(due, worker, lease_until, limit, count_attempt=True)
+        return self._claim(due, worker, lease_until, limit, platforms, count_attempt=True)
 
-    def claim_stranded(self, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[Message]:
+    def claim_stranded(
+        self, worker: str, now: datetime, lease_until: datetime, limit: int, platforms: Sequence[str]
+    ) -> list[Message]:
         """Takes messages whose sender's lease ran out mid-send (the process died): the caller must
         find out whether they were delivered before sending them again."""
         stranded = and_(OutboxMessage.state == SENDING, OutboxMessage.lease_until < aware(now))
-        return self._claim(stranded, worker, lease_until, limit, count_attempt=False)
+        return self._claim(stranded, worker, lease_until, limit, platforms, count_attempt=False)
 
     def _claim(
-        self, condition: Any, worker: str, lease_until: datetime, limit: int, count_attempt: bool
+        self,
+        condition: Any,
+        worker: str,
+        lease_until: datetime,
+        limit: int,
+        platforms: Sequence[str],
+        count_attempt: bool,
     ) -> list[Message]:
+        if not platforms:
+            return []
+        runs = select(SurveyRun.id).where(SurveyRun.platform.in_(platforms))
+        condition = and_(condition, OutboxMessage.run_id.in_(runs.scalar_subquery()))
         chosen = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.id).limit(limit)
         if self._dialect == "postgresql":
             chosen = chosen.with_for_update(skip_locked=True)
@@ -249,7 +269,12 @@ class SurveyStore:
     def retry_later(self, message_id: int, worker: str, due_at: datetime, error: str) -> bool:
         """Puts a message back in the queue, due at ``due_at``."""
         return self._settle(
-            message_id, worker, state=PENDING, due_at=aware(due_at), error=error[:ERROR_LENGTH], lease_until=None
+            message_id,
+            worker,
+            state=PENDING,
+            due_at=aware(due_at),
+            error=error[:ERROR_LENGTH],
+            lease_until=None,
         )
 
     def _settle(self, message_id: int, worker: str, **values: Any) -> bool:
@@ -305,6 +330,15 @@ class SurveyStore:
         with self.storage.transaction() as connection:
             return [Recipient(u, w) for u, w in connection.execute(statement)]
 
+    def messages(self, run_id: int, kind: str) -> list[Message]:
+        statement = (
+            select(*_MESSAGE_COLUMNS)
+            .where(OutboxMessage.run_id == run_id, OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id)
+        )
+        with self.storage.transaction() as connection:
+            return [_message(r) for r in connection.execute(statement).mappings()]
+
     def message_ref(self, run_id: int, kind: str, recipient: str) -> str | None:
         statement = select(OutboxMessage.message_ref).where(
             OutboxMessage.run_id == run_id, OutboxMessage.kind == kind, OutboxMessage.recipient == recipient
@@ -320,10 +354,16 @@ class SurveyStore:
         with self.storage.transaction() as connection:
             self._check_open(connection, run_id)
             for function_id, score in ratings.items():
-                values = {"run_id": run_id, "respondent": respondent, "function_id": function_id, "score": score}
+                values = {
+                    "run_id": run_id,
+                    "respondent": respondent,
+                    "function_id": function_id,
+                    "score": score,
+                }
                 statement = self._insert(SurveyResponse).values(values)
                 statement = statement.on_conflict_do_update(
-                    index_elements=["run_id", "respondent", "function_id"], set_={"score": statement.excluded.score}
+                    index_elements=["run_id", "respondent", "function_id"],
+                    set_={"score": statement.excluded.score},
                 )
                 connection.execute(statement)
 
@@ -374,7 +414,8 @@ class SurveyStore:
         if row is None or row[0] != "open":
             raise RunClosed(aware_from_db(row[1]) if row is not None and row[1] is not None else None)
 
-    def _insert(self, table: Any) -> Insert:
+    def _insert(self, table: Any) -> Any:
+        # Any: the two dialects' Insert classes share the ON CONFLICT methods but no base class.
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         return insert(table)
 
@@ -458,4 +499,3 @@ def aware_from_db(value: datetime) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-

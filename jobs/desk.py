@@ -1,0 +1,136 @@
+"""What people see of surveys in chat: answering, ``/pmo survey`` (what is waiting for me), and the
+admin commands (``/pmo survey open|close|remind|status TEAM``), for ``PMO_ADMINS`` only.
+
+The core calls these synchronously; work that takes a while (finding a channel's members,
+sending) is handed to the event loop the server runs, and the sender reports progress in the log
+and in ``status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.errors import ConfigError
+from bot.reply import Action, Reply, Section
+from jobs.surveys import Surveys
+
+log = logging.getLogger(__name__)
+
+ADMIN_COMMANDS = ("open", "close", "remind", "status")
+Closed = Callable[[int], Awaitable[None]]
+
+
+class SurveyDesk:
+    def __init__(
+        self, surveys: Surveys, admins: frozenset[str], kick: Callable[[], None] | None = None
+    ) -> None:
+        self.surveys = surveys
+        self.admins = admins
+        self.kick = kick or (lambda: None)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.on_close: Closed | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    # -- people ----------------------------------------------------------------------------------
+
+    def answer(self, action: Action, user: str | None) -> Reply:
+        return self.surveys.answer(action, user)
+
+    def pending(self, user: str | None) -> Reply:
+        return self.surveys.pending(user)
+
+    # -- admins ----------------------------------------------------------------------------------
+
+    def admin(self, command: str, team_id: str, user: str | None) -> Reply:
+        if user not in self.admins:
+            return _note(
+                "Only PMO admins can do that",
+                f"Opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
+                f"Your id for that list is {user or 'unknown here'}.",
+            )
+        try:
+            team_id = team_id or self._only_team()
+            if command == "status":
+                return self._status(team_id)
+            if command == "open":
+                return self._open(team_id)
+            if command == "remind":
+                run, queued = self.surveys.remind(team_id)
+                self.kick()
+                return _note(
+                    "Reminders on their way", f"{queued} people who have not answered yet get a reminder now."
+                )
+            run = self.surveys.close(team_id)
+            self._closed(run.id)
+            return _note("Survey closed", f"The survey {run.period_key} is closed. {self._counts(team_id)}")
+        except ConfigError as exc:
+            return _note("I couldn't do that", str(exc))
+
+    def _only_team(self) -> str:
+        teams = self.surveys.teams.load().teams
+        if len(teams) == 1:
+            return teams[0].id
+        names = ", ".join(t.id for t in teams) or "none yet"
+        example = teams[0].id if teams else "delivery"
+        raise ConfigError(f"Name the team, for example `/pmo survey status {example}` (teams: {names}).")
+
+    def _open(self, team_id: str) -> Reply:
+        team = self.surveys.teams.team(team_id)
+        self.surveys.courier(team.platform)
+        if self.loop is None:
+            raise ConfigError("surveys can be opened from chat only while `pmo-bot serve` runs")
+
+        async def work() -> None:
+            try:
+                opened = await self.surveys.open(team_id)
+                log.info("survey opened from chat", extra={"team": team_id, "run": opened.run.period_key})
+                self.kick()
+            except Exception:
+                log.exception("opening a survey from chat failed", extra={"team": team_id})
+
+        self.loop.call_soon_threadsafe(lambda: _keep(asyncio.ensure_future(work())))
+        return _note(
+            f"Opening the survey for {team.title}",
+            f"The invitations go out now. Follow progress with `/pmo survey status {team_id}`.",
+        )
+
+    def _closed(self, run_id: int) -> None:
+        if self.on_close is not None and self.loop is not None:
+            hook = self.on_close
+            self.loop.call_soon_threadsafe(lambda: _keep(asyncio.ensure_future(hook(run_id))))
+
+    def _status(self, team_id: str) -> Reply:
+        status = self.surveys.status(team_id)
+        if status["run"] is None:
+            return _note("No survey yet", f"Team {team_id} has not had a survey yet.")
+        return _note(f"Survey {status['run']} ({status['state']})", self._counts(team_id))
+
+    def _counts(self, team_id: str) -> str:
+        s = self.surveys.status(team_id)
+        parts = [f"{s['answered']} of {s['invited']} answered."]
+        if s.get("waiting"):
+            parts.append(f"{s['waiting']} invitations still being sent.")
+        if s.get("not_installed"):
+            parts.append(f"{s['not_installed']} people have not installed the app yet.")
+        if s.get("unreachable"):
+            parts.append(f"{s['unreachable']} people blocked or removed the bot.")
+        if s.get("failed"):
+            parts.append(f"{s['failed']} invitations failed.")
+        return " ".join(parts)
+
+
+_TASKS: set[asyncio.Future[None]] = set()
+
+
+def _keep(task: asyncio.Future[None]) -> None:
+    # A task nobody holds can be collected before it finishes.
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+def _note(title: str, text: str) -> Reply:
+    return Reply(title, (Section(text=text),), intent="pulse_survey")

@@ -1,0 +1,172 @@
+"""The operator's survey commands (``pmo-bot survey open|close|remind|status``) and ``pmo-bot clock``.
+
+Each command sets up what it needs from settings (database, the platforms that have credentials),
+does its work, and reports in a line or two; sending shows a progress bar on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+from jobs.runtime import SurveyParts
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def survey_parts(settings: Settings) -> Iterator[SurveyParts]:
+    """Storage migrated, the adapters that can send, and the survey parts over them."""
+    from bot.core import Bot
+    from bot.server import Parts, attach_surveys, build_slack, build_teams
+    from bot.storage import Storage
+    from knowledge.base import KnowledgeBaseError, load
+
+    try:
+        kb = load(settings.pmo_knowledge_dir)
+    except KnowledgeBaseError as exc:
+        raise ConfigError(str(exc)) from exc
+    storage = Storage(settings.database_url)
+    try:
+        storage.upgrade()
+        parts = Parts(settings, Bot(kb), storage)
+        parts.slack = build_slack(parts, sending_only=True)
+        parts.teams = build_teams(parts)
+        survey = attach_surveys(parts)
+        assert survey is not None
+        survey.surveys.teams.load()  # a broken teams file: say so before anything else
+        yield survey
+    finally:
+        storage.close()
+
+
+class Progress:
+    """A one-line bar on a terminal; on a pipe, a line at each tenth."""
+
+    def __init__(self, total: int, label: str, out: TextIO = sys.stderr) -> None:
+        self.total, self.label, self.out = total, label, out
+        self.done = 0
+        self._tty = out.isatty()
+        self._shown = -1
+
+    def __call__(self, step: int) -> None:
+        self.done += step
+        self.show()
+
+    def show(self) -> None:
+        if self.total <= 0:
+            return
+        share = min(1.0, self.done / self.total)
+        if self._tty:
+            filled = int(share * 30)
+            self.out.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+            if self.done >= self.total:
+                self.out.write("\n")
+            self.out.flush()
+        elif int(share * 10) > self._shown:
+            self._shown = int(share * 10)
+            self.out.write(f"{self.label}: {self.done}/{self.total}\n")
+            self.out.flush()
+
+
+async def _send(survey: SurveyParts, run_id: int, label: str) -> None:
+    left = await asyncio.to_thread(survey.store.work_left, run_id)
+    if left == 0:
+        return
+    progress = Progress(left, label)
+    progress.show()
+    await survey.sender.drain(progress=progress, run_id=run_id)
+
+
+def open_survey(settings: Settings, team_id: str, period: str | None) -> str:
+    with survey_parts(settings) as survey:
+        return asyncio.run(_open(survey, team_id, period))
+
+
+async def _open(survey: SurveyParts, team_id: str, period: str | None) -> str:
+    opened = await survey.surveys.open(team_id, period=period)
+    run = opened.run
+    if not run.is_open:
+        when = run.closed_at.date().isoformat() if run.closed_at else "earlier"
+        raise ConfigError(
+            f"the survey {run.period_key} already ran and closed ({when}); give --period to open another"
+        )
+    if not opened.created:
+        print(f"{run.period_key} is already open: sending what is left.", file=sys.stderr)
+    await _send(survey, run.id, "Sending invitations")
+    return _summary(survey, team_id, "Opened" if opened.created else "Resumed")
+
+
+def remind(settings: Settings, team_id: str) -> str:
+    with survey_parts(settings) as survey:
+        return asyncio.run(_remind(survey, team_id))
+
+
+async def _remind(survey: SurveyParts, team_id: str) -> str:
+    run, queued = await asyncio.to_thread(survey.surveys.remind, team_id)
+    await _send(survey, run.id, "Sending reminders")
+    status = survey.surveys.status(team_id)
+    sent = status["reminders"].get("sent", 0) if isinstance(status["reminders"], dict) else 0
+    return (
+        f"Reminded {queued} of {status['invited']} people (those who have not answered); "
+        f"{sent} reminders delivered in all."
+    )
+
+
+def close(settings: Settings, team_id: str) -> str:
+    with survey_parts(settings) as survey:
+        run = survey.surveys.close(team_id)
+        status = survey.surveys.status(team_id)
+        return f"Closed {run.period_key}: {status['answered']} of {status['invited']} answered."
+
+
+def status(settings: Settings, team_id: str) -> dict[str, object]:
+    with survey_parts(settings) as survey:
+        return survey.surveys.status(team_id)
+
+
+def _summary(survey: SurveyParts, team_id: str, verb: str) -> str:
+    s = survey.surveys.status(team_id)
+    parts = [f"{verb} {s['run']}: {s['delivered']} of {s['invited']} invitations delivered."]
+    if s["not_installed"]:
+        parts.append(f"{s['not_installed']} people have not installed the app yet.")
+    if s["unreachable"]:
+        parts.append(f"{s['unreachable']} people blocked or removed the bot.")
+    if s["failed"]:
+        parts.append(f"{s['failed']} could not be delivered (see the log).")
+    if s["waiting"]:
+        parts.append(f"{s['waiting']} are still queued.")
+    return " ".join(parts)
+
+
+def run_clock(settings: Settings) -> None:
+    """``pmo-bot clock``: the scheduler and the sender, until SIGTERM or SIGINT."""
+    with survey_parts(settings) as survey:
+        asyncio.run(_clock(survey))
+
+
+async def _clock(survey: SurveyParts) -> None:
+    from jobs.clock import SurveyClock
+
+    clock = SurveyClock(survey.surveys, survey.sender)
+    survey.desk.kick = clock.kick
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await clock.start()
+    log.info("clock running")
+    try:
+        await stop.wait()
+    finally:
+        await clock.stop()
+        log.info("clock stopped")

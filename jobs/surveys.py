@@ -1,0 +1,439 @@
+"""Pulse surveys: opening a team's run, reminding, closing, and recording answers.
+
+Everyone on a team is asked once per period (the run's ``period_key`` is unique in the database).
+Answers are stored under a keyed hash of the person and the run, so the answers table names
+nobody, and nothing here ever reads one person's answers for anyone but that person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.errors import ConfigError
+from bot.ports import Courier
+from bot.reply import Action, Choice, Form, Question, Reply, Section, TextInput
+from bot.storage.surveys import FAILED, INACTIVE, Message, Recipient, Run, RunClosed, SurveyStore
+from jobs.config import Team, TeamsConfig, zone
+from knowledge.base import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+Now = Callable[[], datetime]
+NOT_USED = "na"
+COMMENT = "comment"
+MAX_COMMENT = 1000
+PLATFORM_SETUP = {
+    "slack": "set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET for answers)",
+    "teams": "set MICROSOFT_APP_ID and its password, or run the Teams endpoint in local mode",
+}
+
+
+@dataclass(frozen=True)
+class Opened:
+    run: Run
+    created: bool
+    invited: int
+
+
+class Surveys:
+    def __init__(
+        self,
+        store: SurveyStore,
+        teams: TeamsConfig,
+        kb: KnowledgeBase,
+        couriers: Mapping[str, Courier],
+        secret: bytes,
+        now: Now,
+        default_timezone: str = "Europe/London",
+    ) -> None:
+        self.store = store
+        self.teams = teams
+        self.kb = kb
+        self.couriers = couriers
+        self.secret = secret
+        self.now = now
+        self.default_timezone = default_timezone
+
+    # -- identity -------------------------------------------------------------------------------
+
+    def respondent(self, run_id: int, user: str) -> str:
+        """The keyed hash that stands for ``user`` (platform-qualified) in one run's answers."""
+        return hmac.new(self.secret, f"{run_id}\x00{user}".encode(), hashlib.sha256).hexdigest()
+
+    # -- running a survey -------------------------------------------------------------------------
+
+    def period_key(self, team: Team, when: datetime) -> str:
+        local = when.astimezone(self.zone(team))
+        year, week, _ = local.isocalendar()
+        return f"{team.id}/{year}-W{week:02d}"
+
+    def zone(self, team: Team) -> zoneinfo.ZoneInfo:
+        return zone(team, self.default_timezone)
+
+    def courier(self, platform: str) -> Courier:
+        courier = self.couriers.get(platform)
+        if courier is None:
+            raise ConfigError(f"{platform.capitalize()} is not connected: {PLATFORM_SETUP[platform]}")
+        return courier
+
+    async def open(
+        self, team_id: str, period: str | None = None, opened_at: datetime | None = None
+    ) -> Opened:
+        """Opens the team's run for the period (now's, unless given); a run already open or held
+        for that period is returned as it is. Invitations are queued, not sent: the sender sends."""
+        team = self.teams.team(team_id)
+        now = self.now()
+        start = opened_at or now
+        key = period or self.period_key(team, start)
+        existing = await asyncio.to_thread(self.store.run_for_period, key)
+        if existing is not None:
+            return Opened(existing, False, len(await asyncio.to_thread(self.store.recipients, existing.id)))
+        courier = self.courier(team.platform)
+        audience = await self._audience(team, courier)
+        settings = team.survey
+        remind = settings.reminder_after_hours
+        run, created = await asyncio.to_thread(
+            self.store.open_run,
+            team.id,
+            key,
+            team.platform,
+            team.services,
+            start,
+            start + timedelta(hours=remind) if remind is not None else None,
+            start + timedelta(hours=settings.open_hours),
+            audience,
+        )
+        if created:
+            log.info("survey opened", extra={"team": team.id, "period": key, "invited": len(audience)})
+        invited = len(audience) if created else len(await asyncio.to_thread(self.store.recipients, run.id))
+        return Opened(run, created, invited)
+
+    async def _audience(self, team: Team, courier: Courier) -> list[Recipient]:
+        people = list(team.members)
+        if team.members_from_channel:
+            people += await courier.members_of(team.members_from_channel)
+        unique = list(dict.fromkeys(p for p in people if p))
+        return [Recipient(p, await courier.workspace_of(p)) for p in unique]
+
+    def current_run(self, team_id: str) -> Run:
+        """The team's open run, or ConfigError saying there is none."""
+        self.teams.team(team_id)
+        run = self.store.latest_run(team_id, state="open")
+        if run is None:
+            raise ConfigError(
+                f"team {team_id} has no open survey: open one with `pmo-bot survey open --team {team_id}`"
+            )
+        return run
+
+    def remind(self, team_id: str) -> tuple[Run, int]:
+        """Queues a reminder for everyone invited who has not answered (and can be reached)."""
+        run = self.current_run(team_id)
+        return run, self._remind(run)
+
+    def _remind(self, run: Run) -> int:
+        answered = self.store.respondents(run.id)
+        gone = {m.recipient for m in self._messages(run, "invite") if m.state in (INACTIVE, FAILED)}
+        waiting = [
+            r
+            for r in self.store.recipients(run.id)
+            if r.user not in gone and self.respondent(run.id, f"{run.platform}:{r.user}") not in answered
+        ]
+        return self.store.queue_reminders(run.id, waiting, self.now())
+
+    def _messages(self, run: Run, kind: str) -> list[Message]:
+        return self.store.messages(run.id, kind)
+
+    def close(self, team_id: str) -> Run:
+        run = self.current_run(team_id)
+        self.store.close_run(run.id, self.now())
+        log.info("survey closed", extra={"team": team_id, "period": run.period_key})
+        closed = self.store.run(run.id)
+        assert closed is not None
+        return closed
+
+    def status(self, team_id: str) -> dict[str, object]:
+        """Counts for the team's latest run: invited, answered, delivery outcomes. No answers."""
+        team = self.teams.team(team_id)
+        run = self.store.latest_run(team_id)
+        if run is None:
+            return {"team": team.id, "run": None, "invited": 0, "answered": 0}
+        counts = self.store.delivery_counts(run.id)
+        invited = sum(n for (kind, _), n in counts.items() if kind == "invite")
+        answered = len(self.store.respondents(run.id))
+
+        def of(kind: str) -> dict[str, int]:
+            return {state: n for (k, state), n in sorted(counts.items()) if k == kind}
+
+        invites = of("invite")
+        return {
+            "team": team.id,
+            "name": team.title,
+            "platform": run.platform,
+            "run": run.period_key,
+            "state": run.state,
+            "opened_at": run.opened_at.isoformat(),
+            "closes_at": run.closes_at.isoformat(),
+            "closed_at": run.closed_at.isoformat() if run.closed_at else None,
+            "reminded_at": run.reminded_at.isoformat() if run.reminded_at else None,
+            "invited": invited,
+            "answered": answered,
+            "response_rate": round(answered / invited, 3) if invited else 0.0,
+            "delivered": invites.get("sent", 0),
+            "waiting": invites.get("pending", 0) + invites.get("sending", 0),
+            "not_installed": invites.get("unknown", 0),
+            "unreachable": invites.get("inactive", 0),
+            "failed": invites.get("failed", 0),
+            "invites": invites,
+            "reminders": of("reminder"),
+        }
+
+    # -- what is due ------------------------------------------------------------------------------
+
+    def due_opens(self, now: datetime) -> list[tuple[Team, str, datetime]]:
+        """Scheduled runs whose time has come and whose window is still open, not yet opened:
+        (team, period key, the scheduled time). Catches up on runs missed while no clock ran."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        due = []
+        for team in self.teams.load().teams:
+            trigger = CronTrigger.from_crontab(team.survey.schedule, timezone=self.zone(team))
+            fired = _last_fire(trigger, now, timedelta(hours=team.survey.open_hours))
+            if fired is None:
+                continue
+            key = self.period_key(team, fired)
+            if self.store.run_for_period(key) is None:
+                due.append((team, key, fired))
+        return due
+
+    def close_and_remind_due(self, now: datetime) -> tuple[list[Run], int]:
+        """Closes runs past their time and queues reminders that fell due; returns the closed runs
+        and how many reminders were queued."""
+        closed, reminded = [], 0
+        for run in self.store.open_runs():
+            if run.closes_at <= now:
+                if self.store.close_run(run.id, now):
+                    log.info("survey closed", extra={"team": run.team_id, "period": run.period_key})
+                    closed.append(run)
+            elif run.remind_at is not None and run.reminded_at is None and run.remind_at <= now:
+                reminded += self._remind(run)
+        return closed, reminded
+
+    # -- the survey as a message -------------------------------------------------------------------
+
+    def message(self, run: Run, message: Message) -> Reply:
+        """The invitation or reminder for one recipient (who has not answered yet)."""
+        return self.survey_reply(run, {}, "", reminder=message.kind == "reminder")
+
+    def survey_reply(
+        self,
+        run: Run,
+        ratings: Mapping[str, int | None],
+        comment: str,
+        reminder: bool = False,
+        recorded: bool = False,
+    ) -> Reply:
+        team = self.teams.load().team(run.team_id)
+        title = team.title if team else run.team_id
+        zone_ = self.zone(team) if team else zoneinfo.ZoneInfo(self.default_timezone)
+        closes = _when(run.closes_at, zone_)
+        scale = self._scale()
+        intro = (
+            f"How well did the PMO serve you this week? Rate each service from 1 ({scale[1]}) to 5 "
+            f"({scale[5]}), or pick \u201c{self._not_used()}\u201d. It takes under a minute."
+        )
+        sections = [Section(text=("A reminder: " if reminder else "") + intro)]
+        if recorded:
+            rated = sum(1 for f in run.services if f in ratings)
+            note = f"Recorded: {rated} of {len(run.services)} services"
+            note += " and your comment." if comment else "."
+            sections.append(Section(text=f"{note} You can change your answers until {closes}."))
+        sections.append(
+            Section(
+                text="Your answers are anonymous: the PMO sees totals only, and no score for fewer "
+                f"than {team.survey.min_responses if team else 5} answers. The survey closes {closes}."
+            )
+        )
+        return Reply(
+            f"{'Reminder: ' if reminder else ''}{title} weekly PMO pulse",
+            tuple(sections),
+            questions=tuple(self._question(run, f, ratings) for f in run.services),
+            form=Form(
+                title="Your comment",
+                submit_label="Send",
+                submit=Action("survey_submit", {"run": str(run.id)}),
+                inputs=(TextInput(COMMENT, self._comment_prompt(), comment, max_length=MAX_COMMENT),),
+                open_label="Change your comment" if comment else "Add a comment",
+                open=Action("survey_form", {"run": str(run.id)}),
+            ),
+            intent="pulse_survey",
+            replace=recorded,
+        )
+
+    def _question(self, run: Run, function_id: str, ratings: Mapping[str, int | None]) -> Question:
+        scale = self._scale()
+        choices = tuple(Choice(f"{n} {scale[n]}", str(n)) for n in sorted(scale, reverse=True))
+        choices += (Choice(self._not_used(), NOT_USED),)
+        selected = None
+        if function_id in ratings:
+            score = ratings[function_id]
+            selected = NOT_USED if score is None else str(score)
+        return Question(
+            function_id,
+            self._item_text(function_id),
+            choices,
+            Action("survey_answer", {"run": str(run.id)}),
+            selected,
+        )
+
+    def _item_text(self, function_id: str) -> str:
+        if self.kb.pulse is not None:
+            for item in self.kb.pulse.items:
+                if item.function == function_id:
+                    return item.text
+        function = self.kb.functions.get(function_id)
+        name = function.name if function is not None else function_id.replace("_", " ")
+        return f"How well did the PMO's {name.lower()} work for you this week?"
+
+    def _scale(self) -> dict[int, str]:
+        if self.kb.pulse is not None and set(self.kb.pulse.scale) == {1, 2, 3, 4, 5}:
+            return dict(self.kb.pulse.scale)
+        return {1: "Poor", 2: "Weak", 3: "OK", 4: "Good", 5: "Excellent"}
+
+    def _not_used(self) -> str:
+        return self.kb.pulse.not_used_label if self.kb.pulse is not None else "Didn't use it"
+
+    def _comment_prompt(self) -> str:
+        return self.kb.pulse.comment_prompt if self.kb.pulse is not None else "What got in the way?"
+
+    # -- answers --------------------------------------------------------------------------------
+
+    def answer(self, action: Action, user: str | None) -> Reply:
+        """A click or a submitted card from ``user`` ("slack:U123"): record it, and show the survey
+        with what is now recorded (or why nothing was)."""
+        run, problem = self._run_for(action, user)
+        if problem is not None:
+            return problem
+        assert run is not None and user is not None
+        respondent = self.respondent(run.id, user)
+        if action.intent == "survey_form":
+            mine, said = self.store.answers_of(run.id, respondent)
+            return self.survey_reply(run, mine, said, recorded=bool(mine or said))
+        ratings = _ratings(action, run)
+        comment: str | None = action.slots.get(COMMENT)
+        if not ratings and comment is None:
+            ratings_now, comment_now = self.store.answers_of(run.id, respondent)
+            return self.survey_reply(run, ratings_now, comment_now, recorded=bool(ratings_now))
+        try:
+            if ratings:
+                self.store.record_ratings(run.id, respondent, ratings)
+            if comment is not None:
+                self.store.record_comment(run.id, respondent, _clean(comment))
+        except RunClosed as closed:
+            return self._closed(run, closed.closed_at)
+        ratings_now, comment_now = self.store.answers_of(run.id, respondent)
+        return self.survey_reply(run, ratings_now, comment_now, recorded=True)
+
+    def _run_for(self, action: Action, user: str | None) -> tuple[Run | None, Reply | None]:
+        if not user or ":" not in user:
+            return None, _note("Survey", "I can't tell who you are here, so I can't record an answer.")
+        try:
+            run = self.store.run(int(action.slots.get("run", "")))
+        except ValueError:
+            run = None
+        if run is None:
+            return None, _note("Survey", "I can't find that survey any more.")
+        platform, _, raw = user.partition(":")
+        if platform != run.platform or not self.store.is_invited(run.id, raw):
+            return None, _note(
+                "Survey", "That survey was sent to someone else, so your click was not recorded."
+            )
+        if not run.is_open:
+            return None, self._closed(run, run.closed_at)
+        return run, None
+
+    def _closed(self, run: Run, closed_at: datetime | None) -> Reply:
+        team = self.teams.load().team(run.team_id)
+        zone_ = self.zone(team) if team else zoneinfo.ZoneInfo(self.default_timezone)
+        when = _when(closed_at or run.closes_at, zone_)
+        return Reply(
+            "This survey has closed",
+            (Section(text=f"This survey closed {when}, so your answer was not recorded. Thank you anyway."),),
+            intent="pulse_survey",
+            replace=True,
+        )
+
+    def pending(self, user: str | None) -> Reply:
+        """``/pmo survey``: the open surveys waiting for this person, to answer now."""
+        if not user or ":" not in user:
+            return _note("Pulse survey", "I can't tell who you are here, so I can't look up your surveys.")
+        platform, _, raw = user.partition(":")
+        runs = self.store.invited_runs(platform, raw)
+        if not runs:
+            return _note(
+                "Pulse survey",
+                "You have no survey to answer right now. When your PMO's weekly pulse opens, it arrives "
+                "here as a message you can answer in a few clicks.",
+            )
+        run = runs[0]
+        ratings, comment = self.store.answers_of(run.id, self.respondent(run.id, user))
+        reply = self.survey_reply(run, ratings, comment, recorded=bool(ratings or comment))
+        return Reply(
+            reply.title,
+            reply.sections,
+            questions=reply.questions,
+            form=reply.form,
+            intent=reply.intent,
+        )
+
+
+def _ratings(action: Action, run: Run) -> dict[str, int | None]:
+    """The ratings an action carries: one pick (slots q, v) or a whole card (slots q:<function>)."""
+    picks: dict[str, str] = {}
+    if "q" in action.slots and "v" in action.slots:
+        picks[action.slots["q"]] = action.slots["v"]
+    for key, value in action.slots.items():
+        if key.startswith("q:") and value:
+            picks[key[2:]] = value
+    out: dict[str, int | None] = {}
+    for function_id, value in picks.items():
+        if function_id not in run.services:
+            continue  # a forged or stale pick: only the run's services are rated
+        if value == NOT_USED:
+            out[function_id] = None
+        elif value in {"1", "2", "3", "4", "5"}:
+            out[function_id] = int(value)
+    return out
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())[:MAX_COMMENT] if text.strip() else ""
+
+
+def _when(moment: datetime, zone_: zoneinfo.ZoneInfo) -> str:
+    local = moment.astimezone(zone_)
+    return f"on {local:%A} {local.day} {local:%B} at {local:%H:%M} ({zone_.key})"
+
+
+def _last_fire(trigger: object, now: datetime, window: timedelta) -> datetime | None:
+    """The trigger's latest fire time in (now - window, now], or None."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    assert isinstance(trigger, CronTrigger)
+    start = now - window
+    fired = None
+    moment = trigger.get_next_fire_time(None, start)
+    while moment is not None and moment <= now:
+        fired = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return fired
+
+
+def _note(title: str, text: str) -> Reply:
+    return Reply(title, (Section(text=text),), intent="pulse_survey")
