@@ -50,3 +50,10 @@ def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     root.setLevel(level)
     for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler.addFilter(_not_bolt_token_notice)
+
+
+def _not_bolt_token_notice(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN from the environment by itself, then warns that the client we hand
+    # it (with the same token, and our retry handlers) wins. True, harmless, and alarming to read.
+    return not (record.name.startswith("slack_bolt") and "`token` will be unused" in record.getMessage())

@@ -53,7 +53,12 @@ def build_slack(parts: Parts, sending_only: bool = False) -> SlackAdapter | None
     from adapters.slack.app import SlackAdapter
 
     assert settings.slack_bot_token is not None
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    # Sending only, nothing arrives to be verified; the verifier still wants a secret.
+    secret = (
+        settings.slack_signing_secret.get_secret_value()
+        if settings.slack_signing_secret
+        else "not-used-when-only-sending"
+    )
     storage = parts.storage
 
     async def claim(event_id: str) -> bool:
