@@ -111,6 +111,14 @@ def attach_surveys(parts: Parts) -> SurveyParts | None:
     return parts.survey
 
 
+_BACKGROUND: set[asyncio.Future[int]] = set()
+
+
+def _keep(task: asyncio.Future[int]) -> None:
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
 def _survey_hooks(app: web.Application, parts: Parts) -> None:
     survey = attach_surveys(parts)
     if survey is None:
@@ -120,6 +128,9 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
         survey.desk.attach(asyncio.get_running_loop())
         if parts.settings.pmo_scheduler != "embedded":
             log.info("scheduler off (PMO_SCHEDULER=off): run `pmo-bot clock` for surveys")
+            # What an admin starts from chat is still sent from here, at once; the clock
+            # process retries whatever is left.
+            survey.desk.kick = lambda: _keep(asyncio.ensure_future(survey.sender.drain()))
             return
         from jobs.clock import SurveyClock
 

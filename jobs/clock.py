@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TICK_ID = "pmo:tick"
 TICK_S = 60
+FIRST_TICK_S = 1
 IDLE_POLL_S = 5.0
 Closed = Callable[[Run], Awaitable[None]]
 
@@ -57,7 +58,8 @@ class SurveyClock:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=TICK_S,
-            next_run_time=datetime.now(self.scheduler.timezone),
+            # Soon after start, once the server holds its port.
+            next_run_time=datetime.now(self.scheduler.timezone) + timedelta(seconds=FIRST_TICK_S),
         )
         self.reschedule()
         self.scheduler.start()
@@ -128,6 +130,10 @@ class SurveyClock:
                     await self.on_close(run)
             if reminded:
                 log.info("reminders queued", extra={"count": reminded})
+        except asyncio.CancelledError:
+            # The process is stopping (or never got its port): the next clock finishes the work.
+            log.info("scheduler tick stopped by shutdown")
+            return
         except Exception:
             log.exception("scheduler tick failed")
         self.kick()

@@ -60,7 +60,7 @@ class SurveyDesk:
                 return self._open(team_id)
             if command == "remind":
                 run, queued = self.surveys.remind(team_id)
-                self.kick()
+                self._wake()
                 return _note(
                     "Reminders on their way", f"{queued} people who have not answered yet get a reminder now."
                 )
@@ -88,7 +88,7 @@ class SurveyDesk:
             try:
                 opened = await self.surveys.open(team_id)
                 log.info("survey opened from chat", extra={"team": team_id, "run": opened.run.period_key})
-                self.kick()
+                self._wake()
             except Exception:
                 log.exception("opening a survey from chat failed", extra={"team": team_id})
 
@@ -97,6 +97,11 @@ class SurveyDesk:
             f"Opening the survey for {team.title}",
             f"The invitations go out now. Follow progress with `/pmo survey status {team_id}`.",
         )
+
+    def _wake(self) -> None:
+        # Called from the event loop or from a worker thread: the sender lives on the loop.
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.kick)
 
     def _closed(self, run_id: int) -> None:
         if self.on_close is not None and self.loop is not None:

@@ -297,8 +297,9 @@ def test_decode_submit_rejects_junk(value: object) -> None:
 
 def test_decode_submit_accepts_ours_with_input_values_merged_in() -> None:
     action = Action("survey_answer", {"survey": "w42"}, part="2")
-    # Teams merges the card's input values into the submitted data.
-    assert decode_submit({DATA_KEY: action.encode(), "mood": "4"}) == action
+    # Teams merges the card's input values into the submitted data; they join the action's slots.
+    merged = decode_submit({DATA_KEY: action.encode(), "mood": "4"})
+    assert merged == Action("survey_answer", {"survey": "w42", "mood": "4"}, "2")
 
 
 def test_text_fallback_is_title_and_first_section() -> None:

@@ -110,6 +110,7 @@ class SlackAdapter:
         self.outbox_client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
         self._bot_user: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._click_locks: dict[str, asyncio.Lock] = {}
         self._rendered: dict[int, tuple[Reply, list[list[dict[str, Any]]], str]] = {}
         self._register()
 
@@ -235,6 +236,17 @@ class SlackAdapter:
         if decoded is None:
             return
         user = (body.get("user") or {}).get("id")
+        # One person's clicks are handled in the order they came: a quick change of mind ("2",
+        # then "5") must end at "5", and the redrawn message with it.
+        lock = self._click_locks.setdefault(str(user), asyncio.Lock())
+        try:
+            async with lock:
+                await self._answer_click(body, decoded, user)
+        finally:
+            if not lock.locked() and self._click_locks.get(str(user)) is lock:
+                del self._click_locks[str(user)]
+
+    async def _answer_click(self, body: dict[str, Any], decoded: Action, user: str | None) -> None:
         channel = (body.get("channel") or {}).get("id")
         team = (body.get("team") or {}).get("id")
         # Survey clicks read and write the database: off the event loop.

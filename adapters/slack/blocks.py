@@ -4,20 +4,33 @@ A reply becomes one or more Slack messages, each a list of blocks, so that a lon
 across messages instead of being rejected for breaking a Block Kit limit. Everything the bot echoes
 into mrkdwn goes through :func:`escape`, because user text (project names, risk titles, survey
 comments) must never turn into ``<!channel>``, ``<@U…>`` or a disguised link.
+
+A survey's questions are rows of buttons, one click recording one answer; its text inputs go in a
+modal (:func:`render_modal`) opened by a button, and :func:`form_values` reads the modal's answers.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from bot.reply import Action, Button, Image, Reply, Section, Table
+from bot.reply import Action, Button, Choice, Form, Image, Question, Reply, Section, Table, TextInput
 
 log = logging.getLogger(__name__)
 
 ACTION_PREFIX = "pmo:"
 BUTTONS_BLOCK_ID = "pmo_buttons"
 DID_YOU_MEAN = "Did you mean:"
+# A question's actions block is "q:<key>" and a choice's button "pmo:q:<key>:<value>". When that is
+# too long or already taken, the "#" forms built from positions are used; they cannot clash with the
+# preferred forms, whose prefix ends in ":".
+QUESTION_BLOCK_PREFIX = "q:"
+QUESTION_ACTION_PREFIX = f"{ACTION_PREFIX}q:"
+FORM_OPEN_ACTION_ID = f"{ACTION_PREFIX}form"
+FORM_CALLBACK_ID = "pmo:form"
+SELECTED_MARK = "✓ "
+MODAL_CLOSE = "Cancel"
 
 # Block Kit limits (docs.slack.dev/reference/block-kit; the same numbers as slack_sdk's validators).
 MAX_BLOCKS = 50
@@ -28,6 +41,14 @@ MAX_BUTTON_VALUE = 2000
 MAX_ACTIONS = 25
 MAX_IMAGE_URL = 3000
 MAX_ALT_TEXT = 2000
+MAX_ID = 255  # block_id, action_id and callback_id
+# Modal views.
+MAX_VIEW_TEXT = 24  # title, submit and close
+MAX_VIEW_BLOCKS = 100
+MAX_METADATA = 3000
+MAX_INPUT_LABEL = 2000
+MAX_PLACEHOLDER = 150
+MAX_INPUT_LENGTH = 3000
 # Slack has rejected messages with msg_blocks_too_long at ~13k characters of text in total, below
 # every documented per-block limit (slackapi/bolt-js #2509, #2867), so a message also stops here.
 MAX_MESSAGE_TEXT = 10_000
@@ -72,10 +93,64 @@ def render_blocks(reply: Reply) -> list[list[Block]]:
     groups.extend([block] for section in reply.sections for block in _section_blocks(section))
     groups.extend([block] for table in reply.tables for block in _table_blocks(table))
     groups.extend([block] for image in reply.images if (block := _image_block(image)) is not None)
+    groups.extend(_question_groups(reply.questions))
     groups.extend(_button_groups(reply))
     if not groups:
         groups.append([_section(ELLIPSIS)])
     return _pack(groups)
+
+
+def render_modal(reply: Reply, private_metadata: str) -> Block:
+    """A modal view asking for ``reply.form``'s text inputs, for ``views.open``.
+
+    ``private_metadata`` comes back untouched with the view_submission (the adapter keeps there
+    what it needs to send ``form.submit``); it raises ValueError over Slack's 3,000 characters
+    rather than being cut, which would corrupt it. A reply without a form or without inputs (the
+    survey has closed, say) is shown as text, with no submit button.
+    """
+    if len(private_metadata) > MAX_METADATA:
+        raise ValueError(f"private_metadata is {len(private_metadata)} characters, over {MAX_METADATA}")
+    form = reply.form
+    inputs = _input_blocks(form.inputs) if form is not None else []
+    title = (form.title if form is not None else "") or reply.title
+    view: Block = {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK_ID,
+        "title": _plain(_truncate(_one_line(title), MAX_VIEW_TEXT) or ELLIPSIS),
+    }
+    if form is not None and inputs:
+        # Slack requires a submit button on a view with inputs, and only then.
+        view["submit"] = _plain(_truncate(_one_line(form.submit_label), MAX_VIEW_TEXT) or ELLIPSIS)
+    view["close"] = _plain(MODAL_CLOSE)
+    view["private_metadata"] = private_metadata
+    view["blocks"] = inputs or _modal_text(reply)
+    return view
+
+
+def form_values(view_state: object) -> dict[str, str]:
+    """The text of each input of a submitted modal, by input key: ``{"comment": "…"}``.
+
+    ``view_state`` is the view of a view_submission (``body["view"]``); its ``state`` alone is
+    accepted too. An input left empty arrives as None and reads as "". Whatever is malformed is
+    skipped, so that a payload we do not expect gives fewer answers rather than an exception.
+    """
+    if not isinstance(view_state, Mapping):
+        return {}
+    state = view_state.get("state", view_state)
+    values = state.get("values") if isinstance(state, Mapping) else None
+    if not isinstance(values, Mapping):
+        return {}
+    answers: dict[str, str] = {}
+    for block in values.values():
+        if not isinstance(block, Mapping):
+            continue
+        for key, element in block.items():
+            if not isinstance(key, str) or not isinstance(element, Mapping):
+                continue
+            text = element.get("value")
+            if text is None or isinstance(text, str):
+                answers[key] = text or ""
+    return answers
 
 
 def _pack(groups: list[list[Block]]) -> list[list[Block]]:
@@ -150,8 +225,127 @@ def _image_block(image: Image) -> Block | None:
     return {"type": "image", "image_url": image.url, "alt_text": alt}
 
 
+def _question_groups(questions: tuple[Question, ...]) -> list[list[Block]]:
+    # One group per question, so that paging never parts a question from its buttons.
+    block_ids: set[str] = set()
+    action_ids: set[str] = set()
+    groups: list[list[Block]] = []
+    for n, question in enumerate(questions):
+        group = [_question_text(question)]
+        buttons = [
+            button
+            for m, choice in enumerate(question.choices)
+            if (button := _choice_button(question, choice, action_ids, f"{n}.{m}")) is not None
+        ]
+        for k, start in enumerate(range(0, len(buttons), MAX_ACTIONS)):
+            preferred = QUESTION_BLOCK_PREFIX + question.key + (f":{k + 1}" if k else "")
+            block_id = _unique_id(preferred, f"q#{n}.{k}", block_ids)
+            group.append(
+                {"type": "actions", "block_id": block_id, "elements": buttons[start : start + MAX_ACTIONS]}
+            )
+        groups.append(group)
+    return groups
+
+
+def _question_text(question: Question) -> Block:
+    # Two characters are kept for the asterisks, so that cutting a long question keeps it bold.
+    text = _truncate_escaped(escape(_one_line(question.text)), MAX_TEXT - 2)
+    return _section(f"*{text}*" if text else ELLIPSIS)
+
+
+def _choice_button(question: Question, choice: Choice, used: set[str], position: str) -> Block | None:
+    value = question.pick_action(choice).encode()
+    if len(value) > MAX_BUTTON_VALUE:
+        log.warning(
+            "choice %r of question %r skipped: its value is %d characters",
+            choice.value,
+            question.key,
+            len(value),
+        )
+        return None
+    selected = choice.value == question.selected
+    # The mark says which answer is recorded even where a client does not colour primary buttons.
+    label = (SELECTED_MARK if selected else "") + (_one_line(choice.label) or choice.value)
+    action_id = f"{QUESTION_ACTION_PREFIX}{question.key}:{choice.value}"
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": _truncate(label, MAX_BUTTON_TEXT) or ELLIPSIS, "emoji": True},
+        "value": value,
+        "action_id": _unique_id(action_id, f"{ACTION_PREFIX}q#{position}", used),
+    }
+    if selected:
+        button["style"] = "primary"
+    return button
+
+
+def _unique_id(preferred: str, fallback: str, used: set[str]) -> str:
+    chosen = preferred if len(preferred) <= MAX_ID and preferred not in used else fallback
+    used.add(chosen)
+    return chosen
+
+
+def _form_open_button(form: Form | None) -> Block | None:
+    if form is None or form.open is None or not form.open_label:
+        return None
+    value = form.open.encode()
+    if len(value) > MAX_BUTTON_VALUE:
+        log.warning("form button %r skipped: its value is %d characters", form.open.intent, len(value))
+        return None
+    label = _truncate(_one_line(form.open_label), MAX_BUTTON_TEXT) or ELLIPSIS
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "value": value,
+        "action_id": FORM_OPEN_ACTION_ID,
+    }
+
+
+def _input_blocks(inputs: tuple[TextInput, ...]) -> list[Block]:
+    blocks: list[Block] = []
+    keys: set[str] = set()
+    for item in inputs:
+        # The key is both ids, so that form_values reads it back; Slack wants them unique and short.
+        if not item.key or len(item.key) > MAX_ID or item.key in keys:
+            log.warning("text input %r skipped: its key is empty, too long or repeated", item.key[:MAX_ID])
+            continue
+        keys.add(item.key)
+        blocks.append(_input_block(item))
+    return blocks[:MAX_VIEW_BLOCKS]
+
+
+def _input_block(item: TextInput) -> Block:
+    limit = min(max(item.max_length, 1), MAX_INPUT_LENGTH)
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": item.key,
+        "multiline": True,
+        "max_length": limit,
+    }
+    if item.value:
+        # Slack rejects an initial value longer than the input allows.
+        element["initial_value"] = item.value[:limit]
+    placeholder = _truncate(_one_line(item.placeholder), MAX_PLACEHOLDER)
+    if placeholder:
+        element["placeholder"] = _plain(placeholder)
+    return {
+        "type": "input",
+        "block_id": item.key,
+        "optional": True,
+        "label": _plain(_truncate(_one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS),
+        "element": element,
+    }
+
+
+def _modal_text(reply: Reply) -> list[Block]:
+    blocks = [block for section in reply.sections for block in _section_blocks(section)]
+    return blocks[:MAX_VIEW_BLOCKS] or [_section(ELLIPSIS)]
+
+
 def _button_groups(reply: Reply) -> list[list[Block]]:
     elements: list[Block] = []
+    # The survey's "Add a comment" leads the row: it belongs to the questions just above it.
+    if (open_button := _form_open_button(reply.form)) is not None:
+        elements.append(open_button)
     unclickable: list[str] = []
     for n, button in enumerate(reply.buttons):
         element = _button(n, button)
@@ -189,6 +383,11 @@ def _button(n: int, button: Button) -> Block | None:
 
 def _bullets(items: list[str]) -> str:
     return "\n".join(f"• {escape(_one_line(item))}" for item in items)
+
+
+def _plain(text: str) -> dict[str, Any]:
+    # plain_text is never parsed for mentions or links, so it is not escaped.
+    return {"type": "plain_text", "text": text}
 
 
 def _section(text: str) -> Block:

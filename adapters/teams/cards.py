@@ -8,6 +8,10 @@ message activity whose ``value`` is that data, and :func:`decode_submit` turns i
 A TextBlock's text is markdown (bold, italic, lists, links), so everything the bot echoes goes through
 :func:`escape`: user text (project names, risk titles, survey comments) must never become a link that
 hides its target, a mention or a date function. See :func:`escape` for the rule.
+
+A survey's questions are ``Input.ChoiceSet`` inputs and its text inputs ``Input.Text``, sent together
+by the form's submit button: Teams adds every input's value beside ``"pmo"`` in the activity's
+``value``, and :func:`decode_submit` adds them to the action's slots.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.reply import Action, Button, Image, Reply, Section, Table
+from bot.reply import Action, Button, Form, Image, Question, Reply, Section, Table, TextInput
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,15 @@ MAX_ACTION_DATA = 2_000
 MAX_CELL = 1_000
 MAX_ALT_TEXT = 1_000
 MAX_FALLBACK = 4_000
+MAX_CHOICE_TITLE = 80
+MAX_INPUT_LABEL = 200
+# What decode_submit takes from a submitted card's inputs: enough for any of our input ids and for
+# a survey comment, and no more, whatever a client sends.
+MAX_SLOT_KEY = 64
+MAX_SLOT_VALUE = 2_000
+# Radio buttons answer in one click, but six of them per question make a long survey a long scroll:
+# beyond this many questions each is a drop-down instead.
+MAX_EXPANDED_QUESTIONS = 5
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -77,7 +90,24 @@ def decode_submit(value: object) -> Action | None:
     if not isinstance(value, Mapping):
         return None
     data = value.get(DATA_KEY)
-    return Action.decode(data) if isinstance(data, str) else None
+    action = Action.decode(data) if isinstance(data, str) else None
+    if action is None:
+        return None
+    inputs = _input_values(value)
+    if not inputs:
+        return action
+    # The action's own slots win over an input of the same name: the bot encoded them, a user typed the input.
+    return Action(action.intent, {**inputs, **action.slots}, action.part)
+
+
+def _input_values(value: Mapping[Any, Any]) -> dict[str, str]:
+    # A question's choice arrives under "q:<key>" and a text input under its key; values that are not
+    # strings (Teams' own "msteams" object, say) are not inputs of ours.
+    return {
+        key: text[:MAX_SLOT_VALUE]
+        for key, text in value.items()
+        if isinstance(key, str) and key != DATA_KEY and len(key) <= MAX_SLOT_KEY and isinstance(text, str)
+    }
 
 
 def text_fallback(reply: Reply) -> str:
@@ -109,11 +139,13 @@ def render_card(reply: Reply) -> Card:
 def render_cards(reply: Reply) -> list[Card]:
     """The reply as one or more Adaptive Cards, each at most :data:`MAX_CARD_BYTES` as JSON.
 
-    Content keeps its order across cards (title, sections, tables, images, then buttons). The buttons
+    Content keeps its order across cards (title, sections, tables, images, survey, then buttons). The buttons
     and their "Did you mean:" line come last, on the last card, or on the last few cards when there
     are more than one card holds (a card holding only buttons has an empty body). Always at least
     one card.
     """
+    survey = _survey_groups(reply)
+    has_inputs = any(e["type"].startswith("Input.") for group in survey for e in group)
     clickable: list[Element] = []
     unclickable: list[str] = []
     for button in reply.buttons:
@@ -121,6 +153,9 @@ def render_cards(reply: Reply) -> list[Card]:
         if action is None:
             unclickable.append(button.label)
         else:
+            if has_inputs:
+                # Only the form's own button sends the answers: "Not this week" should not carry them.
+                action["associatedInputs"] = "none"
             clickable.append(action)
 
     groups: list[list[Element]] = []
@@ -132,6 +167,7 @@ def render_cards(reply: Reply) -> list[Card]:
     for table in reply.tables:
         groups.extend(_table_groups(table))
     groups.extend([element] for image in reply.images if (element := _image(image)) is not None)
+    groups.extend(survey)
     if unclickable:
         groups.extend(_unclickable_groups(unclickable, did_you_mean=reply.suggestions and not clickable))
 
@@ -285,6 +321,107 @@ def _submit(button: Button) -> Element | None:
     # An action's title is plain text, not markdown.
     title = _truncate(_one_line(button.label), MAX_BUTTON_TITLE) or ELLIPSIS
     return {"type": "Action.Submit", "title": title, "data": data}
+
+
+# -- survey -------------------------------------------------------------------------------------
+
+
+def _survey_groups(reply: Reply) -> list[list[Element]]:
+    """The questions and the form's inputs, followed by the form's submit button.
+
+    One group, so that the inputs travel with the button that sends them. A survey too big for one
+    card is cut between questions, and each part gets its own submit button: a button sends only
+    the inputs of its own card.
+    """
+    ids = {DATA_KEY}  # an input named "pmo" would overwrite the action in the submitted value
+    style = "expanded" if len(reply.questions) <= MAX_EXPANDED_QUESTIONS else "compact"
+    units = [unit for question in reply.questions if (unit := _question_elements(question, style, ids))]
+    form = reply.form
+    if form is not None:
+        units.extend([element] for item in form.inputs if (element := _text_input(item, ids)) is not None)
+    submit = _form_submit(form) if form is not None else None
+    if units and submit is None:
+        log.warning("survey inputs shown without a button to send them")
+    tail: list[Element] = [{"type": "ActionSet", "actions": [submit]}] if submit is not None else []
+    if not units:
+        return [tail] if tail else []
+    return [part + tail for part in _fill(units, MAX_CARD_BYTES - _EMPTY_CARD - _cost_of(tail))]
+
+
+def _fill(units: list[list[Element]], budget: int) -> list[list[Element]]:
+    # Units in order, as few parts as the budget allows; a unit bigger than the budget is left for
+    # _pack to skip with its warning.
+    parts: list[list[Element]] = [[]]
+    used = 0
+    for unit in units:
+        cost = _cost_of(unit)
+        if parts[-1] and used + cost > budget:
+            parts.append([])
+            used = 0
+        parts[-1].extend(unit)
+        used += cost
+    return parts
+
+
+def _cost_of(elements: list[Element]) -> int:
+    return sum(_size(element) + _ITEM_SEPARATOR for element in elements)
+
+
+def _question_elements(question: Question, style: str, ids: set[str]) -> list[Element]:
+    if not question.choices or question.input_id in ids:
+        log.warning("question %r skipped: it has no choices or its id is repeated", question.key)
+        return []
+    ids.add(question.input_id)
+    # A choice's title is plain text, not markdown.
+    choices = [
+        {
+            "type": "Input.Choice",
+            "title": _truncate(_one_line(c.label), MAX_CHOICE_TITLE) or c.value,
+            "value": c.value,
+        }
+        for c in question.choices
+    ]
+    choice_set: Element = {
+        "type": "Input.ChoiceSet",
+        "id": question.input_id,
+        "style": style,
+        "isMultiSelect": False,
+        "isRequired": False,
+        "choices": choices,
+    }
+    if question.selected is not None and any(c.value == question.selected for c in question.choices):
+        choice_set["value"] = question.selected
+    return [*_text_blocks(escape(_one_line(question.text)), weight="Bolder", spacing="Medium"), choice_set]
+
+
+def _text_input(item: TextInput, ids: set[str]) -> Element | None:
+    if not item.key or item.key in ids:
+        log.warning("text input %r skipped: its id is empty, repeated or reserved", item.key)
+        return None
+    ids.add(item.key)
+    limit = max(item.max_length, 1)
+    # A label and a placeholder are plain text, not markdown.
+    element: Element = {
+        "type": "Input.Text",
+        "id": item.key,
+        "label": _truncate(_one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS,
+        "isMultiline": True,
+        "isRequired": False,
+        "maxLength": limit,
+    }
+    if item.value:
+        element["value"] = item.value[:limit]
+    placeholder = _truncate(_one_line(item.placeholder), MAX_INPUT_LABEL)
+    if placeholder:
+        element["placeholder"] = placeholder
+    return element
+
+
+def _form_submit(form: Form) -> Element | None:
+    submit = _submit(Button(form.submit_label, form.submit))
+    if submit is not None:
+        submit["style"] = "positive"
+    return submit
 
 
 def _unclickable_groups(labels: list[str], *, did_you_mean: bool) -> list[list[Element]]:

@@ -1,0 +1,314 @@
+"""Pulse surveys on Slack, end to end as the issue's acceptance runs them: the operator's CLI in a
+process of its own, people clicking in their DMs (signed ``block_actions`` into a running server),
+and every Web API call answered by the fake Slack on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import urllib.parse
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import inspect
+
+from bot.core import Bot
+from bot.reply import Action
+from bot.server import Parts, build_app
+from bot.settings import Settings
+from bot.storage import Storage
+from knowledge.base import KnowledgeBase
+from tests.fake_slack import BOT_TOKEN, TEAM, FakeSlack
+from tests.loopback import serve
+
+SECRET = "survey-signing-secret"
+ADMIN = "U0ADMIN001"
+PEOPLE = [f"U0P{n:07d}" for n in range(1, 21)]
+SERVICES = ["reporting", "risk_management", "governance"]
+
+
+@dataclass
+class Running:
+    fake: FakeSlack
+    url: str
+    env: dict[str, str]
+    tmp: Path
+    storage: Storage
+    session: aiohttp.ClientSession
+
+    async def cli(self, *args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, env=self.env, cwd=self.tmp,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
+
+    async def post(self, body: str, content_type: str) -> aiohttp.ClientResponse:
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+        }
+        return await self.session.post(f"{self.url}/slack/events", data=body.encode(), headers=headers)
+
+    async def interact(self, payload: dict[str, Any]) -> aiohttp.ClientResponse:
+        return await self.post(
+            "payload=" + urllib.parse.quote(json.dumps(payload)), "application/x-www-form-urlencoded"
+        )
+
+    async def click(self, user: str, button: dict[str, Any], response_url: str) -> None:
+        dm = self.fake.dm_channel(user)
+        response = await self.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM},
+                "user": {"id": user},
+                "api_app_id": "A0APP",
+                "trigger_id": f"trigger-{user}",
+                "channel": {"id": dm},
+                "container": {"type": "message", "message_ts": "1.2", "channel_id": dm},
+                "response_url": response_url,
+                "actions": [{**button, "type": "button", "block_id": "q", "action_ts": "1"}],
+            }
+        )
+        assert response.status == 200
+
+    async def command(self, user: str, text: str) -> dict[str, Any]:
+        fields = {
+            "team_id": TEAM, "channel_id": "C0CHAN0001", "user_id": user, "command": "/pmo",
+            "text": text, "response_url": self.fake.response_url(f"cmd-{user}"), "trigger_id": "t",
+        }  # fmt: skip
+        response = await self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
+        assert response.status == 200
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+def teams_file(path: Path, members: list[str]) -> None:
+    path.write_text(
+        "teams:\n"
+        "  - id: t\n"
+        "    name: Delivery PMO\n"
+        "    platform: slack\n"
+        f"    members: [{', '.join(members)}]\n"
+        "    digest_channel: C0DIGEST01\n"
+        f"    services: [{', '.join(SERVICES)}]\n"
+        "    survey: {schedule: '0 9 * * mon', open_hours: 72, reminder_after_hours: 48, min_responses: 3}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
+    fake = FakeSlack()
+    await fake.start()
+    config = tmp_path / "pmo-bot.yaml"
+    teams_file(config, PEOPLE)
+    values = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "PMO_CONFIG": str(config),
+        "PMO_ADMINS": f"slack:{ADMIN}",
+        "PMO_SCHEDULER": "off",
+    }
+    storage = Storage(values["DATABASE_URL"])
+    storage.upgrade()
+    parts = Parts(Settings.model_validate(values), Bot(kb), storage)
+    runner, port = await serve(build_app(parts))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
+    env.update(values)
+    async with aiohttp.ClientSession() as session:
+        yield Running(fake, f"http://127.0.0.1:{port}", env, tmp_path, storage, session)
+    await runner.cleanup()
+    await fake.stop()
+
+
+def buttons(blocks: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(question, value) → the button, from a survey message's blocks."""
+    found = {}
+    for block in blocks:
+        for element in block.get("elements") or []:
+            action = Action.decode(element.get("value") or "")
+            if action is not None and action.intent == "survey_answer":
+                found[(action.slots["q"], action.slots["v"])] = element
+    return found
+
+
+def survey_post(fake: FakeSlack, user: str, kind: str = "") -> dict[str, Any]:
+    posts = [c.body for c in fake.of("chat.postMessage") if c.body.get("channel") == user]
+    assert posts, f"no message to {user}"
+    return posts[-1]
+
+
+async def test_twenty_people_fifteen_answer_five_are_reminded_and_late_clicks_are_turned_away(
+    running: Running,
+) -> None:
+    code, out, err = await running.cli("survey", "open", "--team", "t")
+    assert code == 0, err
+    assert "20 of 20 invitations delivered" in out
+    posts = running.fake.of("chat.postMessage")
+    assert sorted(c.body["channel"] for c in posts) == sorted(PEOPLE)
+    first = posts[0].body
+    assert first["metadata"]["event_payload"]["outbox"].startswith("pmo-outbox-")
+    choices = buttons(first["blocks"])
+    assert {q for q, _ in choices} == set(SERVICES)
+    assert {v for _, v in choices} == {"1", "2", "3", "4", "5", "na"}
+
+    # Fifteen people answer; each clicks the buttons of their own DM.
+    clicks = {"reporting": "4", "risk_management": "2", "governance": "na"}
+    for n, person in enumerate(PEOPLE[:15]):
+        mine = buttons(survey_post(running.fake, person)["blocks"])
+        for question, value in clicks.items():
+            await running.click(person, mine[(question, value)], running.fake.response_url(f"r-{n}"))
+    await running.fake.wait_for("response_url", 45, timeout=20)
+    redrawn = [c.body for c in running.fake.of("response_url")]
+    assert all(body.get("replace_original") is True for body in redrawn)
+    last = redrawn[-1]["blocks"]
+    assert "Recorded: 3 of 3 services" in json.dumps(last)
+    # The choice made shows as chosen.
+    styled = [e for b in last for e in b.get("elements") or [] if e.get("style") == "primary"]
+    assert {Action.decode(e["value"]).slots["v"] for e in styled} == {"4", "2", "na"}  # type: ignore[union-attr]
+
+    code, out, err = await running.cli("survey", "status", "--team", "t", "--json")
+    assert code == 0, err
+    status = json.loads(out)
+    assert (status["answered"], status["invited"], status["delivered"]) == (15, 20, 20)
+
+    before = len(running.fake.of("chat.postMessage"))
+    code, out, err = await running.cli("survey", "remind", "--team", "t")
+    assert code == 0, err
+    reminded = [c.body["channel"] for c in running.fake.of("chat.postMessage")[before:]]
+    assert sorted(reminded) == sorted(PEOPLE[15:])
+    assert "Reminder" in json.dumps(running.fake.of("chat.postMessage")[-1].body["blocks"])
+
+    code, out, err = await running.cli("survey", "close", "--team", "t")
+    assert code == 0, err
+    assert "15 of 20 answered" in out
+    late = buttons(survey_post(running.fake, PEOPLE[16])["blocks"])
+    await running.click(PEOPLE[16], late[("reporting", "5")], running.fake.response_url("late"))
+    await running.fake.wait_for("response_url", 46, timeout=10)
+    closed = running.fake.of("response_url")[-1].body
+    assert closed["replace_original"] is True
+    assert "This survey closed on" in json.dumps(closed["blocks"])
+    code, out, _ = await running.cli("survey", "status", "--team", "t", "--json")
+    assert json.loads(out)["answered"] == 15
+
+
+async def test_an_answer_can_be_changed_and_counts_once(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    person = PEOPLE[0]
+    mine = buttons(survey_post(running.fake, person)["blocks"])
+    await running.click(person, mine[("reporting", "2")], running.fake.response_url("a"))
+    await running.click(person, mine[("reporting", "5")], running.fake.response_url("b"))
+    await running.fake.wait_for("response_url", 2)
+    styled = [
+        e for b in running.fake.of("response_url")[-1].body["blocks"]
+        for e in b.get("elements") or [] if e.get("style") == "primary"
+    ]  # fmt: skip
+    assert [Action.decode(e["value"]).slots["v"] for e in styled] == ["5"]  # type: ignore[union-attr]
+    with running.storage.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT function_id, score FROM survey_responses").fetchall()
+    assert rows == [("reporting", 5)]
+
+
+async def test_nobody_answers_for_someone_else_and_forged_values_are_ignored(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    theirs = buttons(survey_post(running.fake, PEOPLE[0])["blocks"])
+    await running.click("U0STRANGER", theirs[("reporting", "1")], running.fake.response_url("x"))
+    forged = dict(theirs[("reporting", "1")])
+    forged["value"] = Action("survey_answer", {"run": "1", "q": "finance", "v": "9"}).encode()
+    await running.click(PEOPLE[1], forged, running.fake.response_url("y"))
+    await running.fake.wait_for("response_url", 2)
+    assert "sent to someone else" in json.dumps(running.fake.of("response_url")[0].body)
+    with running.storage.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM survey_responses").scalar() == 0
+
+
+async def test_a_comment_goes_through_a_modal_and_updates_the_dm(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    person = PEOPLE[2]
+    post = survey_post(running.fake, person)
+    opener = next(
+        e for b in post["blocks"] for e in b.get("elements") or []
+        if (Action.decode(e.get("value") or "") or Action("")).intent == "survey_form"
+    )  # fmt: skip
+    await running.click(person, opener, running.fake.response_url("c"))
+    (opened,) = await running.fake.wait_for("views.open")
+    view = opened.body["view"]
+    assert view["type"] == "modal" and view["callback_id"] == "pmo:form"
+    state = {"values": {"comment": {"comment": {"type": "plain_text_input", "value": "Reports came late"}}}}
+    response = await running.interact(
+        {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": person},
+            "view": {**view, "state": state},
+        }
+    )
+    assert response.status == 200
+    (updated,) = await running.fake.wait_for("chat.update")
+    assert updated.body["channel"] == running.fake.dm_channel(person)
+    assert "Change your comment" in json.dumps(updated.body["blocks"])
+    with running.storage.engine.connect() as connection:
+        comments = connection.exec_driver_sql("SELECT text FROM survey_comments").fetchall()
+    assert comments == [("Reports came late",)]
+
+
+async def test_pmo_survey_shows_what_is_pending(running: Running) -> None:
+    answer = await running.command(PEOPLE[3], "survey")
+    assert "no survey to answer" in json.dumps(answer)
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    answer = await running.command(PEOPLE[3], "survey")
+    assert {q for q, _ in buttons(answer["blocks"])} == set(SERVICES)
+    outsider = await running.command("U0OUTSIDER", "survey")
+    assert "no survey to answer" in json.dumps(outsider)
+
+
+async def test_only_admins_run_surveys_from_chat(running: Running) -> None:
+    refused = await running.command(PEOPLE[0], "survey open t")
+    assert "Only PMO admins" in json.dumps(refused)
+    assert running.fake.of("chat.postMessage") == []
+    opened = await running.command(ADMIN, "survey open t")
+    assert "Opening the survey for Delivery PMO" in json.dumps(opened)
+    await running.fake.wait_for("chat.postMessage", 20, timeout=20)
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        status = await running.command(ADMIN, "survey status t")
+        if "0 of 20 answered" in json.dumps(status) or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert "0 of 20 answered" in json.dumps(status)
+
+
+async def test_the_answers_table_names_nobody(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    mine = buttons(survey_post(running.fake, PEOPLE[4])["blocks"])
+    await running.click(PEOPLE[4], mine[("governance", "3")], running.fake.response_url("p"))
+    await running.fake.wait_for("response_url")
+    columns = {c["name"] for c in inspect(running.storage.engine).get_columns("survey_responses")}
+    assert columns == {"run_id", "respondent", "function_id", "score"}
+    with running.storage.engine.connect() as connection:
+        (respondent,) = connection.exec_driver_sql("SELECT respondent FROM survey_responses").one()
+    assert PEOPLE[4] not in respondent and len(respondent) == 64
+
+
+async def test_unknown_team_and_broken_config_are_one_line(running: Running) -> None:
+    code, _, err = await running.cli("survey", "status", "--team", "nope")
+    assert code == 1 and err.strip().splitlines()[-1].startswith("pmo-bot: unknown team 'nope'")
+    assert "Traceback" not in err
+    (running.tmp / "pmo-bot.yaml").write_text("teams:\n  - id: t\n    platform: fax\n", encoding="utf-8")
+    code, _, err = await running.cli("survey", "open", "--team", "t")
+    assert code == 1 and "platform" in err.strip().splitlines()[-1] and "Traceback" not in err
