@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 import urllib.parse
@@ -204,7 +205,7 @@ async def test_twenty_people_fifteen_answer_five_are_reminded_and_late_clicks_ar
     assert closed["replace_original"] is True
     assert "This survey closed on" in json.dumps(closed["blocks"])
     code, out, _ = await running.cli("survey", "status", "--team", "t", "--json")
-    assert json.loads(out)["answered"] == 15
+    assert code == 0 and json.loads(out)["answered"] == 15
 
 
 async def test_an_answer_can_be_changed_and_counts_once(running: Running) -> None:
@@ -312,3 +313,31 @@ async def test_unknown_team_and_broken_config_are_one_line(running: Running) -> 
     (running.tmp / "pmo-bot.yaml").write_text("teams:\n  - id: t\n    platform: fax\n", encoding="utf-8")
     code, _, err = await running.cli("survey", "open", "--team", "t")
     assert code == 1 and "platform" in err.strip().splitlines()[-1] and "Traceback" not in err
+
+
+async def test_the_clock_process_opens_a_survey_that_fell_due_and_stops_cleanly(running: Running) -> None:
+    # Due at midnight, open for two days: whenever this runs, the latest midnight is inside the
+    # window, so the clock must catch up on it at once.
+    config = running.tmp / "pmo-bot.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        .replace("'0 9 * * mon'", "'0 0 * * *'")
+        .replace("open_hours: 72, reminder_after_hours: 48", "open_hours: 48, reminder_after_hours: 24"),
+        encoding="utf-8",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "clock", env=running.env, cwd=running.tmp,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await running.fake.wait_for("chat.postMessage", 20, timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert sorted(c.body["channel"] for c in running.fake.of("chat.postMessage")) == sorted(PEOPLE)
+    logged = err.decode()
+    assert "survey:t" in logged and "scheduled survey opened" in logged and "Traceback" not in logged
+    code, out, _ = await running.cli("survey", "status", "--team", "t", "--json")
+    assert code == 0
+    assert json.loads(out)["run"].startswith("t/") and json.loads(out)["invited"] == 20
