@@ -68,11 +68,12 @@ class SurveyDesk(Protocol):
 
     def answer(self, action: Action, user: str | None) -> Reply: ...
 
-    def pending(self, user: str | None) -> Reply: ...
+    def pending(self, user: str | None, private: bool) -> Reply: ...
 
     def admin(self, command: str, team_id: str, user: str | None) -> Reply: ...
 
 
+TEAMS_SHARED = "teams:19:"  # Teams channel and group chat conversations; personal ones are "a:..."
 SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form"})
 _SURVEY_ADMIN = re.compile(
     r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status)\b\s*(\S*)", re.IGNORECASE
@@ -93,8 +94,11 @@ class Bot:
     def from_settings(cls, knowledge_dir: Path | None) -> Bot:
         return cls(load(knowledge_dir))
 
-    def handle_text(self, text: str, conversation: str = "default", user: str | None = None) -> Reply:
-        """``user`` is the platform-qualified id of who wrote ("slack:U123"), where known."""
+    def handle_text(
+        self, text: str, conversation: str = "default", user: str | None = None, private: bool = True
+    ) -> Reply:
+        """``user`` is the platform-qualified id of who wrote ("slack:U123"), where known;
+        ``private`` is False where others see the answer (a channel), so nothing personal is shown."""
         admin = _SURVEY_ADMIN.match(text)
         if admin is not None and self.surveys is not None:
             desk = self.surveys
@@ -113,7 +117,11 @@ class Bot:
         slots = dict(route.slots)
         if route.intent == "smalltalk":
             slots["text"] = text
-        return self.handle_action(Action(route.intent, slots, "become" if route.aim else ""), user=user)
+        action = Action(route.intent, slots, "become" if route.aim else "")
+        if route.intent == "pulse_survey" and self.surveys is not None:
+            desk = self.surveys
+            return self._safe(lambda: desk.pending(user, private))
+        return self.handle_action(action, user=user)
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:
         """A register sent to the bot: the review's summary and first questions, or why not."""
@@ -154,7 +162,11 @@ class Bot:
         if desk is not None and action.intent in SURVEY_ACTIONS:
             return self._safe(lambda: desk.answer(action, user))
         if desk is not None and action.intent == "pulse_survey":
-            return self._safe(lambda: desk.pending(user))
+            # A button (help's "pulse survey"): clicked where the reply goes to the clicker alone
+            # on Slack; in a Teams channel the answer would be public, so say where to look.
+            return self._safe(
+                lambda: desk.pending(user, conversation is None or not conversation.startswith(TEAMS_SHARED))
+            )
         if action.intent in SURVEY_ACTIONS:
             return SKILLS["pulse_survey"](self.kb, Action("pulse_survey"))
         skill = SKILLS.get(action.intent)

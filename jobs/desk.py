@@ -40,8 +40,8 @@ class SurveyDesk:
     def answer(self, action: Action, user: str | None) -> Reply:
         return self.surveys.answer(action, user)
 
-    def pending(self, user: str | None) -> Reply:
-        return self.surveys.pending(user)
+    def pending(self, user: str | None, private: bool = True) -> Reply:
+        return self.surveys.pending(user, private)
 
     # -- admins ----------------------------------------------------------------------------------
 

@@ -369,8 +369,9 @@ class Surveys:
             replace=True,
         )
 
-    def pending(self, user: str | None) -> Reply:
-        """``/pmo survey``: the open surveys waiting for this person, to answer now."""
+    def pending(self, user: str | None, private: bool = True) -> Reply:
+        """``/pmo survey``: the open survey waiting for this person, to answer now. Where others
+        would see the reply (a channel), only where to find it: it shows what they chose."""
         if not user or ":" not in user:
             return _note("Pulse survey", "I can't tell who you are here, so I can't look up your surveys.")
         platform, _, raw = user.partition(":")
@@ -381,12 +382,25 @@ class Surveys:
                 "You have no survey to answer right now. When your PMO's weekly pulse opens, it arrives "
                 "here as a message you can answer in a few clicks.",
             )
-        run = runs[0]
+        if not private:
+            return _note(
+                "Pulse survey",
+                f"You have {len(runs)} survey{'s' if len(runs) > 1 else ''} waiting. Answers are private, so "
+                "ask me for your survey in a direct message (say \u201csurvey\u201d there).",
+            )
+        answered = self.store.respondents
+        unanswered = [r for r in runs if self.respondent(r.id, user) not in answered(r.id)]
+        run = (unanswered or runs)[0]
         ratings, comment = self.store.answers_of(run.id, self.respondent(run.id, user))
         reply = self.survey_reply(run, ratings, comment, recorded=bool(ratings or comment))
+        others = len(runs) - 1
+        plural = "s" if others > 1 else ""
+        more: tuple[Section, ...] = ()
+        if others:
+            more = (Section(text=f"You have {others} more survey{plural} open: ask again after this one."),)
         return Reply(
             reply.title,
-            reply.sections,
+            reply.sections + more,
             questions=reply.questions,
             form=reply.form,
             intent=reply.intent,

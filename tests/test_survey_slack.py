@@ -341,3 +341,18 @@ async def test_the_clock_process_opens_a_survey_that_fell_due_and_stops_cleanly(
     code, out, _ = await running.cli("survey", "status", "--team", "t", "--json")
     assert code == 0
     assert json.loads(out)["run"].startswith("t/") and json.loads(out)["invited"] == 20
+
+
+async def test_asking_for_the_survey_in_a_channel_shows_nothing_personal(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    mine = buttons(survey_post(running.fake, PEOPLE[5])["blocks"])
+    await running.click(PEOPLE[5], mine[("reporting", "1")], running.fake.response_url("m"))
+    await running.fake.wait_for("response_url")
+    event = {"type": "app_mention", "user": PEOPLE[5], "text": "<@U0BOT00001> survey", "ts": "5.5",
+             "channel": "C0CHAN0001", "team": TEAM}  # fmt: skip
+    envelope = {"type": "event_callback", "team_id": TEAM, "event_id": "EvMention1", "event": event}
+    assert (await running.post(json.dumps(envelope), "application/json")).status == 200
+    await running.fake.wait_for("chat.postMessage", 21)
+    public = running.fake.of("chat.postMessage")[-1].body
+    assert public["channel"] == "C0CHAN0001"
+    assert "direct message" in json.dumps(public) and buttons(public["blocks"]) == {}

@@ -320,7 +320,7 @@ class SlackAdapter:
             return
         text = _MENTION.sub(" ", event.get("text") or "").strip()
         conversation = _conversation(event.get("team"), channel, event.get("user"))
-        reply = self.bot.handle_text(text, conversation, user=_user(event.get("user")))
+        reply = self.bot.handle_text(text, conversation, user=_user(event.get("user")), private=False)
         await self._post(reply, channel, thread)
 
     async def _on_message(self, event: dict[str, Any]) -> None:

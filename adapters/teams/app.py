@@ -90,7 +90,8 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
         if text.split(" ", 1)[0].lower() in COMMAND_TITLES:
             # A command picked from the app's command menu arrives as its bare title ("role ...").
             text = f"/pmo {text}"
-        await self.owner.reply(turn_context, self.owner.bot.handle_text(text, conversation, user))
+        private = _kind(activity) == "user"
+        await self.owner.reply(turn_context, self.owner.bot.handle_text(text, conversation, user, private))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -287,20 +288,33 @@ class TeamsAdapter:
             )
         reference = ConversationReference().deserialize(json.loads(row.reference))
         members: list[str] = []
+        failures: list[Exception] = []
 
         async def listing(turn_context: TurnContext) -> None:
             try:
                 token = None
                 while True:
-                    page = await TeamsInfo.get_paged_members(turn_context, token, 500)
+                    # By the stored id: TeamsInfo.get_paged_members looks for the team in the
+                    # activity's channelData, which a proactive turn does not have.
+                    page = await TeamsInfo.get_paged_team_members(
+                        turn_context, reference.conversation.id, token, 500
+                    )
                     members.extend(m.id for m in page.members or [])
                     token = page.continuation_token
                     if not token:
                         return
+            except Exception as exc:
+                # Raised, the turn's error handler would post an apology in the channel and the
+                # caller would get no members at all.
+                failures.append(exc)
             finally:
                 _close_connector(turn_context)
 
         await self.adapter.continue_conversation(reference, listing, bot_app_id=self.config.APP_ID)
+        if failures:
+            status = _status(failures[0])
+            why = f"HTTP {status}" if status is not None else type(failures[0]).__name__
+            raise DeliveryError(f"Teams could not list the members of {channel_id}: {why}") from failures[0]
         return members
 
     async def workspace_of(self, user_id: str) -> str:

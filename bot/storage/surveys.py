@@ -231,18 +231,21 @@ class SurveyStore:
         runs = select(SurveyRun.id).where(SurveyRun.platform.in_(platforms))
         condition = and_(condition, OutboxMessage.run_id.in_(runs.scalar_subquery()))
         chosen = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.id).limit(limit)
-        if self._dialect == "postgresql":
-            chosen = chosen.with_for_update(skip_locked=True)
         values: dict[str, Any] = {"state": SENDING, "claimed_by": worker, "lease_until": aware(lease_until)}
         if count_attempt:
             values["attempts"] = OutboxMessage.attempts + 1
-        statement = (
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chosen.scalar_subquery()), condition)
-            .values(values)
-            .returning(*_MESSAGE_COLUMNS)
-        )
+        statement = update(OutboxMessage).values(values).returning(*_MESSAGE_COLUMNS)
         with self.storage.transaction() as connection:
+            if self._dialect == "postgresql":
+                # The ids first, locked, then the update: PostgreSQL may run a LIMIT ... SKIP LOCKED
+                # subquery again for each row of the outer UPDATE, each run skipping the rows just
+                # updated, and so claim every due row instead of ``limit``.
+                ids = list(connection.execute(chosen.with_for_update(skip_locked=True)).scalars())
+                if not ids:
+                    return []
+                statement = statement.where(OutboxMessage.id.in_(ids), condition)
+            else:
+                statement = statement.where(OutboxMessage.id.in_(chosen.scalar_subquery()), condition)
             rows = connection.execute(statement).mappings().all()
         return sorted((_message(r) for r in rows), key=lambda m: m.id)
 
