@@ -121,7 +121,13 @@ class SurveyClock:
             self.reschedule()
             now = self.surveys.now()
             for team, period, fired in await asyncio.to_thread(self.surveys.due_opens, now):
-                opened = await self.surveys.open(team.id, period=period, opened_at=fired)
+                try:
+                    opened = await self.surveys.open(team.id, period=period, opened_at=fired)
+                except Exception:
+                    # One team's failure (its platform not connected, its channel gone) must not
+                    # stop the other teams opening, nor runs closing and reminding below.
+                    log.exception("opening a scheduled survey failed", extra={"team": team.id})
+                    continue
                 if opened.created:
                     log.info("scheduled survey opened", extra={"team": team.id, "period": period})
             closed, reminded = await asyncio.to_thread(self.surveys.close_and_remind_due, now)

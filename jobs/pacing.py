@@ -40,7 +40,9 @@ class Bucket:
         self._refill(now)
         if now < self.paused_until:
             return self.paused_until - now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        # A hair short of a token (float arithmetic) counts as a token: a wait of 1e-18 s would
+        # never move a clock forward.
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
 
     def take(self, now: float) -> None:
         self._refill(now)
@@ -113,9 +115,17 @@ class Pacer:
             bucket = self.buckets.get(key)
             if bucket is None:
                 bucket = self.buckets[key] = make()
-            while (wait := bucket.wait_time(self.clock())) > 0:
+            now = self.clock()
+            while (wait := bucket.wait_time(now)) > 0:
+                due = now + wait
                 await self.sleep(wait)
-            bucket.take(self.clock())
+                # Timers fire late (asyncio rounds a wait up to the millisecond, and the loop has
+                # other sends to run). The bucket holds one token, so a token taken when the timer
+                # fired would lose that lateness on every send: 1.2 ms of 20.6 at 48.5/s, 6 % of the
+                # pace. Take it when it fell due instead (the clock when that is no step forward).
+                fired = self.clock()
+                now = min(fired, due) if due > now else fired
+            bucket.take(now)
 
     def slow_down(self, platform: str, workspace: str, seconds: float) -> None:
         self.bucket(platform, workspace).slow_down(self.clock(), seconds)

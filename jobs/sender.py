@@ -127,7 +127,7 @@ class Sender:
         except Exception:
             # A bug or a database failure: leave the claim to lapse, so that the message is
             # checked and sent again later rather than lost.
-            log.exception("sending a survey message failed", extra={"message": message.id})
+            log.exception("sending a survey message failed", extra={"message_id": message.id})
 
     async def _send(self, message: Message) -> None:
         run = await self._run(message.run_id)
@@ -149,7 +149,7 @@ class Sender:
             reply = self.build(run, message)
             outcome = await courier.deliver(message.recipient, reply, marker_of(message))
         except Exception as exc:
-            log.exception("courier failed", extra={"message": message.id})
+            log.exception("courier failed", extra={"message_id": message.id})
             outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:200])
         await self._record(run, message, outcome)
 
@@ -162,7 +162,7 @@ class Sender:
         except NotImplementedError:
             return None, True
         except Exception:
-            log.warning("could not check a stranded message", extra={"message": message.id}, exc_info=True)
+            log.warning("could not check a stranded message", extra={"message_id": message.id}, exc_info=True)
             return None, False
         return ref, True
 
@@ -219,7 +219,7 @@ class Sender:
             self.store.finish, message.id, self.worker, state, self.now(), ref, error
         )
         if not kept:
-            log.warning("a claim was lost before its outcome was recorded", extra={"message": message.id})
+            log.warning("a claim was lost before its outcome was recorded", extra={"message_id": message.id})
 
     async def _later(self, message: Message, seconds: float, error: str) -> None:
         due = self.now() + timedelta(seconds=seconds)

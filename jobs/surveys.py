@@ -29,6 +29,7 @@ Now = Callable[[], datetime]
 NOT_USED = "na"
 COMMENT = "comment"
 MAX_COMMENT = 1000
+LATE_REMINDER_MIN = timedelta(hours=4)  # a run opened with less left than this gets no reminder
 PLATFORM_SETUP = {
     "slack": "set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET for answers)",
     "teams": "set MICROSOFT_APP_ID and its password, or run the Teams endpoint in local mode",
@@ -98,7 +99,8 @@ class Surveys:
         courier = self.courier(team.platform)
         audience = await self._audience(team, courier)
         settings = team.survey
-        remind = settings.reminder_after_hours
+        closes = start + timedelta(hours=settings.open_hours)
+        remind_at = _reminder_time(start, now, closes, settings.reminder_after_hours)
         run, created = await asyncio.to_thread(
             self.store.open_run,
             team.id,
@@ -106,8 +108,8 @@ class Surveys:
             team.platform,
             team.services,
             start,
-            start + timedelta(hours=remind) if remind is not None else None,
-            start + timedelta(hours=settings.open_hours),
+            remind_at,
+            closes,
             audience,
         )
         if created:
@@ -220,7 +222,7 @@ class Surveys:
             if run.closes_at <= now:
                 if self.store.close_run(run.id, now):
                     log.info("survey closed", extra={"team": run.team_id, "period": run.period_key})
-                    closed.append(run)
+                    closed.append(self.store.run(run.id) or run)  # as closed, not as it was
             elif run.remind_at is not None and run.reminded_at is None and run.remind_at <= now:
                 reminded += self._remind(run)
         return closed, reminded
@@ -424,6 +426,21 @@ def _ratings(action: Action, run: Run) -> dict[str, int | None]:
         elif value in {"1", "2", "3", "4", "5"}:
             out[function_id] = int(value)
     return out
+
+
+def _reminder_time(
+    start: datetime, now: datetime, closes: datetime, after_hours: float | None
+) -> datetime | None:
+    """When to remind. A run opened late (a clock was down when it fell due) would otherwise send
+    its reminder with its invitations: then the reminder comes halfway through what is left, or
+    not at all when little is left."""
+    if after_hours is None:
+        return None
+    remind_at = start + timedelta(hours=after_hours)
+    if remind_at > now:
+        return remind_at
+    left = closes - now
+    return now + left / 2 if left > LATE_REMINDER_MIN else None
 
 
 def _clean(text: str) -> str:

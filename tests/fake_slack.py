@@ -232,7 +232,7 @@ class FakeSlack:
         if method == "chat.update":
             return self._update(body)
         if method == "chat.postEphemeral":
-            ts = f"1700000000.{next(self._ts):06d}"
+            ts = self._next_ts()
             return {
                 "ok": True,
                 "channel": body.get("channel", DEFAULT_DM),
@@ -264,13 +264,17 @@ class FakeSlack:
             return {"ok": True, "view": {**view, "id": f"V0MODAL{next(self._views):03d}"}}
         return {"ok": True}
 
+    def _next_ts(self) -> str:
+        # Like Slack's: the time in seconds, then a part that keeps messages apart and in order.
+        return f"{int(time.time())}.{next(self._ts) % 1_000_000:06d}"
+
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         target = body.get("channel", DEFAULT_DM)
         channel = self._channel(target)
         for name in (target, channel):
             if name in self.refused:
                 return {"ok": False, "error": self.refused[name]}
-        ts = f"1700000000.{next(self._ts):06d}"
+        ts = self._next_ts()
         metadata = body.get("metadata")
         text = body.get("text", "")
         message = Message(ts, text, body.get("blocks"), metadata, body.get("thread_ts"))
