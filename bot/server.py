@@ -205,6 +205,7 @@ def build_app(parts: Parts) -> web.Application:
         slack = app[SLACK_KEY]
         if slack is not None:
             await slack.drain()
+            await slack.close()
         if parts.storage is not None:
             parts.storage.close()
         log.info("stopped")

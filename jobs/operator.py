@@ -79,11 +79,20 @@ class Progress:
 
 async def _send(survey: SurveyParts, run_id: int, label: str) -> None:
     left = await asyncio.to_thread(survey.store.work_left, run_id)
-    if left == 0:
-        return
-    progress = Progress(left, label)
-    progress.show()
-    await survey.sender.drain(progress=progress, run_id=run_id)
+    try:
+        if left:
+            progress = Progress(left, label)
+            progress.show()
+            await survey.sender.drain(progress=progress, run_id=run_id)
+    finally:
+        await _close_couriers(survey)
+
+
+async def _close_couriers(survey: SurveyParts) -> None:
+    for courier in survey.surveys.couriers.values():
+        close = getattr(courier, "close", None)
+        if close is not None:
+            await close()
 
 
 def open_survey(settings: Settings, team_id: str, period: str | None) -> str:
@@ -169,4 +178,5 @@ async def _clock(survey: SurveyParts) -> None:
         await stop.wait()
     finally:
         await clock.stop()
+        await _close_couriers(survey)
         log.info("clock stopped")

@@ -60,6 +60,7 @@ class Surveys:
         self.now = now
         self.default_timezone = default_timezone
         self.messages = SurveyMessages(kb, teams, default_timezone)
+        self._messages_made: dict[tuple[int, str], Reply] = {}
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -229,8 +230,17 @@ class Surveys:
     # -- the survey as a message -------------------------------------------------------------------
 
     def message(self, run: Run, message: Message) -> Reply:
-        """The invitation or reminder for one recipient (who has not answered yet)."""
-        return self.survey_reply(run, {}, "", reminder=message.kind == "reminder")
+        """The invitation or reminder for one recipient (who has not answered yet). The same for
+        everyone on a run, so it is made once: adapters then render it once too."""
+        key = (run.id, message.kind)
+        reply = self._messages_made.get(key)
+        if reply is None:
+            if len(self._messages_made) > 64:
+                self._messages_made.clear()
+            reply = self._messages_made[key] = self.survey_reply(
+                run, {}, "", reminder=message.kind == "reminder"
+            )
+        return reply
 
     def survey_reply(
         self,

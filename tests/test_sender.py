@@ -8,7 +8,7 @@ opened.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,12 +140,13 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def rig(fake: FakeSlack, kb: KnowledgeBase, tmp_path: Path) -> Iterator[Rig]:
+async def rig(fake: FakeSlack, kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Rig]:
     with Storage(f"sqlite:///{tmp_path / 'pmo.db'}") as storage:
         storage.upgrade()
         now = Now(T0)
         slack = SlackAdapter(Bot(kb), BOT_TOKEN, "signing-secret", fake.api_url)
         yield Rig(fake, slack, storage, SurveyStore(storage), now, Pacer(Limits(), now.monotonic, now.sleep))
+        await slack.close()
 
 
 # -- the usual case ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,10 +131,12 @@ def _world(fake: FakeSlack, kb: KnowledgeBase, storage: Storage, config: Path) -
 
 
 @pytest.fixture
-def world(fake: FakeSlack, kb: KnowledgeBase, tmp_path: Path) -> Iterator[World]:
+async def world(fake: FakeSlack, kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[World]:
     with Storage(f"sqlite:///{tmp_path / 'pmo.db'}") as storage:
         storage.upgrade()
-        yield _world(fake, kb, storage, tmp_path / "pmo.yaml")
+        world = _world(fake, kb, storage, tmp_path / "pmo.yaml")
+        yield world
+        await world.slack.close()
 
 
 def at(world: World, moment: datetime) -> None:

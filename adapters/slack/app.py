@@ -460,8 +460,22 @@ class SlackAdapter:
 
     # -- the survey sender's port (bot.ports.Courier) -------------------------------------------
 
+    def _outbox_session(self) -> None:
+        # One connection pool for a fan-out: without it slack_sdk opens (and closes) an HTTP session
+        # for every message, which costs as much as the rest of a send. Made on first use, inside
+        # the event loop that will use it.
+        if self.outbox_client.session is None or self.outbox_client.session.closed:
+            self.outbox_client.session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        """Closes the sender's connection pool (on shutdown, or when a CLI command is done)."""
+        session = self.outbox_client.session
+        if session is not None and not session.closed:
+            await session.close()
+
     async def deliver(self, user_id: str, reply: Reply, marker: str) -> Outcome:
         messages, fallback = self.render(reply)
+        self._outbox_session()
         try:
             # Posting to the user id lands in the app's DM with them, without conversations.open
             # (a Tier 3 method: 50 a minute would take hours for a large team).
@@ -483,6 +497,7 @@ class SlackAdapter:
         return Outcome("sent", ref=f"{first['channel']}/{first['ts']}")
 
     async def find_delivery(self, user_id: str, marker: str, since: dt.datetime) -> str | None:
+        self._outbox_session()
         opened = await self.outbox_client.conversations_open(users=user_id)
         channel = opened["channel"]["id"]
         cursor = None
