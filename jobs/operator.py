@@ -17,14 +17,17 @@ from typing import TextIO
 
 from bot.errors import ConfigError
 from bot.settings import Settings
+from jobs.config import TeamsConfig
 from jobs.runtime import SurveyParts
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def survey_parts(settings: Settings) -> Iterator[SurveyParts]:
-    """Storage migrated, the adapters that can send, and the survey parts over them."""
+def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[SurveyParts]:
+    """Storage migrated, the adapters that can send, and the survey parts over them. A one-off
+    command loads the platforms the teams file uses; the clock, which lives on while the file
+    changes, loads every platform."""
     from bot.core import Bot
     from bot.server import Parts, attach_surveys, build_slack, build_teams
     from bot.storage import Storage
@@ -37,12 +40,16 @@ def survey_parts(settings: Settings) -> Iterator[SurveyParts]:
     storage = Storage(settings.database_url)
     try:
         storage.upgrade()
+        # A broken teams file is said before anything else; only the platforms it uses are loaded
+        # (botbuilder alone takes a second to import).
+        platforms = {t.platform for t in TeamsConfig(settings.pmo_config, kb.functions.keys()).load().teams}
+        if every_platform:
+            platforms |= {"slack", "teams"}
         parts = Parts(settings, Bot(kb), storage)
-        parts.slack = build_slack(parts, sending_only=True)
-        parts.teams = build_teams(parts)
+        parts.slack = build_slack(parts, sending_only=True) if "slack" in platforms else None
+        parts.teams = build_teams(parts) if "teams" in platforms else None
         survey = attach_surveys(parts)
         assert survey is not None
-        survey.surveys.teams.load()  # a broken teams file: say so before anything else
         yield survey
     finally:
         storage.close()
@@ -158,7 +165,7 @@ def _summary(survey: SurveyParts, team_id: str, verb: str) -> str:
 
 def run_clock(settings: Settings) -> None:
     """``pmo-bot clock``: the scheduler and the sender, until SIGTERM or SIGINT."""
-    with survey_parts(settings) as survey:
+    with survey_parts(settings, every_platform=True) as survey:
         asyncio.run(_clock(survey))
 
 
