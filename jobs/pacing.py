@@ -10,9 +10,11 @@ first, and a 429 pauses the whole bucket for the time the platform asks.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+MIN_SAMPLE = 5  # sends in the last second needed to estimate a platform's limit from them
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -27,6 +29,7 @@ class Bucket:
     tokens: float = -1.0
     stamp: float = 0.0
     paused_until: float = 0.0
+    _successes: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
 
     def __post_init__(self) -> None:
         if self.rate <= 0 or self.burst < 1:
@@ -53,15 +56,21 @@ class Bucket:
         self.tokens = min(self.tokens, 0.0)  # start slowly after the pause, not with a burst
 
     def slow_down(self, now: float, seconds: float) -> None:
-        """A 429: wait as asked, and send a quarter slower from then on (a configured rate above
-        what the platform allows would otherwise hit the limit again every second)."""
+        """A 429: wait as asked, and send slower from then on (a configured rate above what the
+        platform allows would otherwise hit the limit again every second). Platforms count over
+        the last second, so what got through in the second before the refusal is the limit's
+        best estimate; with too few sends to tell, a quarter slower."""
         if now >= self.paused_until:  # one cut per pause, however many sends were refused
-            self.rate = max(self.ceiling / 50, self.rate * 0.75)
+            recent = sum(1 for t in self._successes if t > now - 1.0)
+            cut = recent * 0.95 if recent >= MIN_SAMPLE else self.rate * 0.75
+            self.rate = max(self.ceiling / 50, min(cut, self.rate * 0.95))
         self.pause(now, seconds)
 
-    def speed_up(self) -> None:
-        """A success: creep back towards the configured rate."""
-        self.rate = min(self.ceiling, self.rate + self.ceiling / 200)
+    def speed_up(self, now: float = 0.0) -> None:
+        """A success: creep back towards the configured rate, slowly (a tenth of it takes two
+        thousand sends), so that a rate found too high is not tried again at once."""
+        self.rate = min(self.ceiling, self.rate + self.ceiling / 20_000)
+        self._successes.append(now)
 
     def _refill(self, now: float) -> None:
         if now > self.stamp:
@@ -131,4 +140,4 @@ class Pacer:
         self.bucket(platform, workspace).slow_down(self.clock(), seconds)
 
     def speed_up(self, platform: str, workspace: str) -> None:
-        self.bucket(platform, workspace).speed_up()
+        self.bucket(platform, workspace).speed_up(self.clock())

@@ -166,10 +166,10 @@ def test_speed_up_climbs_back_to_the_ceiling_and_never_above() -> None:
     paced.slow_down("slack", "T1", 1.0)
     bucket = paced.bucket("slack", "T1")
     assert bucket.rate == pytest.approx(36.375)
-    # Each success adds a two-hundredth of the ceiling: a quarter back takes fifty.
-    for _ in range(49):
+    # Each success adds a twenty-thousandth of the ceiling: a quarter back takes five thousand.
+    for _ in range(4999):
         paced.speed_up("slack", "T1")
-    assert bucket.rate == pytest.approx(48.5 - 48.5 / 200)
+    assert bucket.rate == pytest.approx(48.5 - 48.5 / 20_000)
     assert bucket.rate < 48.5
     paced.speed_up("slack", "T1")
     assert bucket.rate == pytest.approx(48.5)
@@ -216,3 +216,15 @@ async def test_concurrent_waiters_on_one_workspace_take_tokens_in_turn() -> None
     await asyncio.gather(*(send(n) for n in range(20)))
     assert order == list(range(20))
     assert time_.now - 1000.0 == pytest.approx(19 / 48.5)
+
+
+def test_a_refusal_cuts_to_what_got_through_in_the_second_before() -> None:
+    # Told 80 a second where the platform takes 50: the 51st send in a second is refused, and the
+    # rate drops straight to just under the 50 that got through, not by a blind quarter.
+    time_ = FakeTime()
+    paced = Pacer(Limits(slack_workspace=80), time_.clock, time_.sleep)
+    for _ in range(50):
+        paced.speed_up("slack", "T1")
+        time_.now += 1 / 80
+    paced.slow_down("slack", "T1", 1.0)
+    assert paced.bucket("slack", "T1").rate == pytest.approx(50 * 0.95)

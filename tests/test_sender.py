@@ -221,7 +221,7 @@ async def test_a_rate_limited_send_waits_as_long_as_slack_asks(rig: Rig) -> None
     assert rig.posts() == 3
     assert len(rig.fake.delivered()) == 1
     # A success creeps back towards the configured rate.
-    assert bucket.rate == pytest.approx(RATE * 0.75 * 0.75 + RATE / 200)
+    assert bucket.rate == pytest.approx(RATE * 0.75 * 0.75 + RATE / 20_000)
 
 
 async def test_rate_limited_sends_are_all_delivered_once_in_the_end(rig: Rig) -> None:
