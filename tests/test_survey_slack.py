@@ -232,8 +232,9 @@ async def test_nobody_answers_for_someone_else_and_forged_values_are_ignored(run
     forged = dict(theirs[("reporting", "1")])
     forged["value"] = Action("survey_answer", {"run": "1", "q": "finance", "v": "9"}).encode()
     await running.click(PEOPLE[1], forged, running.fake.response_url("y"))
-    await running.fake.wait_for("response_url", 2)
-    assert "sent to someone else" in json.dumps(running.fake.of("response_url")[0].body)
+    answers = [json.dumps(c.body) for c in await running.fake.wait_for("response_url", 2)]
+    # The two clicks are handled side by side, so their answers may come in either order.
+    assert sum("sent to someone else" in a for a in answers) == 1
     with running.storage.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM survey_responses").scalar() == 0
 
