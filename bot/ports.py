@@ -19,11 +19,13 @@ class Outcome:
     """What one attempt to deliver a message came to.
 
     ``retry`` means a passing failure (rate limit, server error, network): try again, after
-    ``retry_after`` seconds when the platform said so. ``failed`` is a permanent refusal that
-    will not change on a retry. ``ref`` is the platform's id of the message sent.
+    ``retry_after`` seconds when the platform said so. ``failed`` is a permanent refusal of this
+    message. ``halt`` is a refusal of the bot itself (bad credentials, a missing scope, the
+    platform unreachable): stop sending until it is fixed. ``ref`` is the platform's id of the
+    message sent.
     """
 
-    status: Literal["sent", "unknown", "inactive", "retry", "failed"]
+    status: Literal["sent", "unknown", "inactive", "retry", "failed", "halt"]
     ref: str = ""
     retry_after: float | None = None
     rate_limited: bool = False

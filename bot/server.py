@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -111,12 +112,29 @@ def attach_surveys(parts: Parts) -> SurveyParts | None:
     return parts.survey
 
 
-_BACKGROUND: set[asyncio.Future[int]] = set()
+def _one_drain_at_a_time(survey: SurveyParts) -> Callable[[], None]:
+    """A kick that sends what is queued, with one drain running at a time (it sends what is
+    queued meanwhile too); a kick while it runs starts another once it ends."""
+    running: list[asyncio.Future[int]] = []
+    again = [False]
 
+    def ended(task: asyncio.Future[int]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending survey messages stopped", exc_info=task.exception())
+        running.clear()
+        if again[0]:
+            kick()
 
-def _keep(task: asyncio.Future[int]) -> None:
-    _BACKGROUND.add(task)
-    task.add_done_callback(_BACKGROUND.discard)
+    def kick() -> None:
+        if running:
+            again[0] = True
+            return
+        again[0] = False
+        task = asyncio.ensure_future(survey.sender.drain())
+        running.append(task)
+        task.add_done_callback(ended)
+
+    return kick
 
 
 def _survey_hooks(app: web.Application, parts: Parts) -> None:
@@ -130,7 +148,7 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
             log.info("scheduler off (PMO_SCHEDULER=off): run `pmo-bot clock` for surveys")
             # What an admin starts from chat is still sent from here, at once; the clock
             # process retries whatever is left.
-            survey.desk.kick = lambda: _keep(asyncio.ensure_future(survey.sender.drain()))
+            survey.desk.kick = _one_drain_at_a_time(survey)
             return
         from jobs.clock import SurveyClock
 

@@ -11,6 +11,7 @@ import os
 import threading
 import zoneinfo
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,9 +42,11 @@ class SurveySettings(_Strict):
     @classmethod
     def _cron(cls, value: str) -> str:
         try:
-            CronTrigger.from_crontab(value)
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
             raise ValueError(f"not a cron schedule ({exc}); for example '0 9 * * mon'") from None
+        if _fires_twice_a_week(trigger):
+            raise ValueError(f"{value!r} fires more than once a week; a pulse survey runs at most weekly")
         return value
 
     @field_validator("timezone")
@@ -139,6 +142,22 @@ def _problem(data: dict[str, object], error: Mapping[str, Any]) -> str:
         loc = [f"team {name or '#' + str(index + 1)}", *loc[2:]]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{'.'.join(loc) or 'file'}: {message}"
+
+
+def _fires_twice_a_week(trigger: CronTrigger) -> bool:
+    """Whether two fire times over the next year fall in one ISO week (runs are keyed by week)."""
+    moment = trigger.get_next_fire_time(None, datetime.now(UTC))
+    weeks: set[tuple[int, int]] = set()
+    for _ in range(60):
+        if moment is None:
+            return False
+        year, number, _ = moment.isocalendar()
+        week = (year, number)
+        if week in weeks:
+            return True
+        weeks.add(week)
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return False
 
 
 def _zone_or_error(name: str) -> zoneinfo.ZoneInfo:

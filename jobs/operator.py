@@ -11,9 +11,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from bot.errors import ConfigError
 from bot.settings import Settings
@@ -21,6 +21,7 @@ from jobs.config import TeamsConfig
 from jobs.runtime import SurveyParts
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -86,13 +87,10 @@ class Progress:
 
 async def _send(survey: SurveyParts, run_id: int, label: str) -> None:
     left = await asyncio.to_thread(survey.store.work_left, run_id)
-    try:
-        if left:
-            progress = Progress(left, label)
-            progress.show()
-            await survey.sender.drain(progress=progress, run_id=run_id)
-    finally:
-        await _close_couriers(survey)
+    if left:
+        progress = Progress(left, label)
+        progress.show()
+        await survey.sender.drain(progress=progress, run_id=run_id)
 
 
 async def _close_couriers(survey: SurveyParts) -> None:
@@ -104,7 +102,15 @@ async def _close_couriers(survey: SurveyParts) -> None:
 
 def open_survey(settings: Settings, team_id: str, period: str | None) -> str:
     with survey_parts(settings) as survey:
-        return asyncio.run(_open(survey, team_id, period))
+        return asyncio.run(_closing(survey, _open(survey, team_id, period)))
+
+
+async def _closing(survey: SurveyParts, work: Awaitable[T]) -> T:
+    """Runs ``work``, then closes the couriers' connections, whatever happened."""
+    try:
+        return await work
+    finally:
+        await _close_couriers(survey)
 
 
 async def _open(survey: SurveyParts, team_id: str, period: str | None) -> str:
@@ -117,13 +123,14 @@ async def _open(survey: SurveyParts, team_id: str, period: str | None) -> str:
         )
     if not opened.created:
         print(f"{run.period_key} is already open: sending what is left.", file=sys.stderr)
+        await asyncio.to_thread(survey.store.hurry, run.id, survey.surveys.now())
     await _send(survey, run.id, "Sending invitations")
     return _summary(survey, team_id, "Opened" if opened.created else "Resumed")
 
 
 def remind(settings: Settings, team_id: str) -> str:
     with survey_parts(settings) as survey:
-        return asyncio.run(_remind(survey, team_id))
+        return asyncio.run(_closing(survey, _remind(survey, team_id)))
 
 
 async def _remind(survey: SurveyParts, team_id: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.errors import ConfigError
 from bot.ports import Courier
 from bot.settings import Settings
 from bot.storage import Storage
@@ -18,7 +21,30 @@ from jobs.sender import Sender, SenderSettings
 from jobs.surveys import Surveys
 from knowledge.base import KnowledgeBase
 
+log = logging.getLogger(__name__)
 SECRET_NAME = "survey_response_key"
+FINGERPRINT_NAME = "survey_response_key_fingerprint"
+
+
+def response_key(settings: Settings, store: SurveyStore) -> bytes:
+    """The key of the hash that stands for a person in answers: ``PMO_RESPONSE_SECRET``, or else
+    one made and kept in the database (then a copy of the database alone can link answers to
+    people, so production should set it). Every process must use the same key, or one person
+    would count twice: the first key's fingerprint is kept, and a different key is refused."""
+    configured = settings.pmo_response_secret
+    if configured is None:
+        log.info("PMO_RESPONSE_SECRET is not set: survey answers are keyed with a key kept in the database")
+        key = store.secret(SECRET_NAME).encode()
+    else:
+        key = configured.get_secret_value().encode()
+    fingerprint = hashlib.sha256(b"pmo-bot response key\x00" + key).hexdigest()[:32]
+    if store.secret(FINGERPRINT_NAME, fingerprint) != fingerprint:
+        raise ConfigError(
+            "PMO_RESPONSE_SECRET is not the key this database's survey answers were made with"
+            + (" (it is unset here)" if configured is None else "")
+            + ": use the same value in every process"
+        )
+    return key
 
 
 def utc_now() -> datetime:
@@ -38,13 +64,18 @@ def build_surveys(
 ) -> SurveyParts:
     store = SurveyStore(storage)
     teams = TeamsConfig(settings.pmo_config, kb.functions.keys())
-    configured = settings.pmo_response_secret
-    secret = configured.get_secret_value() if configured is not None else store.secret(SECRET_NAME)
-    surveys = Surveys(store, teams, kb, couriers, secret.encode(), utc_now, settings.pmo_timezone)
+    secret = response_key(settings, store)
+    surveys = Surveys(store, teams, kb, couriers, secret, utc_now, settings.pmo_timezone)
     pacer = Pacer(
         Limits(slack_workspace=settings.pmo_slack_rate, teams_tenant=settings.pmo_teams_rate), time.monotonic
     )
     sender = Sender(
-        store, couriers, surveys.message, pacer, utc_now, SenderSettings(lease_s=settings.pmo_outbox_lease_s)
+        store,
+        couriers,
+        surveys.message,
+        pacer,
+        utc_now,
+        SenderSettings(lease_s=settings.pmo_outbox_lease_s),
+        wanted=surveys.wanted,
     )
     return SurveyParts(store, surveys, sender, SurveyDesk(surveys, settings.admins))

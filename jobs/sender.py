@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.errors import DeliveryError
 from bot.ports import Courier, Outcome
 from bot.reply import Reply
 from bot.storage.surveys import CANCELLED, FAILED, INACTIVE, SENT, UNKNOWN, Message, Run, SurveyStore
@@ -29,6 +30,14 @@ Now = Callable[[], datetime]
 Build = Callable[[Run, Message], Reply]
 Progress = Callable[[int], None]
 RUN_RECHECK = timedelta(seconds=2)
+UNSURE = "unsure: "  # the error of a message that may have been delivered despite it
+HALT_RETRY_S = 60.0
+Wanted = Callable[[Run, Message], bool]
+
+
+class SendingHalted(DeliveryError):
+    """The platform refuses the bot itself (credentials, scopes, unreachable): nothing can be
+    sent until that is fixed. Messages stay queued."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Sender:
         now: Now,
         settings: SenderSettings | None = None,
         worker: str | None = None,
+        wanted: Wanted | None = None,
     ) -> None:
         self.store = store
         self.couriers = couriers
@@ -67,13 +77,16 @@ class Sender:
         self.now = now
         self.settings = settings or SenderSettings()
         self.worker = worker or worker_name()
+        self.wanted = wanted
+        self.halted: str | None = None
         self._runs: dict[int, tuple[Run, datetime]] = {}
-        self._stranded: set[int] = set()
 
     async def send_due(self, progress: Progress | None = None) -> int:
-        """Sends everything due now (stranded messages first); returns how many were settled."""
+        """Sends everything due now (stranded messages first); returns how many were settled.
+        Raises SendingHalted when the platform refuses the bot itself."""
         done = 0
         limit = asyncio.Semaphore(self.settings.concurrency)
+        self.halted = None
         while True:
             batch = await self._claim()
             if not batch:
@@ -87,6 +100,8 @@ class Sender:
 
             await asyncio.gather(*(one(m) for m in batch))
             done += len(batch)
+            if self.halted is not None:
+                raise SendingHalted(self.halted)
 
     async def drain(
         self,
@@ -99,7 +114,8 @@ class Sender:
         done = 0
         while True:
             done += await self.send_due(progress)
-            if await asyncio.to_thread(self.store.work_left, run_id) == 0:
+            # Only what this sender can send: another platform's messages wait for its sender.
+            if await asyncio.to_thread(self.store.work_left, run_id, tuple(self.couriers)) == 0:
                 return done
             due = await asyncio.to_thread(self.store.next_due)
             wait = 0.05 if due is None else max(0.05, (due - self.now()).total_seconds())
@@ -118,7 +134,6 @@ class Sender:
         fresh = await asyncio.to_thread(
             self.store.claim, self.worker, now, until, self.settings.batch, tuple(self.couriers)
         )
-        self._stranded = {m.id for m in stranded}
         return stranded + fresh
 
     async def _settle(self, message: Message) -> None:
@@ -131,20 +146,27 @@ class Sender:
 
     async def _send(self, message: Message) -> None:
         run = await self._run(message.run_id)
-        if run is None or not run.is_open:
-            await self._finish(message, CANCELLED, error="the survey closed before this was sent")
+        if run is None:
+            await self._finish(message, CANCELLED, error="the survey is gone")
             return
         courier = self.couriers[run.platform]
-        if message.id in self._stranded:
+        if message.stranded or (message.error or "").startswith(UNSURE):
+            # It may have gone out (a sender died mid-send, or the platform failed after taking
+            # it): look before sending again, even if the survey has closed since.
             found, known = await self._look_for(courier, run, message)
             if found is not None:
                 await self._finish(message, SENT, ref=found)
                 return
             if not known:
-                return  # could not ask; the lease lapses and the check is made again
-        await self.pacer.acquire(run.platform, message.workspace, message.recipient)
-        if not await self._still_mine(message):
+                if message.attempts >= self.settings.max_attempts:
+                    await self._finish(message, FAILED, error="could not check whether it was delivered")
+                return  # the lease lapses and the check is made again
+        if not await self._wanted(run, message):
             return
+        await self.pacer.acquire(run.platform, message.workspace, message.recipient)
+        run = await self._run(message.run_id)
+        if run is None or not await self._wanted(run, message) or not await self._still_mine(message):
+            return  # closed, or answered, while waiting for a token; or someone else has it
         try:
             reply = self.build(run, message)
             outcome = await courier.deliver(message.recipient, reply, marker_of(message))
@@ -152,6 +174,17 @@ class Sender:
             log.exception("courier failed", extra={"message_id": message.id})
             outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:200])
         await self._record(run, message, outcome)
+
+    async def _wanted(self, run: Run, message: Message) -> bool:
+        """Whether the message should still go: not for a closed survey, nor a reminder to someone
+        who has answered since it was queued."""
+        if not run.is_open:
+            await self._finish(message, CANCELLED, error="the survey closed before this was sent")
+            return False
+        if self.wanted is not None and not await asyncio.to_thread(self.wanted, run, message):
+            await self._finish(message, CANCELLED, error="answered before the reminder went")
+            return False
+        return True
 
     async def _look_for(self, courier: Courier, run: Run, message: Message) -> tuple[str | None, bool]:
         since = run.reminded_at if message.kind == "reminder" and run.reminded_at else run.opened_at
@@ -180,6 +213,11 @@ class Sender:
             )
         elif outcome.status == "failed":
             await self._finish(message, FAILED, error=outcome.error)
+        elif outcome.status == "halt":
+            # Our own set-up is wrong (a revoked token, Slack unreachable): keep the message,
+            # and stop sending until someone fixes it.
+            self.halted = outcome.error or "the platform refused the bot's credentials"
+            await self._later(message, HALT_RETRY_S, outcome.error)
         elif outcome.rate_limited:
             wait = outcome.retry_after if outcome.retry_after is not None else 1.0
             self.pacer.slow_down(run.platform, message.workspace, wait)
@@ -189,8 +227,12 @@ class Sender:
                 message, FAILED, error=f"gave up after {message.attempts} attempts: {outcome.error}"
             )
         else:
+            # A server error or a timeout may come after the platform took the message: marked
+            # unsure, it is looked for before it is sent again.
             backoff = min(self.settings.backoff_cap_s, self.settings.backoff_s * 2 ** (message.attempts - 1))
-            await self._later(message, outcome.retry_after or backoff, outcome.error or "server error")
+            await self._later(
+                message, outcome.retry_after or backoff, UNSURE + (outcome.error or "server error")
+            )
 
     async def _run(self, run_id: int) -> Run | None:
         now = self.now()

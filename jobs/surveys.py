@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from bot.errors import ConfigError
 from bot.ports import Courier
 from bot.reply import Action, Reply, Section
-from bot.storage.surveys import FAILED, INACTIVE, Message, Recipient, Run, RunClosed, SurveyStore
+from bot.storage.surveys import SENT, UNKNOWN, Message, Recipient, Run, RunClosed, SurveyStore
 from jobs.config import Team, TeamsConfig, zone
 from jobs.survey_message import COMMENT, MAX_COMMENT, NOT_USED, SurveyMessages
 from knowledge.base import KnowledgeBase
@@ -93,6 +93,10 @@ class Surveys:
         now = self.now()
         start = opened_at or now
         key = period or self.period_key(team, start)
+        if not key.startswith(f"{team.id}/") or len(key) > 128:
+            raise ConfigError(
+                f"a period key for team {team.id} starts with '{team.id}/', e.g. {team.id}/2026-W49-extra"
+            )
         existing = await asyncio.to_thread(self.store.run_for_period, key)
         if existing is not None:
             return Opened(existing, False, len(await asyncio.to_thread(self.store.recipients, existing.id)))
@@ -140,14 +144,25 @@ class Surveys:
         return run, self._remind(run)
 
     def _remind(self, run: Run) -> int:
+        """Reminders for people who have not answered and whose invitation reached them, or could
+        not reach them then (on Teams, someone may have installed the app since; for anyone still
+        without it nothing is sent). Not while an invitation is still on its way."""
         answered = self.store.respondents(run.id)
-        gone = {m.recipient for m in self._messages(run, "invite") if m.state in (INACTIVE, FAILED)}
+        reached = {m.recipient for m in self._messages(run, "invite") if m.state in (SENT, UNKNOWN)}
         waiting = [
             r
             for r in self.store.recipients(run.id)
-            if r.user not in gone and self.respondent(run.id, f"{run.platform}:{r.user}") not in answered
+            if r.user in reached and self.respondent(run.id, f"{run.platform}:{r.user}") not in answered
         ]
         return self.store.queue_reminders(run.id, waiting, self.now())
+
+    def wanted(self, run: Run, message: Message) -> bool:
+        """At send time: a reminder goes only to someone who has still not answered."""
+        if message.kind != "reminder":
+            return True
+        return self.respondent(run.id, f"{run.platform}:{message.recipient}") not in self.store.respondents(
+            run.id
+        )
 
     def _messages(self, run: Run, kind: str) -> list[Message]:
         return self.store.messages(run.id, kind)
@@ -271,10 +286,9 @@ class Surveys:
             ratings_now, comment_now = self.store.answers_of(run.id, respondent)
             return self.survey_reply(run, ratings_now, comment_now, recorded=bool(ratings_now))
         try:
-            if ratings:
-                self.store.record_ratings(run.id, respondent, ratings)
-            if comment is not None:
-                self.store.record_comment(run.id, respondent, _clean(comment))
+            self.store.record_answer(
+                run.id, respondent, ratings, None if comment is None else _clean(comment)
+            )
         except RunClosed as closed:
             return self._closed(run, closed.closed_at)
         ratings_now, comment_now = self.store.answers_of(run.id, respondent)
@@ -283,10 +297,8 @@ class Surveys:
     def _run_for(self, action: Action, user: str | None) -> tuple[Run | None, Reply | None]:
         if not user or ":" not in user:
             return None, _note("Survey", "I can't tell who you are here, so I can't record an answer.")
-        try:
-            run = self.store.run(int(action.slots.get("run", "")))
-        except ValueError:
-            run = None
+        number = action.slots.get("run", "")
+        run = self.store.run(int(number)) if number.isdigit() and len(number) <= 9 else None
         if run is None:
             return None, _note("Survey", "I can't find that survey any more.")
         platform, _, raw = user.partition(":")

@@ -13,8 +13,10 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -319,12 +321,13 @@ async def test_unknown_team_and_broken_config_are_one_line(running: Running) -> 
 
 
 async def test_the_clock_process_opens_a_survey_that_fell_due_and_stops_cleanly(running: Running) -> None:
-    # Due at midnight, open for two days: whenever this runs, the latest midnight is inside the
+    # Due at midnight today, open for two days: whenever this runs, that midnight is inside the
     # window, so the clock must catch up on it at once.
+    today = datetime.now(ZoneInfo("Europe/London")).strftime("%a").lower()
     config = running.tmp / "pmo-bot.yaml"
     config.write_text(
         config.read_text(encoding="utf-8")
-        .replace("'0 9 * * mon'", "'0 0 * * *'")
+        .replace("'0 9 * * mon'", f"'0 0 * * {today}'")
         .replace("open_hours: 72, reminder_after_hours: 48", "open_hours: 48, reminder_after_hours: 24"),
         encoding="utf-8",
     )
@@ -335,7 +338,8 @@ async def test_the_clock_process_opens_a_survey_that_fell_due_and_stops_cleanly(
     try:
         await running.fake.wait_for("chat.postMessage", 20, timeout=60)
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()[-2000:]
     assert sorted(c.body["channel"] for c in running.fake.of("chat.postMessage")) == sorted(PEOPLE)
@@ -359,3 +363,61 @@ async def test_asking_for_the_survey_in_a_channel_shows_nothing_personal(running
     public = running.fake.of("chat.postMessage")[-1].body
     assert public["channel"] == "C0CHAN0001"
     assert "direct message" in json.dumps(public) and buttons(public["blocks"]) == {}
+
+
+async def test_operator_mistakes_are_one_line_and_lose_nothing(running: Running) -> None:
+    good = running.env["SLACK_BOT_TOKEN"]
+    running.env["SLACK_BOT_TOKEN"] = "xoxb-revoked"
+    code, _, err = await running.cli("survey", "open", "--team", "t")
+    last = err.strip().splitlines()[-1]
+    assert code == 1 and "Slack refused the bot: invalid_auth" in last and "Traceback" not in err
+    running.env["SLACK_BOT_TOKEN"] = good
+    code, out, err = await running.cli("survey", "open", "--team", "t")  # resumes: nothing was lost
+    assert code == 0 and "20 of 20 invitations delivered" in out, err
+    code, _, err = await running.cli("survey", "open", "--team", "t", "--period", "other/2026-W49")
+    assert code == 1 and "starts with 't/'" in err.strip().splitlines()[-1]
+    config = running.tmp / "pmo-bot.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "    digest_channel:", "    members_from_channel: C0NOPE\n    digest_channel:"
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = await running.cli("survey", "open", "--team", "t", "--period", "t/extra")
+    assert code == 1 and "Traceback" not in err
+    assert (
+        err.strip().splitlines()[-1]
+        == "pmo-bot: Slack could not list the members of C0NOPE: channel_not_found"
+    )
+
+
+async def test_a_comment_from_the_pmo_survey_copy_redraws_it_through_its_response_url(
+    running: Running,
+) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    person = PEOPLE[6]
+    answer = await running.command(person, "survey")  # the ephemeral copy
+    opener = next(
+        e for b in answer["blocks"] for e in b.get("elements") or []
+        if (Action.decode(e.get("value") or "") or Action("")).intent == "survey_form"
+    )  # fmt: skip
+    response = await running.interact(
+        {
+            "type": "block_actions", "team": {"id": TEAM}, "user": {"id": person}, "trigger_id": "t6",
+            "channel": {"id": "C0CHAN0001"}, "response_url": running.fake.response_url("eph"),
+            "container": {"type": "message", "message_ts": "9.9", "channel_id": "C0CHAN0001",
+                          "is_ephemeral": True},
+            "actions": [{**opener, "type": "button", "block_id": "b", "action_ts": "1"}],
+        }
+    )  # fmt: skip
+    assert response.status == 200
+    (opened,) = await running.fake.wait_for("views.open")
+    state = {"values": {"comment": {"comment": {"type": "plain_text_input", "value": "More notice please"}}}}
+    view = {**opened.body["view"], "state": state}
+    submitted = await running.interact(
+        {"type": "view_submission", "team": {"id": TEAM}, "user": {"id": person}, "view": view}
+    )
+    assert submitted.status == 200
+    (redrawn,) = await running.fake.wait_for("response_url")
+    assert redrawn.body["replace_original"] is True and "Change your comment" in json.dumps(redrawn.body)
+    assert running.fake.of("chat.update") == []

@@ -319,7 +319,7 @@ def test_claim_stranded_takes_only_sending_rows_whose_lease_ran_out(
     later = T0 + LEASE + timedelta(microseconds=1)
     taken = store.claim_stranded("B", later, later + LEASE, 10, ("slack",))
     assert [(m.id, m.state, m.attempts, m.lease_until) for m in taken] == [
-        (first.id, SENDING, 1, later + LEASE)  # the attempt is not counted again
+        (first.id, SENDING, 2, later + LEASE)  # the check for it counts as an attempt
     ]
     assert row(storage, first.id)["claimed_by"] == "B"
     assert row(storage, second.id)["claimed_by"] == "A"
@@ -549,3 +549,11 @@ def test_threads_asking_for_a_new_secret_all_get_the_same(store: SurveyStore) ->
     with ThreadPoolExecutor(threads) as pool:
         values = set(pool.map(ask, range(threads)))
     assert len(values) == 1
+
+
+def test_a_team_of_ten_thousand_opens_in_one_go(store: SurveyStore) -> None:
+    # PostgreSQL takes at most 65,535 parameters a statement: the rows go in slices.
+    run, created = open_run(store, recipients=[Recipient(f"U{i:06d}", "T1") for i in range(10_000)])
+    assert created
+    assert store.delivery_counts(run.id) == {("invite", PENDING): 10_000}
+    assert store.queue_reminders(run.id, [Recipient(f"U{i:06d}", "T1") for i in range(10_000)], T0) == 10_000

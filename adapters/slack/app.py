@@ -44,6 +44,7 @@ from adapters.slack.blocks import (
     render_modal,
 )
 from bot.core import Bot
+from bot.errors import ConfigError, DeliveryError
 from bot.ports import Delivery, Outcome
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
@@ -61,6 +62,19 @@ _GONE = {
     "not_in_channel",
     "cannot_dm_bot",
     "user_disabled",
+}
+# Slack's answers that are about the bot, not the message: nothing will go until they are fixed.
+_REFUSES_THE_BOT = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "missing_scope",
+    "no_permission",
+    "not_allowed_token_type",
+    "team_access_not_granted",
+    "ekm_access_denied",
 }
 FORM_CALLBACK = "pmo:form"
 MARKER_EVENT = "pmo_survey"
@@ -107,7 +121,10 @@ class SlackAdapter:
         )
         # Survey messages are paced and retried by the outbox sender, one attempt at a time: a
         # client of their own, without the retry handlers.
-        self.outbox_client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[])
+        # Its timeout stays well under the outbox lease, so that a send still in flight is never
+        # taken for one whose sender died.
+        self.outbox_client = AsyncWebClient(token=token, base_url=api_url, retry_handlers=[], timeout=10)
+        self.api_url = api_url
         self._bot_user: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._click_locks: dict[str, asyncio.Lock] = {}
@@ -211,7 +228,10 @@ class SlackAdapter:
         conversation = _conversation(
             command.get("team_id"), command.get("channel_id"), command.get("user_id")
         )
-        reply = self.bot.handle_text(f"/pmo {text}", conversation, user=_user(command.get("user_id")))
+        # Off the event loop: survey commands read and write the database.
+        reply = await asyncio.to_thread(
+            self.bot.handle_text, f"/pmo {text}", conversation, _user(command.get("user_id"))
+        )
         messages, fallback = self.render(reply)
         # The first message rides on the acknowledgement, well inside Slack's three seconds.
         await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
@@ -275,6 +295,9 @@ class SlackAdapter:
                 "a": reply.form.submit.encode(),
                 "c": container.get("channel_id") or (body.get("channel") or {}).get("id"),
                 "t": container.get("message_ts"),
+                # An ephemeral message (the answer to /pmo survey) cannot be edited by its id;
+                # only through the response URL of the click.
+                "r": body.get("response_url") if container.get("is_ephemeral") else None,
             },
             separators=(",", ":"),
         )
@@ -300,7 +323,11 @@ class SlackAdapter:
             self.bot.handle_action, action, _conversation(team, metadata.get("c"), user), _user(user)
         )
         messages, fallback = self.render(reply)
-        if metadata.get("c") and metadata.get("t"):
+        if metadata.get("r"):
+            await AsyncRespond(response_url=metadata["r"])(
+                blocks=messages[0], text=fallback, replace_original=True
+            )
+        elif metadata.get("c") and metadata.get("t"):
             await self.client.chat_update(
                 channel=metadata["c"], ts=metadata["t"], blocks=messages[0], text=fallback
             )
@@ -492,13 +519,21 @@ class SlackAdapter:
                 )
         except SlackApiError as exc:
             return _outcome(exc)
+        except aiohttp.ClientConnectorError as exc:
+            # Nothing reached Slack: the address is wrong or Slack is down for everyone.
+            return Outcome("halt", error=f"cannot reach Slack at {self.api_url}: {exc.os_error or exc}")
         except (aiohttp.ClientError, TimeoutError) as exc:
             return Outcome("retry", error=f"network: {type(exc).__name__}")
         return Outcome("sent", ref=f"{first['channel']}/{first['ts']}")
 
     async def find_delivery(self, user_id: str, marker: str, since: dt.datetime) -> str | None:
         self._outbox_session()
-        opened = await self.outbox_client.conversations_open(users=user_id)
+        try:
+            opened = await self.outbox_client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") in _GONE:
+                return None  # nobody there to have received it; the send will say they are gone
+            raise
         channel = opened["channel"]["id"]
         cursor = None
         while True:
@@ -518,6 +553,16 @@ class SlackAdapter:
                 return None
 
     async def members_of(self, channel_id: str) -> list[str]:
+        self._outbox_session()
+        try:
+            return await self._members(channel_id)
+        except SlackApiError as exc:
+            code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            raise ConfigError(f"Slack could not list the members of {channel_id}: {code}") from None
+        except aiohttp.ClientError as exc:
+            raise DeliveryError(f"cannot reach Slack at {self.api_url}: {type(exc).__name__}") from None
+
+    async def _members(self, channel_id: str) -> list[str]:
         if self._bot_user is None:
             self._bot_user = str((await self.outbox_client.auth_test()).get("user_id") or "")
         members: list[str] = []
@@ -572,6 +617,10 @@ def _parse(body: str, content_type: str) -> dict[str, Any] | None:
 def _outcome(error: SlackApiError) -> Outcome:
     status = error.response.status_code
     code = str(error.response.get("error") or f"HTTP {status}")
+    if code in _REFUSES_THE_BOT:
+        return Outcome(
+            "halt", error=f"Slack refused the bot: {code} (check SLACK_BOT_TOKEN and the app's scopes)"
+        )
     if status == 429 or code == "ratelimited":
         headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
         value = headers.get("retry-after")

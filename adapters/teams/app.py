@@ -260,6 +260,10 @@ class TeamsAdapter:
             if status == 403:
                 await asyncio.to_thread(self.storage.mark_inactive, PLATFORM, key)
                 return Outcome("inactive", error="HTTP 403: the bot was blocked or removed")
+            if status == 401:
+                return Outcome(
+                    "halt", error="Teams refused the bot's credentials (HTTP 401): check MICROSOFT_APP_ID"
+                )
             if status == 429:
                 return Outcome("retry", retry_after=_retry_after(exc, 0), rate_limited=True, error="HTTP 429")
             if status is None or status >= 500 or status in (408, 412):

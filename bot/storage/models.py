@@ -128,6 +128,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "kind", "recipient"),
         Index("ix_survey_outbox_due", "state", "due_at"),
+        Index("ix_survey_outbox_recipient", "recipient"),  # "/pmo survey": what waits for me
     )
 
     id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)

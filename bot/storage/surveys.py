@@ -8,6 +8,7 @@ claim is a single UPDATE, so two senders never take the same row there either.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,7 @@ PENDING, SENDING = "pending", "sending"
 SENT, UNKNOWN, INACTIVE, FAILED, CANCELLED = "sent", "unknown", "inactive", "failed", "cancelled"
 FINAL = (SENT, UNKNOWN, INACTIVE, FAILED, CANCELLED)
 ERROR_LENGTH = 255
+INSERT_SLICE = 1000
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class Message:
     attempts: int
     message_ref: str | None
     lease_until: datetime | None
+    error: str | None = None
+    # Claimed after its sender died mid-send: it may have been delivered already.
+    stranded: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,11 @@ class SurveyStore:
 
     # -- secrets ----------------------------------------------------------------------------
 
-    def secret(self, name: str) -> str:
-        """The stored secret called ``name``, made (once, whoever asks first) when missing."""
-        statement = self._insert(AppSecret).values(name=name, value=secrets.token_hex(32))
+    def secret(self, name: str, default: str | None = None) -> str:
+        """The stored value called ``name``; when missing, ``default`` (or a new random secret) is
+        stored first, once, whoever asks first."""
+        value = default if default is not None else secrets.token_hex(32)
+        statement = self._insert(AppSecret).values(name=name, value=value)
         with self.storage.transaction() as connection:
             connection.execute(statement.on_conflict_do_nothing())
             value = connection.execute(select(AppSecret.value).where(AppSecret.name == name)).scalar_one()
@@ -116,8 +123,7 @@ class SurveyStore:
             )
             if created:
                 rows = [_queued(row["id"], "invite", r, opened_at) for r in _unique(recipients)]
-                if rows:
-                    connection.execute(self._insert(OutboxMessage).values(rows).on_conflict_do_nothing())
+                self._insert_rows(connection, rows)
         return _run(row), created
 
     def run(self, run_id: int) -> Run | None:
@@ -175,12 +181,27 @@ class SurveyStore:
         Returns how many were queued now."""
         rows = [_queued(run_id, "reminder", r, now) for r in _unique(recipients)]
         with self.storage.transaction() as connection:
-            queued = 0
-            if rows:
-                insert = self._insert(OutboxMessage).values(rows).on_conflict_do_nothing()
-                queued = connection.execute(insert.execution_options(preserve_rowcount=True)).rowcount
-            connection.execute(update(SurveyRun).where(SurveyRun.id == run_id).values(reminded_at=aware(now)))
-        return int(queued)
+            queued = self._insert_rows(connection, rows)
+            # The first reminder's time stays: a crashed sender's reminders are looked for from it.
+            connection.execute(
+                update(SurveyRun)
+                .where(SurveyRun.id == run_id, SurveyRun.reminded_at.is_(None))
+                .values(reminded_at=aware(now))
+            )
+        return queued
+
+    def _insert_rows(self, connection: Any, rows: list[dict[str, Any]]) -> int:
+        """Outbox rows in slices: PostgreSQL takes at most 65,535 parameters a statement (about
+        9,000 rows), and a team can be bigger."""
+        inserted = 0
+        for start in range(0, len(rows), INSERT_SLICE):
+            insert = (
+                self._insert(OutboxMessage)
+                .values(rows[start : start + INSERT_SLICE])
+                .on_conflict_do_nothing()
+            )
+            inserted += connection.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+        return inserted
 
     def close_run(self, run_id: int, now: datetime) -> bool:
         """Closes an open run (True), cancelling messages not yet sent; False when already closed."""
@@ -215,7 +236,9 @@ class SurveyStore:
         """Takes messages whose sender's lease ran out mid-send (the process died): the caller must
         find out whether they were delivered before sending them again."""
         stranded = and_(OutboxMessage.state == SENDING, OutboxMessage.lease_until < aware(now))
-        return self._claim(stranded, worker, lease_until, limit, platforms, count_attempt=False)
+        # Each check counts as an attempt, so that one that can never succeed ends.
+        claimed = self._claim(stranded, worker, lease_until, limit, platforms, count_attempt=True)
+        return [dataclasses.replace(m, stranded=True) for m in claimed]
 
     def _claim(
         self,
@@ -294,11 +317,29 @@ class SurveyStore:
         with self.storage.transaction() as connection:
             return connection.execute(statement).rowcount == 1
 
-    def work_left(self, run_id: int | None = None) -> int:
-        """Messages queued or being sent (of one run, or of all)."""
+    def hurry(self, run_id: int, now: datetime) -> int:
+        """Makes a run's queued messages due now (an operator resuming after fixing a problem)."""
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.run_id == run_id,
+                OutboxMessage.state == PENDING,
+                OutboxMessage.due_at > aware(now),
+            )
+            .values(due_at=aware(now))
+            .execution_options(preserve_rowcount=True)
+        )
+        with self.storage.transaction() as connection:
+            return int(connection.execute(statement).rowcount)
+
+    def work_left(self, run_id: int | None = None, platforms: Sequence[str] | None = None) -> int:
+        """Messages queued or being sent (of one run, or of all runs on ``platforms``)."""
         statement = select(func.count()).where(OutboxMessage.state.in_((PENDING, SENDING)))
         if run_id is not None:
             statement = statement.where(OutboxMessage.run_id == run_id)
+        if platforms is not None:
+            runs = select(SurveyRun.id).where(SurveyRun.platform.in_(platforms))
+            statement = statement.where(OutboxMessage.run_id.in_(runs.scalar_subquery()))
         with self.storage.transaction() as connection:
             return int(connection.execute(statement).scalar_one())
 
@@ -351,9 +392,12 @@ class SurveyStore:
 
     # -- answers ----------------------------------------------------------------------------
 
-    def record_ratings(self, run_id: int, respondent: str, ratings: dict[str, int | None]) -> None:
-        """Stores (or changes) a respondent's ratings, only while the run is open. Raises
-        ``RunClosed`` when it is not, so that a late answer is never half-kept."""
+    def record_answer(
+        self, run_id: int, respondent: str, ratings: dict[str, int | None], comment: str | None = None
+    ) -> None:
+        """Stores (or changes) a respondent's ratings and, unless None, comment (empty: removed),
+        in one transaction and only while the run is open: ``RunClosed`` otherwise, so that a late
+        answer is never half-kept."""
         with self.storage.transaction() as connection:
             self._check_open(connection, run_id)
             for function_id, score in ratings.items():
@@ -369,21 +413,26 @@ class SurveyStore:
                     set_={"score": statement.excluded.score},
                 )
                 connection.execute(statement)
+            if comment is not None:
+                self._write_comment(connection, run_id, respondent, comment)
+
+    def record_ratings(self, run_id: int, respondent: str, ratings: dict[str, int | None]) -> None:
+        self.record_answer(run_id, respondent, ratings)
 
     def record_comment(self, run_id: int, respondent: str, text: str) -> None:
-        """Stores, changes or (with empty text) removes a respondent's comment, while the run is open."""
-        with self.storage.transaction() as connection:
-            self._check_open(connection, run_id)
-            mine = and_(SurveyComment.run_id == run_id, SurveyComment.respondent == respondent)
-            if not text:
-                connection.execute(delete(SurveyComment).where(mine))
-                return
-            statement = self._insert(SurveyComment).values(run_id=run_id, respondent=respondent, text=text)
-            connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["run_id", "respondent"], set_={"text": statement.excluded.text}
-                )
+        self.record_answer(run_id, respondent, {}, text)
+
+    def _write_comment(self, connection: Any, run_id: int, respondent: str, text: str) -> None:
+        mine = and_(SurveyComment.run_id == run_id, SurveyComment.respondent == respondent)
+        if not text:
+            connection.execute(delete(SurveyComment).where(mine))
+            return
+        statement = self._insert(SurveyComment).values(run_id=run_id, respondent=respondent, text=text)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["run_id", "respondent"], set_={"text": statement.excluded.text}
             )
+        )
 
     def answers_of(self, run_id: int, respondent: str) -> tuple[dict[str, int | None], str]:
         """One respondent's own ratings and comment, to show them what was recorded."""
@@ -411,9 +460,11 @@ class SurveyStore:
             return {r for (r,) in connection.execute(ratings.union(comments))}
 
     def _check_open(self, connection: Any, run_id: int) -> None:
-        row = connection.execute(
-            select(SurveyRun.state, SurveyRun.closed_at).where(SurveyRun.id == run_id)
-        ).first()
+        query = select(SurveyRun.state, SurveyRun.closed_at).where(SurveyRun.id == run_id)
+        if self._dialect == "postgresql":
+            # Held until the answer is written: a close waits for it, so none lands after one.
+            query = query.with_for_update(read=True)
+        row = connection.execute(query).first()
         if row is None or row[0] != "open":
             raise RunClosed(aware_from_db(row[1]) if row is not None and row[1] is not None else None)
 
@@ -441,6 +492,7 @@ _MESSAGE_COLUMNS = (
     OutboxMessage.attempts,
     OutboxMessage.message_ref,
     OutboxMessage.lease_until,
+    OutboxMessage.error,
 )
 
 
@@ -490,6 +542,7 @@ def _message(row: Any) -> Message:
         attempts=int(row["attempts"]),
         message_ref=row["message_ref"],
         lease_until=_maybe(row["lease_until"]),
+        error=row["error"],
     )
 
 

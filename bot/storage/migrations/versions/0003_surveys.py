@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "kind", "recipient", name="uq_survey_outbox_run_id"),
     )
     op.create_index("ix_survey_outbox_due", "survey_outbox", ["state", "due_at"])
+    op.create_index("ix_survey_outbox_recipient", "survey_outbox", ["recipient"])
     for table, extra in (
         ("survey_responses", [sa.Column("function_id", sa.String(64), nullable=False),
                               sa.Column("score", sa.Integer(), nullable=True)]),
