@@ -557,3 +557,17 @@ def test_a_team_of_ten_thousand_opens_in_one_go(store: SurveyStore) -> None:
     assert created
     assert store.delivery_counts(run.id) == {("invite", PENDING): 10_000}
     assert store.queue_reminders(run.id, [Recipient(f"U{i:06d}", "T1") for i in range(10_000)], T0) == 10_000
+
+
+def test_every_process_must_key_answers_with_the_same_secret(store: SurveyStore) -> None:
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+    from jobs.runtime import response_key
+
+    first = response_key(Settings.model_validate({"PMO_RESPONSE_SECRET": "one"}), store)
+    assert first == b"one"
+    assert response_key(Settings.model_validate({"PMO_RESPONSE_SECRET": "one"}), store) == b"one"
+    with pytest.raises(ConfigError, match="not the key this database's survey answers were made with"):
+        response_key(Settings.model_validate({"PMO_RESPONSE_SECRET": "two"}), store)
+    with pytest.raises(ConfigError, match=r"\(it is unset here\)"):
+        response_key(Settings.model_validate({}), store)
