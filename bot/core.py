@@ -72,7 +72,10 @@ class SurveyDesk(Protocol):
 
     def admin(self, command: str, team_id: str, user: str | None) -> Reply: ...
 
+    def digest(self, team_id: str, user: str | None, conversation: str | None) -> Reply: ...
 
+
+_DIGEST = re.compile(r"^\s*/pmo\s+digest\b\s*(\S*)", re.IGNORECASE)
 TEAMS_SHARED = "teams:19:"  # Teams channel and group chat conversations; personal ones are "a:..."
 SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form"})
 _SURVEY_ADMIN = re.compile(
@@ -103,6 +106,10 @@ class Bot:
         if admin is not None and self.surveys is not None:
             desk = self.surveys
             return self._safe(lambda: desk.admin(admin.group(1).lower(), admin.group(2), user))
+        asked = _DIGEST.match(text)
+        if asked is not None and self.surveys is not None:
+            desk = self.surveys
+            return self._safe(lambda: desk.digest(asked.group(1), user, conversation))
         now = self._now()
         try:
             route = self.router.route(text, self.conversations.last(conversation, now))
@@ -121,6 +128,9 @@ class Bot:
         if route.intent == "pulse_survey" and self.surveys is not None:
             desk = self.surveys
             return self._safe(lambda: desk.pending(user, private))
+        if route.intent == "digest" and self.surveys is not None:
+            desk = self.surveys
+            return self._safe(lambda: desk.digest("", user, conversation))
         return self.handle_action(action, user=user)
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:

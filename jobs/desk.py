@@ -14,19 +14,26 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import ConfigError
 from bot.reply import Action, Reply, Section
+from bot.storage.surveys import Run
+from jobs.digest import Digests
 from jobs.surveys import Surveys
 
 log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS = ("open", "close", "remind", "status")
-Closed = Callable[[int], Awaitable[None]]
+Closed = Callable[[Run], Awaitable[None]]
 
 
 class SurveyDesk:
     def __init__(
-        self, surveys: Surveys, admins: frozenset[str], kick: Callable[[], None] | None = None
+        self,
+        surveys: Surveys,
+        admins: frozenset[str],
+        kick: Callable[[], None] | None = None,
+        digests: Digests | None = None,
     ) -> None:
         self.surveys = surveys
+        self.digests = digests
         self.admins = admins
         self.kick = kick or (lambda: None)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -65,7 +72,7 @@ class SurveyDesk:
                     "Reminders on their way", f"{queued} people who have not answered yet get a reminder now."
                 )
             run = self.surveys.close(team_id)
-            self._closed(run.id)
+            self._closed(run)
             return _note("Survey closed", f"The survey {run.period_key} is closed. {self._counts(team_id)}")
         except ConfigError as exc:
             return _note("I couldn't do that", str(exc))
@@ -103,10 +110,38 @@ class SurveyDesk:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.kick)
 
-    def _closed(self, run_id: int) -> None:
+    def _closed(self, run: Run) -> None:
         if self.on_close is not None and self.loop is not None:
             hook = self.on_close
-            self.loop.call_soon_threadsafe(lambda: _keep(asyncio.ensure_future(hook(run_id))))
+            self.loop.call_soon_threadsafe(lambda: _keep(asyncio.ensure_future(hook(run))))
+
+    # -- digests ---------------------------------------------------------------------------------
+
+    def digest(self, team_id: str, user: str | None, conversation: str | None) -> Reply:
+        """``/pmo digest [team]``: for admins anywhere, and for anyone in the team's digest channel."""
+        if self.digests is None:
+            return _note("Digest", "Digests are not set up here.")
+        teams = self.surveys.teams.load().teams
+        channel = _channel_of(conversation)
+        here = [t for t in teams if t.digest_channel and t.digest_channel == channel]
+        team = next((t for t in teams if t.id == team_id), None) if team_id else None
+        if team is None and not team_id:
+            team = here[0] if here else (teams[0] if len(teams) == 1 else None)
+        if team is None:
+            names = ", ".join(t.id for t in teams) or "none yet"
+            example = teams[0].id if teams else "delivery"
+            return _note(
+                "Which team?", f"Name the team, for example `/pmo digest {example}` (teams: {names})."
+            )
+        if user not in self.admins and team not in here:
+            return _note(
+                "Digests are shown in the team's channel",
+                f"Ask for the {team.title} digest in its digest channel, or ask a PMO admin.",
+            )
+        try:
+            return self.digests.reply(self.digests.build(team.id))
+        except ConfigError as exc:
+            return _note("No digest yet", str(exc)[:1].upper() + str(exc)[1:] + ".")
 
     def _status(self, team_id: str) -> Reply:
         status = self.surveys.status(team_id)
@@ -135,6 +170,18 @@ def _keep(task: asyncio.Future[None]) -> None:
     # A task nobody holds can be collected before it finishes.
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
+
+
+def _channel_of(conversation: str | None) -> str | None:
+    """The channel of a conversation key: ``slack:TEAM:CHANNEL:USER`` or ``teams:CONVERSATION:USER``."""
+    if not conversation:
+        return None
+    parts = conversation.split(":")
+    if parts[0] == "slack" and len(parts) >= 4:
+        return parts[2]
+    if parts[0] == "teams":
+        return conversation[len("teams:") :].rsplit(":", 2)[0].split(";", 1)[0]
+    return None
 
 
 def _note(title: str, text: str) -> Reply:

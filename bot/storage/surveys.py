@@ -459,6 +459,57 @@ class SurveyStore:
         with self.storage.transaction() as connection:
             return {r for (r,) in connection.execute(ratings.union(comments))}
 
+    # -- aggregates (for digests): counted in the database, never answer by answer in Python --------
+
+    def score_counts(self, run_ids: Sequence[int]) -> dict[int, dict[str, dict[int | None, int]]]:
+        """run → function → score (None: "didn't use it") → how many gave it."""
+        statement = (
+            select(SurveyResponse.run_id, SurveyResponse.function_id, SurveyResponse.score, func.count())
+            .where(SurveyResponse.run_id.in_(list(run_ids)))
+            .group_by(SurveyResponse.run_id, SurveyResponse.function_id, SurveyResponse.score)
+        )
+        out: dict[int, dict[str, dict[int | None, int]]] = {run_id: {} for run_id in run_ids}
+        with self.storage.transaction() as connection:
+            for run_id, function_id, score, count in connection.execute(statement):
+                out[int(run_id)].setdefault(function_id, {})[score] = int(count)
+        return out
+
+    def answered_count(self, run_id: int) -> int:
+        """How many people answered (a rating or a comment), counted in the database."""
+        ratings = select(SurveyResponse.respondent).where(SurveyResponse.run_id == run_id)
+        comments = select(SurveyComment.respondent).where(SurveyComment.run_id == run_id)
+        both = ratings.union(comments).subquery()
+        with self.storage.transaction() as connection:
+            return int(connection.execute(select(func.count()).select_from(both)).scalar_one())
+
+    def reached_count(self, run_id: int) -> int:
+        """How many people a message of the run reached."""
+        statement = select(func.count(func.distinct(OutboxMessage.recipient))).where(
+            OutboxMessage.run_id == run_id, OutboxMessage.state == SENT
+        )
+        with self.storage.transaction() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def comments(self, run_id: int) -> list[str]:
+        statement = select(SurveyComment.text).where(SurveyComment.run_id == run_id)
+        with self.storage.transaction() as connection:
+            return [text for (text,) in connection.execute(statement)]
+
+    def runs_before(self, team_id: str, run: Run, limit: int) -> list[Run]:
+        """The team's closed runs opened before ``run``, newest first."""
+        statement = (
+            select(SurveyRun)
+            .where(
+                SurveyRun.team_id == team_id,
+                SurveyRun.state == "closed",
+                SurveyRun.opened_at < aware(run.opened_at),
+            )
+            .order_by(SurveyRun.opened_at.desc())
+            .limit(limit)
+        )
+        with self.storage.transaction() as connection:
+            return [_run(r) for r in connection.execute(statement).mappings()]
+
     def _check_open(self, connection: Any, run_id: int) -> None:
         query = select(SurveyRun.state, SurveyRun.closed_at).where(SurveyRun.id == run_id)
         if self._dialect == "postgresql":
