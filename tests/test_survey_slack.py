@@ -421,3 +421,66 @@ async def test_a_comment_from_the_pmo_survey_copy_redraws_it_through_its_respons
     (redrawn,) = await running.fake.wait_for("response_url")
     assert redrawn.body["replace_original"] is True and "Change your comment" in json.dumps(redrawn.body)
     assert running.fake.of("chat.update") == []
+
+
+async def test_closing_posts_the_digest_with_hand_computed_means_a_change_and_a_chart(
+    running: Running,
+) -> None:
+    # Last week: 5 people answer, so there is a previous run to compare with.
+    assert (await running.cli("survey", "open", "--team", "t", "--period", "t/2026-W01"))[0] == 0
+    for n, person in enumerate(PEOPLE[:5]):
+        mine = buttons(survey_post(running.fake, person)["blocks"])
+        for question in SERVICES:
+            await running.click(person, mine[(question, "2")], running.fake.response_url(f"w1-{n}"))
+    await running.fake.wait_for("response_url", 15, timeout=20)
+    assert (await running.cli("survey", "close", "--team", "t"))[0] == 0
+    first_digest = len(running.fake.of("chat.postMessage"))
+
+    # This week: 15 of 20 answer, each with their own clicks.
+    code, _, err = await running.cli("survey", "open", "--team", "t", "--period", "t/2026-W02")
+    assert code == 0, err
+    picks: dict[str, list[int]] = {q: [] for q in SERVICES}
+    for n, person in enumerate(PEOPLE[:15]):
+        mine = buttons(survey_post(running.fake, person)["blocks"])
+        for question, value in (("reporting", 1 + n % 5), ("risk_management", 5 - n % 3), ("governance", 3)):
+            await running.click(person, mine[(question, str(value))], running.fake.response_url(f"w2-{n}"))
+            picks[question].append(value)
+    await running.fake.wait_for("response_url", 15 + 45, timeout=30)
+    code, out, err = await running.cli("survey", "close", "--team", "t")
+    assert code == 0, err
+    assert "Posted the digest of t/2026-W02 to C0DIGEST01" in out
+
+    digest = [
+        c.body
+        for c in running.fake.of("chat.postMessage")[first_digest:]
+        if c.body["channel"] == "C0DIGEST01"
+    ]
+    text = json.dumps(digest)
+    assert "15 of 20 answered (75%)" in text
+    for question in SERVICES:
+        mean = round(sum(picks[question]) / 15, 2)
+        assert f"{mean:.1f}" in text
+    reporting_change = f"+{round(sum(picks['reporting']) / 15, 2) - 2.0:.1f}"
+    assert reporting_change in text  # against last week's 2.0
+    (upload, *_) = [u for u in running.fake.uploads() if u[3] == "C0DIGEST01"][-1:]
+    assert upload[2].startswith(b"\x89PNG\r\n\x1a\n") and upload[1].endswith(".png")
+    code, out, _ = await running.cli("digest", "--team", "t", "--json")
+    figures = json.loads(out)
+    assert (figures["answered"], figures["invited"]) == (15, 20)
+    by_id = {s["function_id"]: s for s in figures["scores"]}
+    assert by_id["reporting"]["mean"] == round(sum(picks["reporting"]) / 15, 2)
+    assert by_id["reporting"]["previous_mean"] == 2.0
+
+
+async def test_two_answers_post_a_digest_without_scores(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    for n, person in enumerate(PEOPLE[:2]):
+        mine = buttons(survey_post(running.fake, person)["blocks"])
+        await running.click(person, mine[("reporting", "5")], running.fake.response_url(f"two-{n}"))
+    await running.fake.wait_for("response_url", 2)
+    code, out, err = await running.cli("survey", "close", "--team", "t")
+    assert code == 0 and "Posted the digest" in out, err
+    posted = [c.body for c in running.fake.of("chat.postMessage") if c.body["channel"] == "C0DIGEST01"]
+    text = json.dumps(posted)
+    assert "2 of 20 answered" in text and "Scores are withheld" in text and "5.0" not in text
+    assert [u for u in running.fake.uploads() if u[3] == "C0DIGEST01"] == []  # no chart without scores
