@@ -360,6 +360,26 @@ def survey_status(team: TeamOption, as_json: Annotated[bool, typer.Option("--jso
 
 
 @app.command()
+def digest(
+    team: TeamOption,
+    as_json: Annotated[bool, typer.Option("--json", help="The figures as one JSON object.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="The aggregates as CSV (no answer, no comment).")
+    ] = False,
+    post: Annotated[
+        bool, typer.Option("--post", help="Post it to the team's digest channel as well.")
+    ] = False,
+) -> None:
+    """The digest of the team's latest closed survey: response rate, scores, trends, what to look at."""
+    from jobs import operator
+
+    if as_json and as_csv:
+        fail("give --json or --csv, not both")
+    form = "json" if as_json else "csv" if as_csv else "text"
+    typer.echo(_operate(lambda s: operator.digest(s, team, form, post)))
+
+
+@app.command()
 def clock() -> None:
     """The scheduler alone: opens, reminds and closes surveys on time and sends what is queued."""
     from jobs import operator

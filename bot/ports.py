@@ -39,6 +39,17 @@ class Outbound(Protocol):
 
     async def post_to_channel(self, channel_id: str, reply: Reply) -> Delivery: ...
 
+    async def post_report(
+        self, channel_id: str, reply: Reply, image: bytes | None, image_name: str
+    ) -> Delivery:
+        """Post ``reply`` to a channel with an optional PNG (``image``, named ``image_name``) shown
+        with it: a digest and its chart.
+
+        The reply must carry the figures on its own: a chart the platform cannot take is logged and
+        left out, and the delivery still counts as "sent" (Slack: the file is uploaded after the
+        message; Teams: the chart is shown inline in the card)."""
+        ...
+
 
 class Courier(Outbound, Protocol):
     """What the survey sender needs of a platform: one attempt at a time, so that pacing and

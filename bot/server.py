@@ -144,6 +144,7 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
 
     async def start(app: web.Application) -> None:
         survey.desk.attach(asyncio.get_running_loop())
+        survey.desk.on_close = survey.digest_on_close
         if parts.settings.pmo_scheduler != "embedded":
             log.info("scheduler off (PMO_SCHEDULER=off): run `pmo-bot clock` for surveys")
             # What an admin starts from chat is still sent from here, at once; the clock
@@ -152,7 +153,7 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
             return
         from jobs.clock import SurveyClock
 
-        clock = SurveyClock(survey.surveys, survey.sender)
+        clock = SurveyClock(survey.surveys, survey.sender, on_close=survey.digest_on_close)
         survey.desk.kick = clock.kick
         parts.extra["clock"] = clock
         await clock.start()

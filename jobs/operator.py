@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import TextIO, TypeVar
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, PmoBotError
 from bot.settings import Settings
 from jobs.config import TeamsConfig
 from jobs.runtime import SurveyParts
@@ -148,7 +149,35 @@ def close(settings: Settings, team_id: str) -> str:
     with survey_parts(settings) as survey:
         run = survey.surveys.close(team_id)
         status = survey.surveys.status(team_id)
-        return f"Closed {run.period_key}: {status['answered']} of {status['invited']} answered."
+        line = f"Closed {run.period_key}: {status['answered']} of {status['invited']} answered."
+        team = survey.surveys.teams.team(team_id)
+        if not team.digest_channel:
+            return line + " No digest_channel is set, so no digest was posted."
+        closed = survey.store.run(run.id)
+        try:
+            return line + " " + asyncio.run(_closing(survey, survey.post_digest(team_id, closed)))
+        except PmoBotError as exc:
+            # The survey is closed all the same; the digest can be posted later with --post.
+            later = f"pmo-bot digest --team {team_id} --post"
+            return f"{line} The digest was not posted: {exc}. Post it later with `{later}`."
+
+
+def digest(settings: Settings, team_id: str, form: str, post: bool) -> str:
+    """The latest closed run's digest as text, JSON or CSV; with ``post``, posted too."""
+    with survey_parts(settings) as survey:
+        built = survey.digests.build(team_id)
+        if form == "json":
+            shown = json.dumps(survey.digests.as_json(built), ensure_ascii=False)
+        elif form == "csv":
+            shown = survey.digests.csv(built).rstrip("\n")
+        else:
+            from adapters.text import render
+
+            shown = render(survey.digests.reply(built))
+        if post:
+            posted = asyncio.run(_closing(survey, survey.post_digest(team_id)))
+            print(posted, file=sys.stderr)
+        return shown
 
 
 def status(settings: Settings, team_id: str) -> dict[str, object]:
@@ -179,7 +208,7 @@ def run_clock(settings: Settings) -> None:
 async def _clock(survey: SurveyParts) -> None:
     from jobs.clock import SurveyClock
 
-    clock = SurveyClock(survey.surveys, survey.sender)
+    clock = SurveyClock(survey.surveys, survey.sender, on_close=survey.digest_on_close)
     survey.desk.kick = clock.kick
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -9,13 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DeliveryError
 from bot.ports import Courier
 from bot.settings import Settings
 from bot.storage import Storage
-from bot.storage.surveys import SurveyStore
+from bot.storage.surveys import Run, SurveyStore
 from jobs.config import TeamsConfig
 from jobs.desk import SurveyDesk
+from jobs.digest import Digests
 from jobs.pacing import Limits, Pacer
 from jobs.sender import Sender, SenderSettings
 from jobs.surveys import Surveys
@@ -57,6 +59,39 @@ class SurveyParts:
     surveys: Surveys
     sender: Sender
     desk: SurveyDesk
+    digests: Digests
+
+    async def digest_on_close(self, run: Run) -> None:
+        """When a run closes (on time, or by hand from chat): its digest to the team's channel."""
+        try:
+            team = self.surveys.teams.team(run.team_id)
+            if team.digest_channel:
+                closed = await asyncio.to_thread(self.store.run, run.id)
+                log.info(await self.post_digest(run.team_id, closed))
+        except Exception:
+            log.exception("posting a digest failed", extra={"team": run.team_id, "period": run.period_key})
+
+    async def post_digest(self, team_id: str, run: Run | None = None) -> str:
+        """Posts the digest of the team's latest closed run (or ``run``) to its digest channel;
+        returns a line saying what was posted where."""
+        from jobs.chart import chart_png
+
+        team = self.surveys.teams.team(team_id)
+        if not team.digest_channel:
+            raise ConfigError(f"team {team_id} has no digest_channel in {self.surveys.teams.path}")
+        digest = self.digests.build(team_id, run)
+        courier = self.surveys.courier(team.platform)
+        image = await asyncio.to_thread(chart_png, digest)
+        name = f"pmo-pulse-{digest.period_key.replace('/', '-')}.png"
+        delivery = await courier.post_report(team.digest_channel, self.digests.reply(digest), image, name)
+        if delivery == "unknown":
+            raise DeliveryError(
+                f"the bot cannot post in {team.digest_channel} yet: add the app to that channel first"
+            )
+        if delivery == "inactive":
+            raise DeliveryError(f"the bot was removed from {team.digest_channel}, or cannot reach it")
+        counts = f"{digest.answered} of {digest.invited} answered"
+        return f"Posted the digest of {digest.period_key} to {team.digest_channel} ({counts})."
 
 
 def build_surveys(
@@ -78,4 +113,5 @@ def build_surveys(
         SenderSettings(lease_s=settings.pmo_outbox_lease_s),
         wanted=surveys.wanted,
     )
-    return SurveyParts(store, surveys, sender, SurveyDesk(surveys, settings.admins))
+    digests = Digests(store, teams, kb)
+    return SurveyParts(store, surveys, sender, SurveyDesk(surveys, settings.admins, digests=digests), digests)

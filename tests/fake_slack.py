@@ -10,6 +10,11 @@ a post to a user id lands in that user's DM channel, "D" + the id without its fi
 (U0USER0001, the user of the older tests, keeps D0DM000001; see ``dm_channels``). ``refuse``
 makes posts to one target fail the way Slack does, and ``limit`` rate-limits a method.
 
+Files are uploaded as ``files_upload_v2`` does: ``files.getUploadURLExternal`` (filename, length)
+hands out an upload URL on this server, the bytes are POSTed there (raw, as slack_sdk sends them, or
+as a multipart ``file`` field), and ``files.completeUploadExternal`` shares them into ``channel_id``;
+``uploads`` lists what was shared.
+
 Run it alone with ``python -m tests.fake_slack [--host H] [--port P] [--rate N] [--log PATH]``:
 it prints ``PORT <number>`` first, logs each accepted post as a JSON line, serves ``GET /_stats``
 and runs until SIGTERM or SIGINT.
@@ -27,7 +32,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -46,6 +51,25 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+
+
+class Upload(NamedTuple):
+    """A file shared by files.completeUploadExternal."""
+
+    file_id: str
+    filename: str
+    data: bytes
+    channel: str
+    title: str
+
+
+@dataclass
+class Pending:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal."""
+
+    filename: str
+    length: int
+    data: bytes | None = None
 
 
 @dataclass
@@ -83,6 +107,9 @@ class FakeSlack:
     _delivered: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     _accepted: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _views: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _pending: dict[str, Pending] = field(default_factory=dict)
+    _uploads: list[Upload] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -122,6 +149,10 @@ class FakeSlack:
         """(channel, ts, metadata) of every accepted chat.postMessage, in order."""
         return list(self._delivered)
 
+    def uploads(self) -> list[Upload]:
+        """(file_id, filename, bytes, channel_id, title) of every file shared, in order."""
+        return list(self._uploads)
+
     def stats(self) -> dict[str, Any]:
         return {
             "delivered": len(self._delivered),
@@ -152,6 +183,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/files-pri/{name}/download", self._download)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/_stats", self._stats)
         if self.port:
             self._runner = web.AppRunner(app, access_log=None)
@@ -265,6 +297,10 @@ class FakeSlack:
         if method == "views.open":
             view = body.get("view") or {}
             return {"ok": True, "view": {**view, "id": f"V0MODAL{next(self._views):03d}"}}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(body)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(body)
         return {"ok": True}
 
     def _next_ts(self) -> str:
@@ -288,6 +324,45 @@ class FakeSlack:
             self.log.write(json.dumps(line) + "\n")
             self.log.flush()
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": text, "ts": ts}}
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        filename = body.get("filename")
+        try:
+            length = int(body.get("length", ""))
+        except ValueError:
+            length = -1
+        if not filename or length < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F0FILE{next(self._file_ids):04d}"
+        self._pending[file_id] = Pending(str(filename), length)
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(body.get("files") or "[]") if isinstance(body.get("files"), str) else []
+        except ValueError:
+            files = []
+        if not files or not all(isinstance(f, dict) and isinstance(f.get("id"), str) for f in files):
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = body.get("channel_id")
+        if channel and channel in self.refused:
+            return {"ok": False, "error": self.refused[channel]}
+        if channel and channel[:1] not in ("C", "G", "D", "Z"):
+            return {"ok": False, "error": "invalid_arguments"}  # a user id is refused here
+        pending = [self._pending.get(f["id"]) for f in files]
+        if any(p is None or p.data is None for p in pending):
+            return {"ok": False, "error": "file_not_found"}  # never uploaded, or shared already
+        shared = []
+        for item, upload in zip(files, pending, strict=True):
+            assert upload is not None and upload.data is not None
+            del self._pending[item["id"]]
+            title = str(item.get("title") or upload.filename)
+            if channel:
+                self._uploads.append(Upload(item["id"], upload.filename, upload.data, channel, title))
+            shared.append(
+                {"id": item["id"], "name": upload.filename, "title": title, "size": len(upload.data)}
+            )
+        return {"ok": True, "files": shared}
 
     def _update(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(body.get("channel", DEFAULT_DM))
@@ -346,6 +421,25 @@ class FakeSlack:
         if name not in self.files:
             return web.Response(status=404)
         return web.Response(body=self.files[name], content_type="application/octet-stream")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """files.slack.com's upload URL: the bytes as the body, or as a multipart ``file`` field.
+        The URL itself is the credential: no token is sent or checked."""
+        file_id = request.match_info["file_id"]
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            field_ = form.get("file")
+            data = field_.file.read() if isinstance(field_, web.FileField) else str(field_ or "").encode()
+        else:
+            data = await request.read()
+        self._record("upload", {"file_id": file_id, "length": len(data)}, request)
+        pending = self._pending.get(file_id)
+        if pending is None:
+            return web.Response(status=404, text="Not found")
+        if len(data) != pending.length:
+            return web.Response(status=400, text=f"length {len(data)} is not the {pending.length} announced")
+        pending.data = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self._record("response_url", await self._body(request), request)

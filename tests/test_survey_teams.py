@@ -393,7 +393,8 @@ async def test_a_teams_survey_from_invitation_to_late_answer(kb: KnowledgeBase, 
 
         # -- close, then a late answer -------------------------------------------------------------
         closed_line = await stack.ok("close", "--team", TEAM_ID)
-        assert closed_line == f"Closed {period}: 2 of 6 answered."
+        assert closed_line.startswith(f"Closed {period}: 2 of 6 answered. The digest was not posted: ")
+        assert "add the app to that channel first" in closed_line
         status = stack.status()
         assert status["state"] == "closed" and status["closed_at"] is not None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -25,7 +26,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -77,6 +78,8 @@ _REFUSES_THE_BOT = {
     "ekm_access_denied",
 }
 FORM_CALLBACK = "pmo:form"
+# files.getUploadURLExternal takes a file's alt text (alt_txt) of at most 1,000 characters.
+MAX_ALT_TXT = 1000
 MARKER_EVENT = "pmo_survey"
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
@@ -456,7 +459,7 @@ class SlackAdapter:
         hit = self._rendered.get(id(reply))
         if hit is not None and hit[0] is reply:
             return hit[1], hit[2]
-        messages, text = render_blocks(reply), fallback_text(reply)
+        messages, text = render_blocks(_linked_images(reply)), fallback_text(reply)
         if len(self._rendered) >= RENDER_CACHE_SIZE:
             self._rendered.clear()
         self._rendered[id(reply)] = (reply, messages, text)
@@ -484,6 +487,49 @@ class SlackAdapter:
                 return "inactive"
             raise
         return "sent"
+
+    async def post_report(
+        self, channel_id: str, reply: Reply, image: bytes | None, image_name: str
+    ) -> Delivery:
+        """The reply's messages, then the PNG uploaded with ``files_upload_v2`` into the channel
+        itself, right after them (not into a thread, where it would hide behind "1 reply").
+
+        A refused message answers "inactive" for a channel the bot cannot reach, as
+        :meth:`post_to_channel` does. A failed upload, once the message is posted, is logged and the
+        answer is still "sent": the message carries the figures, and a caller that retried on an
+        error would post the digest twice.
+        """
+        try:
+            posted = await self._post(reply, channel_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") in _GONE:
+                return "inactive"
+            raise
+        if image is not None:
+            await self._upload(posted, image, image_name, reply.title)
+        return "sent"
+
+    async def _upload(self, channel: str, image: bytes, name: str, title: str) -> None:
+        """Upload a file into ``channel`` (a C…, G… or D… id: files.completeUploadExternal refuses a
+        user id); failures are logged, never raised."""
+        label = " ".join(title.split())
+        try:
+            # getUploadURLExternal, a POST of the bytes to the URL it gives, completeUploadExternal;
+            # self.client's retry handlers cover each of the three.
+            await self.client.files_upload_v2(
+                channel=channel,
+                file=image,
+                filename=name,
+                title=label or name,
+                alt_txt=label[:MAX_ALT_TXT] or name,
+            )
+        except SlackApiError as exc:
+            code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+            hint = " (the app needs the files:write scope)" if code == "missing_scope" else ""
+            log.error("chart upload to %s failed: %s%s", channel, code, hint, extra={"channel": channel})
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            # SlackRequestError: the upload URL answered other than 200.
+            log.error("chart upload to %s failed: %s", channel, exc, extra={"channel": channel})
 
     # -- the survey sender's port (bot.ports.Courier) -------------------------------------------
 
@@ -581,12 +627,17 @@ class SlackAdapter:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def _post(self, reply: Reply, channel: str, thread: str | None = None) -> None:
+    async def _post(self, reply: Reply, channel: str, thread: str | None = None) -> str:
+        """Posts the reply's messages; returns the id of the conversation they went to (a user id
+        lands in the DM with them, whose D… id Slack answers)."""
         messages, fallback = self.render(reply)
+        posted = channel
         for blocks in messages:
-            await self.client.chat_postMessage(
+            response = await self.client.chat_postMessage(
                 channel=channel, thread_ts=thread, blocks=blocks, text=fallback, unfurl_links=False
             )
+            posted = str(response.get("channel") or channel)
+        return posted
 
 
 class _Clock(SlackClock):
@@ -647,3 +698,13 @@ def _conversation(team: object, channel: object, user: object) -> str:
 
 def _note(title: str, text: str) -> Reply:
     return Reply(title, (Section(text=text),), intent="review")
+
+
+def _linked_images(reply: Reply) -> Reply:
+    """The reply without the images Block Kit cannot show: an image block needs a public http(s)
+    URL, and a data: URI (a chart meant for Teams' cards) would have Slack refuse the message."""
+    linked = tuple(i for i in reply.images if i.url.startswith(("https://", "http://")))
+    if len(linked) == len(reply.images):
+        return reply
+    log.info("%d image(s) without a public URL left out of a Slack message", len(reply.images) - len(linked))
+    return dataclasses.replace(reply, images=linked)

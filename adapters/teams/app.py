@@ -31,7 +31,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from adapters.teams.cards import decode_submit, render_cards, text_fallback
+from adapters.teams.cards import decode_submit, render_cards, text_fallback, with_inline_png
 from adapters.teams.package import COMMAND_TITLES
 from bot.core import Bot
 from bot.errors import ConfigError, DeliveryError
@@ -179,10 +179,14 @@ class TeamsAdapter:
         for activity in rest:
             await turn_context.send_activity(activity)
 
-    def activities(self, reply: Reply) -> list[Activity]:
+    def activities(self, reply: Reply, png: bytes | None = None, alt: str = "") -> list[Activity]:
+        """The reply's cards as message activities; ``png``, when given, shown inline in them."""
         fallback = text_fallback(reply)
+        cards = render_cards(reply)
+        if png:
+            cards = with_inline_png(cards, png, alt)
         out = []
-        for card in render_cards(reply):
+        for card in cards:
             activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
             activity.summary = fallback[:200]
             out.append(activity)
@@ -226,8 +230,19 @@ class TeamsAdapter:
         stored when the app was added or first spoken to there."""
         return await self._send_to(channel_id.split(";", 1)[0], reply)
 
-    async def _send_to(self, key: str, reply: Reply) -> Delivery:
-        pending = self.activities(reply)
+    async def post_report(
+        self, channel_id: str, reply: Reply, image: bytes | None, image_name: str
+    ) -> Delivery:
+        """Like :meth:`post_to_channel`, with the PNG ``image`` shown inline in the card (a data:
+        URI Image after the figures). Teams takes no file upload from a bot into a channel without
+        Graph and SharePoint; a chart too big for a card is left out with a warning, and the
+        delivery still counts."""
+        alt = " ".join(reply.title.split()) or image_name
+        return await self._send_to(channel_id.split(";", 1)[0], reply, self.activities(reply, image, alt))
+
+    async def _send_to(self, key: str, reply: Reply, pending: list[Activity] | None = None) -> Delivery:
+        """Sends ``pending`` (by default the reply's activities), retrying after rate limits."""
+        pending = self.activities(reply) if pending is None else pending
         for attempt in range(SEND_ATTEMPTS):
             outcome = await self._attempt(key, pending)
             if outcome.status in ("sent", "unknown", "inactive"):

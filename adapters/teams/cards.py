@@ -16,6 +16,7 @@ by the form's submit button: Teams adds every input's value beside ``"pmo"`` in 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Mapping
@@ -39,6 +40,11 @@ MAX_ACTIONS = 6
 # and an upper bound of the UTF-8 size. Teams' Workflows/connector posts stop at about 28 KB (bot
 # messages at about 100 KB); 24,000 leaves room for the activity around the card.
 MAX_CARD_BYTES = 24_000
+# A card that carries a chart inline (with_inline_png) may grow to this. Bot messages may be about
+# 100 KB ("Format your bot messages", which advises keeping under 80 KB; 413 MessageSizeTooBig
+# over it): far more than MAX_CARD_BYTES, but a data: URI is over that on its own for most charts.
+MAX_INLINE_CARD_BYTES = 80_000
+INLINE_PNG = "data:image/png;base64,"
 # Encoded size of one TextBlock's text: smaller blocks pack cards more evenly.
 MAX_BLOCK_TEXT = 4_000
 MAX_TITLE = 200
@@ -311,6 +317,31 @@ def _image(image: Image) -> Element | None:
     # altText is plain text, never parsed as markdown, so it is not escaped.
     alt = _truncate(_one_line(image.alt), MAX_ALT_TEXT) or "image"
     return {"type": "Image", "url": image.url, "altText": alt}
+
+
+def with_inline_png(cards: list[Card], png: bytes, alt: str) -> list[Card]:
+    """``cards`` (from :func:`render_cards`) with ``png`` shown inline, as a data: URI Image.
+
+    The image follows the content of the last card that has any (above its buttons), so that a
+    digest's chart comes right after its figures; when that card would then be over
+    :data:`MAX_INLINE_CARD_BYTES`, the image goes on a card of its own after it. An image too big
+    even for a card of its own is left out, with a warning: the text carries the figures. The
+    cards given are not changed.
+    """
+    out = [{**card, "body": list(card["body"])} for card in cards]
+    element = _image(Image(INLINE_PNG + base64.b64encode(png).decode("ascii"), alt))
+    if element is None:
+        return out
+    at = max((n for n, card in enumerate(out) if card["body"]), default=-1)
+    if at >= 0 and _size(out[at]) + _size(element) + _ITEM_SEPARATOR <= MAX_INLINE_CARD_BYTES:
+        out[at]["body"].append(element)
+        return out
+    own = _card([element], [])
+    if _size(own) > MAX_INLINE_CARD_BYTES:
+        log.warning("inline image left out: %d bytes do not fit in a card", _size(element))
+        return out
+    out.insert(at + 1, own)
+    return out
 
 
 def _submit(button: Button) -> Element | None:

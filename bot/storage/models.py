@@ -129,6 +129,9 @@ class OutboxMessage(Base):
         UniqueConstraint("run_id", "kind", "recipient"),
         Index("ix_survey_outbox_due", "state", "due_at"),
         Index("ix_survey_outbox_recipient", "recipient"),  # "/pmo survey": what waits for me
+        # A digest's count of who was reached; without it SQLite searches ix_survey_outbox_due by
+        # state alone, every sent message of every run.
+        Index("ix_survey_outbox_run_state", "run_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)

@@ -69,6 +69,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_survey_outbox_due", "survey_outbox", ["state", "due_at"])
     op.create_index("ix_survey_outbox_recipient", "survey_outbox", ["recipient"])
+    op.create_index("ix_survey_outbox_run_state", "survey_outbox", ["run_id", "state"])
     for table, extra in (
         ("survey_responses", [sa.Column("function_id", sa.String(64), nullable=False),
                               sa.Column("score", sa.Integer(), nullable=True)]),
