@@ -484,3 +484,24 @@ async def test_two_answers_post_a_digest_without_scores(running: Running) -> Non
     text = json.dumps(posted)
     assert "2 of 20 answered" in text and "Scores are withheld" in text and "5.0" not in text
     assert [u for u in running.fake.uploads() if u[3] == "C0DIGEST01"] == []  # no chart without scores
+
+
+async def test_pmo_digest_for_admins_anywhere_and_for_anyone_in_the_digest_channel(running: Running) -> None:
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    for n, person in enumerate(PEOPLE[:5]):
+        mine = buttons(survey_post(running.fake, person)["blocks"])
+        await running.click(person, mine[("governance", "4")], running.fake.response_url(f"d-{n}"))
+    await running.fake.wait_for("response_url", 5)
+    assert (await running.cli("survey", "close", "--team", "t"))[0] == 0
+    assert "5 of 20 answered" in json.dumps(await running.command(ADMIN, "digest t"))
+    assert "Digests are shown in the team's channel" in json.dumps(
+        await running.command(PEOPLE[0], "digest t")
+    )
+    fields = {
+        "team_id": TEAM, "channel_id": "C0DIGEST01", "user_id": PEOPLE[0], "command": "/pmo",
+        "text": "digest",
+        "response_url": running.fake.response_url("dg"), "trigger_id": "t",
+    }  # fmt: skip
+    response = await running.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
+    shown = json.dumps(await response.json())
+    assert "5 of 20 answered" in shown and "4.0" in shown
