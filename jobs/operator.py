@@ -20,6 +20,7 @@ from bot.errors import ConfigError, PmoBotError
 from bot.settings import Settings
 from jobs.config import TeamsConfig
 from jobs.runtime import SurveyParts
+from jobs.surveys import member_platform
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,7 +45,10 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
         storage.upgrade()
         # A broken teams file is said before anything else; only the platforms it uses are loaded
         # (botbuilder alone takes a second to import).
-        platforms = {t.platform for t in TeamsConfig(settings.pmo_config, kb.functions.keys()).load().teams}
+        teams = TeamsConfig(settings.pmo_config, kb.functions.keys()).load().teams
+        platforms = {t.platform for t in teams} | {
+            member_platform(m, t.platform)[0] for t in teams for m in t.members
+        }
         if every_platform:
             platforms |= {"slack", "teams"}
         parts = Parts(settings, Bot(kb), storage)

@@ -149,7 +149,7 @@ class Sender:
         if run is None:
             await self._finish(message, CANCELLED, error="the survey is gone")
             return
-        courier = self.couriers[run.platform]
+        courier = self.couriers[message.platform]
         if message.stranded or (message.error or "").startswith(UNSURE):
             # It may have gone out (a sender died mid-send, or the platform failed after taking
             # it): look before sending again, even if the survey has closed since.
@@ -163,7 +163,7 @@ class Sender:
                 return  # the lease lapses and the check is made again
         if not await self._wanted(run, message):
             return
-        await self.pacer.acquire(run.platform, message.workspace, message.recipient)
+        await self.pacer.acquire(message.platform, message.workspace, message.recipient)
         run = await self._run(message.run_id)
         if run is None or not await self._wanted(run, message) or not await self._still_mine(message):
             return  # closed, or answered, while waiting for a token; or someone else has it
@@ -201,7 +201,7 @@ class Sender:
 
     async def _record(self, run: Run, message: Message, outcome: Outcome) -> None:
         if outcome.status == "sent":
-            self.pacer.speed_up(run.platform, message.workspace)
+            self.pacer.speed_up(message.platform, message.workspace)
             await self._finish(message, SENT, ref=outcome.ref)
         elif outcome.status == "unknown":
             await self._finish(
@@ -220,7 +220,7 @@ class Sender:
             await self._later(message, HALT_RETRY_S, outcome.error)
         elif outcome.rate_limited:
             wait = outcome.retry_after if outcome.retry_after is not None else 1.0
-            self.pacer.slow_down(run.platform, message.workspace, wait)
+            self.pacer.slow_down(message.platform, message.workspace, wait)
             await self._later(message, wait, outcome.error or "rate limited")
         elif message.attempts >= self.settings.max_attempts:
             await self._finish(

@@ -100,8 +100,7 @@ class Surveys:
         existing = await asyncio.to_thread(self.store.run_for_period, key)
         if existing is not None:
             return Opened(existing, False, len(await asyncio.to_thread(self.store.recipients, existing.id)))
-        courier = self.courier(team.platform)
-        audience = await self._audience(team, courier)
+        audience = await self._audience(team)
         settings = team.survey
         closes = start + timedelta(hours=settings.open_hours)
         remind_at = _reminder_time(start, now, closes, settings.reminder_after_hours)
@@ -121,12 +120,19 @@ class Surveys:
         invited = len(audience) if created else len(await asyncio.to_thread(self.store.recipients, run.id))
         return Opened(run, created, invited)
 
-    async def _audience(self, team: Team, courier: Courier) -> list[Recipient]:
-        people = list(team.members)
+    async def _audience(self, team: Team) -> list[Recipient]:
+        """Everyone to ask, each on their platform: the team's own, or the one a member is
+        prefixed with ("teams:29:..." in a Slack team), so that one survey spans both."""
+        people = [member_platform(m, team.platform) for m in team.members]
         if team.members_from_channel:
-            people += await courier.members_of(team.members_from_channel)
-        unique = list(dict.fromkeys(p for p in people if p))
-        return [Recipient(p, await courier.workspace_of(p)) for p in unique]
+            listed = await self.courier(team.platform).members_of(team.members_from_channel)
+            people += [(team.platform, m) for m in listed]
+        unique = list(dict.fromkeys((platform, user) for platform, user in people if user))
+        couriers = {platform: self.courier(platform) for platform, _ in unique}
+        return [
+            Recipient(user, await couriers[platform].workspace_of(user), platform)
+            for platform, user in unique
+        ]
 
     def current_run(self, team_id: str) -> Run:
         """The team's open run, or ConfigError saying there is none."""
@@ -148,11 +154,13 @@ class Surveys:
         not reach them then (on Teams, someone may have installed the app since; for anyone still
         without it nothing is sent). Not while an invitation is still on its way."""
         answered = self.store.respondents(run.id)
-        reached = {m.recipient for m in self._messages(run, "invite") if m.state in (SENT, UNKNOWN)}
+        invites = self._messages(run, "invite")
+        reached = {(m.platform, m.recipient) for m in invites if m.state in (SENT, UNKNOWN)}
         waiting = [
             r
             for r in self.store.recipients(run.id)
-            if r.user in reached and self.respondent(run.id, f"{run.platform}:{r.user}") not in answered
+            if (r.platform, r.user) in reached
+            and self.respondent(run.id, f"{r.platform}:{r.user}") not in answered
         ]
         return self.store.queue_reminders(run.id, waiting, self.now())
 
@@ -160,9 +168,8 @@ class Surveys:
         """At send time: a reminder goes only to someone who has still not answered."""
         if message.kind != "reminder":
             return True
-        return self.respondent(run.id, f"{run.platform}:{message.recipient}") not in self.store.respondents(
-            run.id
-        )
+        who = self.respondent(run.id, f"{message.platform}:{message.recipient}")
+        return who not in self.store.respondents(run.id)
 
     def _messages(self, run: Run, kind: str) -> list[Message]:
         return self.store.messages(run.id, kind)
@@ -302,7 +309,7 @@ class Surveys:
         if run is None:
             return None, _note("Survey", "I can't find that survey any more.")
         platform, _, raw = user.partition(":")
-        if platform != run.platform or not self.store.is_invited(run.id, raw):
+        if not self.store.is_invited(run.id, raw, platform):
             return None, _note(
                 "Survey", "That survey was sent to someone else, so your click was not recorded."
             )
@@ -368,6 +375,15 @@ def _ratings(action: Action, run: Run) -> dict[str, int | None]:
         elif value in {"1", "2", "3", "4", "5"}:
             out[function_id] = int(value)
     return out
+
+
+def member_platform(member: str, default: str) -> tuple[str, str]:
+    """A member entry as (platform, user id): "teams:29:1abc" and "slack:U0AAA" name their
+    platform; a bare id is on the team's."""
+    for platform in PLATFORM_SETUP:
+        if member.startswith(f"{platform}:"):
+            return platform, member[len(platform) + 1 :]
+    return default, member
 
 
 def _reminder_time(

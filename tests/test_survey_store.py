@@ -47,6 +47,11 @@ def people(n: int, prefix: str = "U", workspace: str = "T1") -> list[Recipient]:
     return [Recipient(f"{prefix}{i:04d}", workspace) for i in range(n)]
 
 
+def on_slack(recipients: list[Recipient]) -> list[Recipient]:
+    """As stored: each recipient on the run's platform when it names none."""
+    return [Recipient(r.user, r.workspace, r.platform or "slack") for r in recipients]
+
+
 def open_run(
     store: SurveyStore,
     key: str = "alpha/2026-W49",
@@ -106,7 +111,7 @@ def test_open_run_creates_the_run_and_its_invitations(store: SurveyStore, storag
     assert run.is_open
     assert store.run(run.id) == run
     assert store.run_for_period("alpha/2026-W49") == run
-    assert store.recipients(run.id) == people(3)
+    assert store.recipients(run.id) == on_slack(people(3))
     stored = rows(storage, run.id)
     assert [(r["kind"], r["recipient"], r["workspace"], r["state"], r["attempts"]) for r in stored] == [
         ("invite", "U0000", "T1", PENDING, 0),
@@ -169,7 +174,7 @@ def test_threads_opening_one_period_at_once_make_one_run(store: SurveyStore, sto
     assert len(store.open_runs()) == 1
     winner = next(n for n, (_, created) in enumerate(results) if created)
     # The invitations are the winner's, and only the winner's.
-    assert store.recipients(results[0][0].id) == people(4, prefix=f"U{winner}x")
+    assert store.recipients(results[0][0].id) == on_slack(people(4, prefix=f"U{winner}x"))
     assert len(rows(storage)) == 4
 
 
@@ -416,7 +421,7 @@ def test_reminders_are_queued_once_per_person(store: SurveyStore, storage: Stora
     assert store.queue_reminders(run.id, people(2) + people(1), later) == 2
     assert store.run(run.id).reminded_at == later  # type: ignore[union-attr]
     assert store.queue_reminders(run.id, people(3), later) == 1  # only U0002 is new
-    assert store.recipients(run.id, "reminder") == people(3)
+    assert store.recipients(run.id, "reminder") == on_slack(people(3))
     reminders = [r for r in rows(storage, run.id) if r["kind"] == "reminder"]
     assert {(r["state"], r["due_at"]) for r in reminders} == {(PENDING, later)}
     assert store.queue_reminders(run.id, [], later) == 0

@@ -138,6 +138,8 @@ class OutboxMessage(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # invite | reminder
     recipient: Mapped[str] = mapped_column(String(255))
+    # The recipient's platform: one team's survey can reach people on Slack and on Teams.
+    platform: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
     workspace: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer())

@@ -58,6 +58,7 @@ class Message:
     workspace: str
     state: str
     attempts: int
+    platform: str
     message_ref: str | None
     lease_until: datetime | None
     error: str | None = None
@@ -69,6 +70,7 @@ class Message:
 class Recipient:
     user: str
     workspace: str
+    platform: str = ""  # "": the run's platform
 
 
 class SurveyStore:
@@ -122,7 +124,7 @@ class SurveyStore:
                 .one()
             )
             if created:
-                rows = [_queued(row["id"], "invite", r, opened_at) for r in _unique(recipients)]
+                rows = [_queued(row["id"], "invite", r, opened_at, platform) for r in _unique(recipients, platform)]
                 self._insert_rows(connection, rows)
         return _run(row), created
 
@@ -157,7 +159,7 @@ class SurveyStore:
             select(SurveyRun)
             .join(OutboxMessage, OutboxMessage.run_id == SurveyRun.id)
             .where(
-                SurveyRun.platform == platform,
+                OutboxMessage.platform == platform,
                 SurveyRun.state == state,
                 OutboxMessage.kind == "invite",
                 OutboxMessage.recipient == recipient,
@@ -167,19 +169,23 @@ class SurveyStore:
         with self.storage.transaction() as connection:
             return [_run(r) for r in connection.execute(statement).mappings()]
 
-    def is_invited(self, run_id: int, recipient: str) -> bool:
+    def is_invited(self, run_id: int, recipient: str, platform: str | None = None) -> bool:
         statement = select(func.count()).where(
             OutboxMessage.run_id == run_id,
             OutboxMessage.kind == "invite",
             OutboxMessage.recipient == recipient,
         )
+        if platform is not None:
+            statement = statement.where(OutboxMessage.platform == platform)
         with self.storage.transaction() as connection:
             return int(connection.execute(statement).scalar_one()) > 0
 
     def queue_reminders(self, run_id: int, recipients: Iterable[Recipient], now: datetime) -> int:
         """Queues a reminder for each recipient (once per run and person); marks the run reminded.
         Returns how many were queued now."""
-        rows = [_queued(run_id, "reminder", r, now) for r in _unique(recipients)]
+        run = self.run(run_id)
+        default = run.platform if run is not None else ""
+        rows = [_queued(run_id, "reminder", r, now, default) for r in _unique(recipients, default)]
         with self.storage.transaction() as connection:
             queued = self._insert_rows(connection, rows)
             # The first reminder's time stays: a crashed sender's reminders are looked for from it.
@@ -251,8 +257,7 @@ class SurveyStore:
     ) -> list[Message]:
         if not platforms:
             return []
-        runs = select(SurveyRun.id).where(SurveyRun.platform.in_(platforms))
-        condition = and_(condition, OutboxMessage.run_id.in_(runs.scalar_subquery()))
+        condition = and_(condition, OutboxMessage.platform.in_(list(platforms)))
         chosen = select(OutboxMessage.id).where(condition).order_by(OutboxMessage.id).limit(limit)
         values: dict[str, Any] = {"state": SENDING, "claimed_by": worker, "lease_until": aware(lease_until)}
         if count_attempt:
@@ -338,8 +343,7 @@ class SurveyStore:
         if run_id is not None:
             statement = statement.where(OutboxMessage.run_id == run_id)
         if platforms is not None:
-            runs = select(SurveyRun.id).where(SurveyRun.platform.in_(platforms))
-            statement = statement.where(OutboxMessage.run_id.in_(runs.scalar_subquery()))
+            statement = statement.where(OutboxMessage.platform.in_(list(platforms)))
         with self.storage.transaction() as connection:
             return int(connection.execute(statement).scalar_one())
 
@@ -367,12 +371,12 @@ class SurveyStore:
 
     def recipients(self, run_id: int, kind: str = "invite") -> list[Recipient]:
         statement = (
-            select(OutboxMessage.recipient, OutboxMessage.workspace)
+            select(OutboxMessage.recipient, OutboxMessage.workspace, OutboxMessage.platform)
             .where(OutboxMessage.run_id == run_id, OutboxMessage.kind == kind)
             .order_by(OutboxMessage.id)
         )
         with self.storage.transaction() as connection:
-            return [Recipient(u, w) for u, w in connection.execute(statement)]
+            return [Recipient(u, w, p) for u, w, p in connection.execute(statement)]
 
     def messages(self, run_id: int, kind: str) -> list[Message]:
         statement = (
@@ -544,14 +548,16 @@ _MESSAGE_COLUMNS = (
     OutboxMessage.message_ref,
     OutboxMessage.lease_until,
     OutboxMessage.error,
+    OutboxMessage.platform,
 )
 
 
-def _queued(run_id: int, kind: str, recipient: Recipient, now: datetime) -> dict[str, Any]:
+def _queued(run_id: int, kind: str, recipient: Recipient, now: datetime, platform: str) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "kind": kind,
         "recipient": recipient.user,
+        "platform": recipient.platform or platform,
         "workspace": recipient.workspace,
         "state": PENDING,
         "attempts": 0,
@@ -559,10 +565,12 @@ def _queued(run_id: int, kind: str, recipient: Recipient, now: datetime) -> dict
     }
 
 
-def _unique(recipients: Iterable[Recipient]) -> list[Recipient]:
-    seen: dict[str, Recipient] = {}
+def _unique(recipients: Iterable[Recipient], platform: str) -> list[Recipient]:
+    """Each person once, on their platform (the run's when they name none)."""
+    seen: dict[tuple[str, str], Recipient] = {}
     for r in recipients:
-        seen.setdefault(r.user, r)
+        r = r if r.platform else Recipient(r.user, r.workspace, platform)
+        seen.setdefault((r.platform, r.user), r)
     return list(seen.values())
 
 
@@ -594,6 +602,7 @@ def _message(row: Any) -> Message:
         message_ref=row["message_ref"],
         lease_until=_maybe(row["lease_until"]),
         error=row["error"],
+        platform=row["platform"],
     )
 
 

@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("recipient", sa.String(255), nullable=False),
+        sa.Column("platform", sa.String(16), nullable=False),
         sa.Column("workspace", sa.String(64), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),

@@ -1,0 +1,1 @@
+"""The local web chat adapter: HTML rendering of replies."""
