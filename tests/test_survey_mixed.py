@@ -78,7 +78,11 @@ async def test_one_survey_spans_slack_and_teams_and_one_digest_counts_both(
         opened = await surveys.open("mix")
         assert opened.created and opened.invited == 4
         sender = Sender(
-            store, surveys.couriers, surveys.message, Pacer(Limits(), time.monotonic), lambda: datetime.now(UTC)
+            store,
+            surveys.couriers,
+            surveys.message,
+            Pacer(Limits(), time.monotonic),
+            lambda: datetime.now(UTC),
         )
         assert await sender.drain() == 4
         await slack.close()

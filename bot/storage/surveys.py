@@ -124,7 +124,10 @@ class SurveyStore:
                 .one()
             )
             if created:
-                rows = [_queued(row["id"], "invite", r, opened_at, platform) for r in _unique(recipients, platform)]
+                rows = [
+                    _queued(row["id"], "invite", r, opened_at, platform)
+                    for r in _unique(recipients, platform)
+                ]
                 self._insert_rows(connection, rows)
         return _run(row), created
 
