@@ -30,16 +30,15 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Engine, create_engine, insert, make_url, select, text
+from scratch_db import database  # the folder of this script is on sys.path
+from sqlalchemy import Engine, insert, make_url, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,29 +72,6 @@ def batched(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[A
     it = iter(rows)
     while batch := list(islice(it, size)):
         yield batch
-
-
-@contextmanager
-def database(url: str | None, folder: Path) -> Iterator[str]:
-    """A fresh database: SQLite in ``folder``, or a schema of its own in the PostgreSQL at ``url``
-    (dropped afterwards)."""
-    if url is None or url.startswith("sqlite"):
-        yield url or f"sqlite:///{folder / 'bench.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield (
-            make_url(url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # -- the data -------------------------------------------------------------------------------------
@@ -167,10 +143,32 @@ class Year:
             opened = FIRST_WEEK + timedelta(weeks=self.week_of(run_id))
             sent = opened + timedelta(minutes=1)
             for n, member in enumerate(self.members(team)):
-                yield (run_id, "invite", member, "T0BENCH", "sent", 1, opened, sent, f"1700000000.{n:06d}")
+                yield (
+                    run_id,
+                    "invite",
+                    member,
+                    "slack",
+                    "T0BENCH",
+                    "sent",
+                    1,
+                    opened,
+                    sent,
+                    f"1700000000.{n:06d}",
+                )
             reminded = opened + timedelta(hours=48)
             for n, member in enumerate(self.members(team)[len(answered) :]):
-                yield (run_id, "reminder", member, "T0BENCH", "sent", 1, reminded, reminded, f"1700.{n:06d}")
+                yield (
+                    run_id,
+                    "reminder",
+                    member,
+                    "slack",
+                    "T0BENCH",
+                    "sent",
+                    1,
+                    reminded,
+                    reminded,
+                    f"1700.{n:06d}",
+                )
 
     def responses(self) -> Iterator[tuple[Any, ...]]:
         for team, run_id in self.ordered_runs():
@@ -232,7 +230,17 @@ def load(url: str, year: Year) -> dict[str, int]:
             connection.execute(insert(SurveyRun), year.runs())
             ids = dict(connection.execute(select(SurveyRun.period_key, SurveyRun.id)).all())
         year.remember(ids)
-        outbox = ["run_id", "kind", "recipient", "workspace", "state", "attempts", "due_at", "sent_at"]
+        outbox = [
+            "run_id",
+            "kind",
+            "recipient",
+            "platform",
+            "workspace",
+            "state",
+            "attempts",
+            "due_at",
+            "sent_at",
+        ]
         outbox.append("message_ref")
         responses = ["run_id", "respondent", "function_id", "score"]
         counts = {

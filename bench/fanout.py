@@ -25,14 +25,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, make_url, text
+from scratch_db import database  # the folder of this script is on sys.path
+from sqlalchemy import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -77,29 +77,6 @@ def fake_slack(rate: int, log: Path, folder: Path) -> Iterator[str]:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
-
-
-@contextmanager
-def database(url: str | None, folder: Path) -> Iterator[str]:
-    """A fresh database: SQLite in ``folder``, or a schema of its own in the PostgreSQL at ``url``
-    (dropped afterwards)."""
-    if url is None or url.startswith("sqlite"):
-        yield url or f"sqlite:///{folder / 'bench.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield (
-            make_url(url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> int:
