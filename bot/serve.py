@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from bot import logs
 from bot.core import Bot
 from bot.errors import ConfigError
-from bot.server import Parts, build_app, build_slack
+from bot.server import Parts, build_app, build_slack, web_chat_on
 from bot.settings import Settings
 
 log = logging.getLogger("pmo_bot.serve")
@@ -39,6 +39,7 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
             settings.slack_signing_secret,
             settings.slack_app_token,
             settings.microsoft_app_password,
+            settings.pmo_web_token,
         )
         if s is not None
     )
@@ -60,6 +61,7 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     gc.freeze()
     port = port or settings.port
     log.info("serving", extra={"host": settings.pmo_host, "port": port})
+    print(_where(settings, port), flush=True)
     # run_app stops on SIGINT and SIGTERM: it stops accepting, lets requests in flight finish
     # (up to the grace period) and runs on_shutdown, where queued file reviews are drained.
     try:
@@ -75,6 +77,17 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     except OSError as exc:
         # Most often the port is taken by another process.
         raise ConfigError(f"cannot listen on {settings.pmo_host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _where(settings: Settings, port: int) -> str:
+    """The line a person starting the server reads: where the web chat is."""
+    if not web_chat_on(settings):
+        where = f"{settings.pmo_host}:{port}"
+        return f"pmo-bot is serving on {where} (web chat off: set PMO_WEB_TOKEN to open it)"
+    host = settings.pmo_host if settings.pmo_host not in ("0.0.0.0", "::") else "THIS-HOST"
+    host = f"[{host}]" if ":" in host else host
+    link = f"http://{host}:{port}/" + ("?token=<PMO_WEB_TOKEN>" if settings.pmo_web_token else "")
+    return f"pmo-bot is running: open {link} in your browser (Ctrl+C stops it)"
 
 
 def _socket_mode(parts: Parts) -> None:

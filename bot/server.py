@@ -167,6 +167,43 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
     app.on_shutdown.append(stop)
 
 
+async def web_chat_closed(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"error": "The web chat is off on this address: set PMO_WEB_TOKEN to open it behind a token"},
+        status=403,
+    )
+
+
+def web_chat_on(settings: Settings) -> bool:
+    """On loopback always; on any other address only behind a token."""
+    return settings.pmo_host in LOOPBACK or settings.pmo_web_token is not None
+
+
+def _web_chat(app: web.Application, parts: Parts) -> None:
+    settings = parts.settings
+    if not web_chat_on(settings):
+        app.router.add_get("/", web_chat_closed)
+        log.info("the web chat is off: PMO_HOST is not loopback and PMO_WEB_TOKEN is not set")
+        return
+    from adapters.web.app import WebChat
+
+    demo = parts.survey.demo if parts.survey is not None else None
+    token = settings.pmo_web_token.get_secret_value() if settings.pmo_web_token else None
+    WebChat(parts.bot, demo, token).add_routes(app)
+    if demo is None:
+        return
+
+    async def seed(app: web.Application) -> None:
+        # The first start makes the demo's past weeks; later starts find them and do nothing.
+        try:
+            run = await asyncio.to_thread(demo.ensure)
+            log.info("demo team ready", extra={"period": run.period_key})
+        except Exception:
+            log.exception("could not make the demo team's weeks")
+
+    app.on_startup.append(seed)
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -241,6 +278,7 @@ def build_app(parts: Parts) -> web.Application:
     else:
         app.router.add_post("/api/messages", teams_not_configured)
     _survey_hooks(app, parts)
+    _web_chat(app, parts)
     app.on_shutdown.append(on_shutdown)
     for hook in ("on_startup", "on_shutdown"):
         if hook in parts.extra:

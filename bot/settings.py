@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # How long a sender holds a message it is sending; a sender that dies lets go after this.
     pmo_outbox_lease_s: float = Field(default=60.0, alias="PMO_OUTBOX_LEASE_S", ge=1, le=3600)
 
+    # The web chat on an address other than loopback needs a token (opened once as /?token=...).
+    pmo_web_token: SecretStr | None = Field(default=None, alias="PMO_WEB_TOKEN", min_length=16)
+    # The web chat's demo team (made-up answers): auto means on until Slack or Teams is connected.
+    pmo_demo: Literal["auto", "on", "off"] = Field(default="auto", alias="PMO_DEMO")
+
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
@@ -48,6 +53,13 @@ class Settings(BaseSettings):
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.pmo_admins.split(",") if a.strip())
+
+    @property
+    def demo_enabled(self) -> bool:
+        if self.pmo_demo != "auto":
+            return self.pmo_demo == "on"
+        connected = self.slack_bot_token is not None or self.microsoft_app_id is not None
+        return not connected
 
     @property
     def slack_http_enabled(self) -> bool:

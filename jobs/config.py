@@ -17,7 +17,15 @@ from typing import Any, Literal
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 
@@ -68,7 +76,8 @@ class SurveySettings(_Strict):
 class Team(_Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     name: str = ""
-    platform: Literal["slack", "teams"]
+    # "web" is the local web chat's, kept for the built-in demo team: a teams file cannot use it.
+    platform: Literal["slack", "teams", "web"]
     members: tuple[str, ...] = ()
     members_from_channel: str | None = None
     digest_channel: str | None = None
@@ -78,6 +87,15 @@ class Team(_Strict):
     @property
     def title(self) -> str:
         return self.name or self.id
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _platform(cls, value: object, info: ValidationInfo) -> object:
+        # Only a team the program makes (validated with context {"builtin": True}) may be "web".
+        builtin = isinstance(info.context, dict) and info.context.get("builtin") is True
+        if value not in ("slack", "teams") and not (builtin and value == "web"):
+            raise ValueError("Input should be 'slack' or 'teams'")
+        return value
 
     @model_validator(mode="after")
     def _audience(self) -> Team:
@@ -174,9 +192,12 @@ def zone(team: Team, default: str) -> zoneinfo.ZoneInfo:
 class TeamsConfig:
     """The teams file, re-read when it changes (checked at most once per call, by its mtime)."""
 
-    def __init__(self, path: Path, functions: Collection[str] = ()) -> None:
+    def __init__(self, path: Path, functions: Collection[str] = (), extra: Collection[Team] = ()) -> None:
         self.path = path
         self.functions = frozenset(functions)
+        # Teams made by the program rather than the file (the web chat's demo team): found by id,
+        # never listed, so that no clock schedules them and no command counts them.
+        self.extra = {t.id: t for t in extra}
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._current = TeamsFile()
@@ -209,8 +230,11 @@ class TeamsConfig:
         if self.error:
             log.error("teams file refused; keeping the last good one", extra={"problem": self.error})
 
+    def find(self, team_id: str) -> Team | None:
+        return self.load().team(team_id) or self.extra.get(team_id)
+
     def team(self, team_id: str) -> Team:
-        team = self.load().team(team_id)
+        team = self.find(team_id)
         if team is None:
             known = ", ".join(t.id for t in self.load().teams) or f"none: add teams to {self.path}"
             raise ConfigError(f"unknown team {team_id!r} (teams: {known})")

@@ -59,6 +59,8 @@ class SurveyDesk:
                 f"Opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
                 f"Your id for that list is {user or 'unknown here'}.",
             )
+        if team_id in self.surveys.teams.extra:
+            return _note("That is the demo team", "Use the demo panel of the local web chat to try it.")
         try:
             team_id = team_id or self._only_team()
             if command == "status":

@@ -15,7 +15,9 @@ from bot.ports import Courier
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.surveys import Run, SurveyStore
+from jobs import demo as demo_team
 from jobs.config import TeamsConfig
+from jobs.demo import Demo
 from jobs.desk import SurveyDesk
 from jobs.digest import Digests
 from jobs.pacing import Limits, Pacer
@@ -60,6 +62,7 @@ class SurveyParts:
     sender: Sender
     desk: SurveyDesk
     digests: Digests
+    demo: Demo | None = None
 
     async def digest_on_close(self, run: Run) -> None:
         """When a run closes (on time, or by hand from chat): its digest to the team's channel."""
@@ -98,7 +101,8 @@ def build_surveys(
     settings: Settings, kb: KnowledgeBase, storage: Storage, couriers: Mapping[str, Courier]
 ) -> SurveyParts:
     store = SurveyStore(storage)
-    teams = TeamsConfig(settings.pmo_config, kb.functions.keys())
+    extra = (demo_team.TEAM,) if settings.demo_enabled else ()
+    teams = TeamsConfig(settings.pmo_config, kb.functions.keys(), extra)
     secret = response_key(settings, store)
     surveys = Surveys(store, teams, kb, couriers, secret, utc_now, settings.pmo_timezone)
     pacer = Pacer(
@@ -114,4 +118,8 @@ def build_surveys(
         wanted=surveys.wanted,
     )
     digests = Digests(store, teams, kb)
-    return SurveyParts(store, surveys, sender, SurveyDesk(surveys, settings.admins, digests=digests), digests)
+    desk = SurveyDesk(surveys, settings.admins, digests=digests)
+    demo = None
+    if settings.demo_enabled:
+        demo = demo_team.Demo(surveys, digests, utc_now)
+    return SurveyParts(store, surveys, sender, desk, digests, demo)

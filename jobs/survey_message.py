@@ -32,7 +32,7 @@ class SurveyMessages:
         reminder: bool = False,
         recorded: bool = False,
     ) -> Reply:
-        team = self.teams.load().team(run.team_id)
+        team = self.teams.find(run.team_id)
         title = team.title if team else run.team_id
         zone_ = zone(team, self.default_timezone) if team else zoneinfo.ZoneInfo(self.default_timezone)
         closes = _when(run.closes_at, zone_)
@@ -106,7 +106,7 @@ class SurveyMessages:
         return self.kb.pulse.comment_prompt if self.kb.pulse is not None else "What got in the way?"
 
     def closed(self, run: Run, closed_at: datetime | None) -> Reply:
-        team = self.teams.load().team(run.team_id)
+        team = self.teams.find(run.team_id)
         zone_ = zone(team, self.default_timezone) if team else zoneinfo.ZoneInfo(self.default_timezone)
         when = _when(closed_at or run.closes_at, zone_)
         return Reply(

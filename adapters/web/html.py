@@ -97,9 +97,9 @@ def _question(question: Question, new_id: itertools.count[int], prefix: str) -> 
 
 def _form(form: Form, questions: list[str], new_id: itertools.count[int], prefix: str) -> list[str]:
     out = [f'<form class="survey"{_attr("data-action", form.submit.encode())}>']
+    out.extend(questions)
     if form.title:
         out.append(f"<h3>{_esc(form.title)}</h3>")
-    out.extend(questions)
     for text_input in form.inputs:
         input_id = f"{prefix}-{next(new_id)}"
         placeholder = _attr("placeholder", text_input.placeholder) if text_input.placeholder else ""

@@ -229,6 +229,20 @@ class SurveyStore:
                 )
         return bool(closed)
 
+    def invite_delivered(self, run_id: int, recipients: Iterable[Recipient], now: datetime) -> int:
+        """Invitations recorded as already delivered, for a platform where the person fetches the
+        survey themselves (the web chat): nothing is queued for a sender. Returns how many are new."""
+        rows = [{**_queued(run_id, "invite", r, now, r.platform), "state": SENT} for r in recipients]
+        with self.storage.transaction() as connection:
+            return self._insert_rows(connection, rows)
+
+    def forget_run(self, run_id: int) -> None:
+        """Deletes a run with its messages and answers, in one transaction (the demo's "start again")."""
+        with self.storage.transaction() as connection:
+            for table in (SurveyComment, SurveyResponse, OutboxMessage):
+                connection.execute(delete(table).where(table.run_id == run_id))
+            connection.execute(delete(SurveyRun).where(SurveyRun.id == run_id))
+
     # -- the outbox -------------------------------------------------------------------------
 
     def claim(
