@@ -15,6 +15,7 @@ under a Content-Security-Policy with no inline script, and every string in a rep
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
@@ -167,9 +168,9 @@ class WebChat:
         return secrets.token_hex(16), True
 
     @staticmethod
-    def _answer(replies: list[Reply], person: str, new: bool) -> web.Response:
+    def _answer(replies: list[Reply], person: str, new: bool, **extra: object) -> web.Response:
         messages = [{"html": render_html(r), "intent": r.intent, "replace": r.replace} for r in replies]
-        response = web.json_response({"messages": messages})
+        response = web.json_response({"messages": messages, **extra})
         if new:
             response.set_cookie(ID_COOKIE, person, max_age=COOKIE_AGE_S, httponly=True, samesite="Strict")
         return response
@@ -191,7 +192,8 @@ class WebChat:
 
     async def welcome(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)
-        return self._answer([welcome_reply(self.demo is not None)], person, new)
+        demo = self.demo is not None
+        return self._answer([welcome_reply(demo)], person, new, demo=demo)
 
     # -- turns ------------------------------------------------------------------------------------
 
@@ -206,7 +208,20 @@ class WebChat:
         reply = await asyncio.to_thread(
             self.bot.handle_text, text.strip(), f"web:{person}", f"web:{person}", True
         )
-        return self._answer([reply], person, new)
+        return self._answer([self._point_to_demo(reply)], person, new)
+
+    def _point_to_demo(self, reply: Reply) -> Reply:
+        """A survey or digest question with nothing to show here (no team has this browser in
+        it) gets the demo's buttons, since the demo is what the web chat can show."""
+        if self.demo is None or reply.questions or reply.intent not in ("pulse_survey", "digest"):
+            return reply
+        if reply.intent == "digest" and reply.tables:
+            return reply
+        extra = (
+            Button("Answer the demo pulse", Action("demo_pulse")),
+            Button("Demo digest", Action("demo_digest")),
+        )
+        return dataclasses.replace(reply, buttons=(*reply.buttons, *extra))
 
     async def action(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)

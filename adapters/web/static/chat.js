@@ -359,6 +359,9 @@
   function loadWelcome() {
     enqueue(function () {
       return request('/web/welcome', { method: 'GET' }).then(function (answer) {
+        // With PMO_DEMO=off the server has no demo team, so its panel would only disappoint.
+        var demoPanel = document.getElementById('demo');
+        if (demoPanel && answer.demo === false) demoPanel.hidden = true;
         handleAnswer(answer, null);
       });
     }).then(function () {
