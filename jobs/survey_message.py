@@ -46,7 +46,8 @@ class SurveyMessages:
             rated = sum(1 for f in run.services if f in ratings)
             note = f"Recorded: {rated} of {len(run.services)} services"
             note += " and your comment." if comment else "."
-            sections.append(Section(text=f"{note} You can change your answers until {closes.removeprefix("on ")}."))
+            until = closes.removeprefix("on ")
+            sections.append(Section(text=f"{note} You can change your answers until {until}."))
         sections.append(
             Section(
                 text="Your answers are anonymous: the PMO sees totals only, and no score for fewer "

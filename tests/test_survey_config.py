@@ -319,3 +319,14 @@ def test_an_unknown_team_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         empty.team("alpha")
     assert str(caught.value) == f"unknown team 'alpha' (teams: none: add teams to {tmp_path / 'none.yaml'})"
+
+
+def test_the_web_platform_is_kept_for_the_built_in_demo() -> None:
+    # The demo team is "web"; a teams file cannot name it, and is told the two it can.
+    assert (
+        problem("teams:\n" + team_yaml("w", platform="web"))
+        == "team w.platform: Input should be 'slack' or 'teams'"
+    )
+    from jobs.demo import TEAM
+
+    assert TEAM.platform == "web"
