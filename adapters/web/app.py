@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, web
 
@@ -41,6 +42,7 @@ log = logging.getLogger("pmo_bot.web")
 MAX_TEXT = 2000
 MAX_JSON_BYTES = 64 * 1024
 MAX_VALUES = 50
+MAX_NAME = 200
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 ID_COOKIE = "pmo_web_id"
 TOKEN_COOKIE = "pmo_web_token"
@@ -152,8 +154,10 @@ class WebChat:
         if request.method == "POST":
             if request.headers.get("X-PMO-Web") != "1":
                 raise WebError("Requests to the web chat come from its own page.", 403)
+            # The host, not the scheme: behind a proxy that ends HTTPS the page's origin is https
+            # while this server sees http.
             origin = request.headers.get("Origin")
-            if origin is not None and origin != f"{request.scheme}://{request.host}":
+            if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
                 raise WebError("Requests to the web chat come from its own page.", 403)
         return None
 
@@ -272,7 +276,9 @@ class WebChat:
             part = await reader.next()
         if part is None or not isinstance(part, BodyPartReader):
             raise WebError("Send the register as a file upload (multipart form, field 'file').")
-        filename = PurePath((part.filename or "register").replace("\\", "/")).name[:200] or "register"
+        filename = PurePath((part.filename or "register").replace("\\", "/")).name or "register"
+        if len(filename) > MAX_NAME:  # shortened in the middle: the suffix says what the file is
+            filename = filename[: MAX_NAME - 12] + "…" + filename[-11:]
         if not filename.lower().endswith(UPLOAD_SUFFIXES):
             raise WebError(f"{filename} is not a CSV or Excel file (.csv, .xlsx or .xlsm).", 415)
         data = bytearray()
@@ -287,9 +293,12 @@ class WebChat:
 async def _json(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise WebError("That message is too long.", 413)
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise WebError("That message is too long.", 413)
+    raw = bytearray()
+    # read(n) returns what has arrived so far, not n bytes: read until the end of the body.
+    while chunk := await request.content.read(MAX_JSON_BYTES + 1 - len(raw)):
+        raw.extend(chunk)
+        if len(raw) > MAX_JSON_BYTES:
+            raise WebError("That message is too long.", 413)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
