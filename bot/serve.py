@@ -61,7 +61,7 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     gc.freeze()
     port = port or settings.port
     log.info("serving", extra={"host": settings.pmo_host, "port": port})
-    print(_where(settings, port), flush=True)
+    where = _where(settings, port)
     # run_app stops on SIGINT and SIGTERM: it stops accepting, lets requests in flight finish
     # (up to the grace period) and runs on_shutdown, where queued file reviews are drained.
     try:
@@ -69,7 +69,8 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
             app,
             host=settings.pmo_host,
             port=port,
-            print=None,
+            # Called once the port is held: a taken port must not be announced as ours.
+            print=lambda _: print(where, flush=True),
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE_S,
             handle_signals=True,
@@ -86,7 +87,7 @@ def _where(settings: Settings, port: int) -> str:
         return f"pmo-bot is serving on {where} (web chat off: set PMO_WEB_TOKEN to open it)"
     host = settings.pmo_host if settings.pmo_host not in ("0.0.0.0", "::") else "THIS-HOST"
     host = f"[{host}]" if ":" in host else host
-    link = f"http://{host}:{port}/" + ("?token=<PMO_WEB_TOKEN>" if settings.pmo_web_token else "")
+    link = f"http://{host}:{port}/" + ("#token=<PMO_WEB_TOKEN>" if settings.pmo_web_token else "")
     return f"pmo-bot is running: open {link} in your browser (Ctrl+C stops it)"
 
 

@@ -168,9 +168,13 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
 
 
 async def web_chat_closed(request: web.Request) -> web.Response:
-    return web.json_response(
-        {"error": "The web chat is off on this address: set PMO_WEB_TOKEN to open it behind a token"},
-        status=403,
+    from adapters.web.guard import notice_page
+
+    return notice_page(
+        "the web chat is off on this address",
+        "pmo-bot listens beyond this machine here (PMO_HOST), so its web chat opens only with "
+        "PMO_WEB_TOKEN set.",
+        403,
     )
 
 

@@ -31,6 +31,7 @@ from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+BUILTIN_IDS = frozenset({"web-demo"})
 MIN_RESPONSES_FLOOR = 3  # below this, a score could give away one person's answer
 
 
@@ -88,13 +89,20 @@ class Team(_Strict):
     def title(self) -> str:
         return self.name or self.id
 
+    # Teams the program makes (validated with context {"builtin": True}) may be on "web" and use
+    # the ids kept for them; a teams file may not, so its teams can never be mistaken for them.
     @field_validator("platform", mode="before")
     @classmethod
     def _platform(cls, value: object, info: ValidationInfo) -> object:
-        # Only a team the program makes (validated with context {"builtin": True}) may be "web".
-        builtin = isinstance(info.context, dict) and info.context.get("builtin") is True
-        if value not in ("slack", "teams") and not (builtin and value == "web"):
+        if value not in ("slack", "teams") and not (_builtin(info) and value == "web"):
             raise ValueError("Input should be 'slack' or 'teams'")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _kept(cls, value: str, info: ValidationInfo) -> str:
+        if value in BUILTIN_IDS and not _builtin(info):
+            raise ValueError(f"{value!r} is kept for the web chat's demo team; choose another id")
         return value
 
     @model_validator(mode="after")
@@ -119,6 +127,10 @@ class TeamsFile(_Strict):
 
     def team(self, team_id: str) -> Team | None:
         return next((t for t in self.teams if t.id == team_id), None)
+
+
+def _builtin(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("builtin") is True
 
 
 def parse(text: str, source: str, functions: Collection[str] = ()) -> TeamsFile:

@@ -1,10 +1,12 @@
 """The web chat's demo team: a made-up PMO with a few weeks of synthetic answers, so that someone
 trying pmo-bot can answer a pulse survey and see a digest before connecting Slack or Teams.
 
-Everything is marked as a demo: the team is "Demo PMO (sample data)", its people are ``demo-01`` to
-``demo-11`` on the ``web`` platform, and it lives outside the teams file, so no clock schedules it
-and no command lists it. The numbers come from a generator seeded by the week, so they are the same
-on every machine. Each browser joins as one more member.
+Everything is marked as a demo: the team is "Demo PMO (sample data)" (id ``web-demo``, which a teams
+file cannot use), its people are ``demo-01`` to ``demo-11`` on the ``web`` platform, and it lives
+outside the teams file, so no clock schedules it and no command lists or runs it. The numbers come
+from a generator seeded by the week, so they are the same on every machine. Each browser joins as
+one more member; on a server shared behind a token, everyone shares the one demo team, so one
+person closing or restarting its week does so for all.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import dataclasses
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.errors import ConfigError
 from bot.reply import Action, Button, Image, Reply, Section
@@ -26,21 +28,23 @@ from jobs.surveys import Surveys
 
 log = logging.getLogger(__name__)
 
-TEAM_ID = "demo"
+TEAM_ID = "web-demo"  # an id a teams file cannot use (jobs.config.BUILTIN_IDS)
 PLATFORM = "web"
 WORKSPACE = "demo"
 PEOPLE = tuple(f"demo-{n:02d}" for n in range(1, 12))
 PAST_WEEKS = 6
 ANSWERED_THIS_WEEK = 8  # of the eleven made-up people, before the visitor answers
 
-# A mean score per service for week ``i`` (0 is the oldest, PAST_WEEKS is this week): one service
-# improving, one slipping, one steady and one slowly recovering, so the trends have something to show.
+# A mean score per service for week ``i`` (weeks since 2026-01-05, so a week keeps its numbers
+# whenever it is made): one service improving, one slipping, one steady and one slowly recovering,
+# each over a twelve-week cycle, so that the trends have something to show.
 TRENDS: dict[str, Callable[[int], float]] = {
-    "reporting": lambda i: 2.9 + 0.17 * i,
-    "risk_management": lambda i: 4.1 - 0.15 * i,
-    "governance": lambda i: 3.6,
-    "planning": lambda i: 3.0 + 0.08 * i,
+    "reporting": lambda i: 2.9 + 0.12 * (i % 12),
+    "risk_management": lambda i: 4.2 - 0.1 * (i % 12),
+    "governance": lambda i: 3.7,
+    "planning": lambda i: 3.0 + 0.05 * (i % 12),
 }
+EPOCH = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 
 COMMENTS = (
     "The highlight report template saved me an hour this week.",
@@ -101,23 +105,31 @@ class Demo:
         return monday
 
     def ensure(self) -> Run:
-        """The past weeks and this week's run, made where missing; this week's run is returned."""
+        """The past weeks and this week's run, made where missing; this week's run is returned.
+        Earlier weeks still open (no clock ran to close them) are closed on the way."""
         now = self.now()
         for weeks_ago in range(PAST_WEEKS, 0, -1):
-            start = self.week_start(now - timedelta(weeks=weeks_ago))
-            self._seed(start, PAST_WEEKS - weeks_ago, closed=True)
-        return self._seed(min(self.week_start(now), now), PAST_WEEKS, closed=False)
+            self._seed(self.week_start(now - timedelta(weeks=weeks_ago)), closed=True)
+        # Before 09:00 on a Monday the week's run starts now rather than later today.
+        current = self._seed(min(self.week_start(now), now), closed=False)
+        for run in self.store.open_runs():
+            if run.team_id == TEAM_ID and run.id != current.id:
+                self.store.close_run(run.id, now)
+        return current
 
-    def _seed(self, start: datetime, week: int, closed: bool) -> Run:
+    def _seed(self, start: datetime, closed: bool) -> Run:
         key = self.surveys.period_key(TEAM, start)
         closes = start + timedelta(hours=72) if closed else self.week_start(start) + timedelta(weeks=1)
-        run, created = self.store.open_run(
-            TEAM_ID, key, PLATFORM, TEAM.services, start, None, max(closes, start + timedelta(hours=1)), []
-        )
-        if not created:
+        run, created = self.store.open_run(TEAM_ID, key, PLATFORM, TEAM.services, start, None, closes, [])
+        # A week whose making was cut short (its invitations or answers missing, or a past week
+        # left open) is finished now: every step below is idempotent, and the answers are the
+        # same numbers again, since the generator is seeded by the week.
+        unfinished = run.is_open and (closed or not self.store.recipients(run.id))
+        if not (created or unfinished):
             return run
         self.store.invite_delivered(run.id, [Recipient(p, WORKSPACE, PLATFORM) for p in PEOPLE], start)
         rng = random.Random(f"pmo-bot demo {key}")
+        week = (self.week_start(start) - EPOCH).days // 7
         answering = PEOPLE if closed else PEOPLE[:ANSWERED_THIS_WEEK]
         for person in answering:
             if closed and rng.random() < 0.2:
@@ -141,7 +153,7 @@ class Demo:
         if not run.is_open:
             return _note(
                 "This week's demo survey is closed",
-                "You closed it to see the digest. Start the demo week again to answer once more.",
+                "It was closed to show the digest. Start the demo week again to answer once more.",
                 RESTART,
                 Button("Last digest", Action("demo_digest")),
             )
@@ -177,7 +189,7 @@ class Demo:
         """Forgets this week's demo run, answers and all, makes it again and offers it to ``user``."""
         key = self.surveys.period_key(TEAM, self.now())
         run = self.store.run_for_period(key)
-        if run is not None:
+        if run is not None and run.team_id == TEAM_ID and run.platform == PLATFORM:
             self.store.forget_run(run.id)
         return self.pulse(user)
 

@@ -59,8 +59,13 @@ class SurveyDesk:
                 f"Opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
                 f"Your id for that list is {user or 'unknown here'}.",
             )
-        if team_id in self.surveys.teams.extra:
-            return _note("That is the demo team", "Use the demo panel of the local web chat to try it.")
+        if user is not None and user.startswith("web:"):
+            # A web chat browser is known by a cookie alone, which is no credential for this.
+            return _note(
+                "Survey commands are for Slack and Teams admins",
+                "Open, remind and close surveys from Slack or Teams, or with `pmo-bot survey`; here, "
+                "try the demo team's survey in the panel beside the chat.",
+            )
         try:
             team_id = team_id or self._only_team()
             if command == "status":

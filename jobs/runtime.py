@@ -17,7 +17,6 @@ from bot.storage import Storage
 from bot.storage.surveys import Run, SurveyStore
 from jobs import demo as demo_team
 from jobs.config import TeamsConfig
-from jobs.demo import Demo
 from jobs.desk import SurveyDesk
 from jobs.digest import Digests
 from jobs.pacing import Limits, Pacer
@@ -62,13 +61,14 @@ class SurveyParts:
     sender: Sender
     desk: SurveyDesk
     digests: Digests
-    demo: Demo | None = None
+    demo: demo_team.Demo | None = None
 
     async def digest_on_close(self, run: Run) -> None:
         """When a run closes (on time, or by hand from chat): its digest to the team's channel."""
         try:
-            team = self.surveys.teams.team(run.team_id)
-            if team.digest_channel:
+            # A team gone from the file, or the demo's (in a process where it is off): nowhere to post.
+            team = self.surveys.teams.find(run.team_id)
+            if team is not None and team.digest_channel:
                 closed = await asyncio.to_thread(self.store.run, run.id)
                 log.info(await self.post_digest(run.team_id, closed))
         except Exception:

@@ -81,15 +81,22 @@ class Surveys:
     def courier(self, platform: str) -> Courier:
         courier = self.couriers.get(platform)
         if courier is None:
-            raise ConfigError(f"{platform.capitalize()} is not connected: {PLATFORM_SETUP[platform]}")
+            setup = PLATFORM_SETUP.get(platform, "nothing sends on it")
+            raise ConfigError(f"{platform.capitalize()} is not connected: {setup}")
         return courier
+
+    def _runnable(self, team_id: str) -> Team:
+        """The team, when surveys may be run for it by command: not a team the program made."""
+        if team_id in self.teams.extra:
+            raise ConfigError(f"{team_id} is the web chat's demo team: try it in the web chat's demo panel")
+        return self.teams.team(team_id)
 
     async def open(
         self, team_id: str, period: str | None = None, opened_at: datetime | None = None
     ) -> Opened:
         """Opens the team's run for the period (now's, unless given); a run already open or held
         for that period is returned as it is. Invitations are queued, not sent: the sender sends."""
-        team = self.teams.team(team_id)
+        team = self._runnable(team_id)
         now = self.now()
         start = opened_at or now
         key = period or self.period_key(team, start)
@@ -136,7 +143,7 @@ class Surveys:
 
     def current_run(self, team_id: str) -> Run:
         """The team's open run, or ConfigError saying there is none."""
-        self.teams.team(team_id)
+        self._runnable(team_id)
         run = self.store.latest_run(team_id, state="open")
         if run is None:
             raise ConfigError(

@@ -1,38 +1,31 @@
 """The local web chat: ``GET /`` serves a page from the package; the page talks to the same core as
 Slack and Teams through a small JSON API, and shows replies rendered by :func:`render_html`.
 
-Routes: ``/`` and ``/static/<file>`` (the page), ``/web/welcome``, ``/web/message``,
-``/web/action`` and ``/web/upload`` (JSON in, ``{"messages": [...]}`` out, or ``{"error": "..."}``).
-
-Safety. On a loopback address with no token, only requests whose Host names this machine are served
-(a web page elsewhere cannot reach the chat by pointing a domain name at 127.0.0.1). With
-``PMO_WEB_TOKEN`` set, the page is opened once with ``?token=...``, which becomes a cookie; every
-request needs it. Every POST needs the ``X-PMO-Web`` header, which a cross-site form cannot send,
-and a cross-site script cannot send without a preflight the server never approves. The page runs
-under a Content-Security-Policy with no inline script, and every string in a reply is escaped.
+Routes: ``/`` and ``/static/<file>`` (the page), ``/web/login`` (a token for a session cookie),
+``/web/welcome``, ``/web/message``, ``/web/action`` and ``/web/upload``: JSON in (a multipart file
+for the upload), ``{"messages": [{"html", "intent", "replace"}]}`` out, or ``{"error": "..."}`` with
+a 4xx status. Who may call them is :mod:`adapters.web.guard`'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
 import json
 import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
+from adapters.web.guard import SECURITY_HEADERS, Guard, WebError, notice_page
 from adapters.web.html import render_html
+from adapters.web.upload import read_upload
 from bot.core import Bot
 from bot.reply import Action, Button, Reply, Section
-from bot.review.reader import MAX_BYTES
 
 if TYPE_CHECKING:
     from jobs.demo import Demo
@@ -41,77 +34,51 @@ log = logging.getLogger("pmo_bot.web")
 
 MAX_TEXT = 2000
 MAX_JSON_BYTES = 64 * 1024
-MAX_VALUES = 50
-MAX_NAME = 200
-UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 ID_COOKIE = "pmo_web_id"
-TOKEN_COOKIE = "pmo_web_token"
-COOKIE_AGE_S = 30 * 24 * 3600
+ID_AGE_S = 365 * 24 * 3600
 _ID = re.compile(r"^[0-9a-f]{32}$")
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 DEMO_INTENTS = frozenset({"demo_pulse", "demo_close", "demo_digest", "demo_restart"})
+# A form's values go only to survey actions, and only under the names a survey form uses.
+FORM_INTENTS = frozenset({"survey_submit", "survey_answer"})
+_FORM_FIELD = re.compile(r"^(comment|q:[a-z0-9_]{1,64})$")
+MAX_VALUES = 50
 
 STATIC = {
     "chat.css": "text/css",
     "chat.js": "text/javascript",
 }
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class WebError(Exception):
-    """A request the chat refuses, with the one line the page shows and an HTTP status."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _static(name: str) -> bytes:
     return (resources.files("adapters.web") / "static" / name).read_bytes()
 
 
-def host_name(host: str) -> str:
-    """The name part of a Host header: "127.0.0.1:3978" -> "127.0.0.1", "[::1]:80" -> "[::1]"."""
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
 class WebChat:
     def __init__(self, bot: Bot, demo: Demo | None = None, token: str | None = None) -> None:
         self.bot = bot
         self.demo = demo
-        self.token = token
+        self.guard = Guard(token)
         self.files = {name: _static(name) for name in (*STATIC, "index.html")}
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/", self._guard(self.page, page=True))
-        app.router.add_get("/static/{name}", self._guard(self.static))
-        app.router.add_get("/web/welcome", self._guard(self.welcome))
-        app.router.add_post("/web/message", self._guard(self.message))
-        app.router.add_post("/web/action", self._guard(self.action))
-        app.router.add_post("/web/upload", self._guard(self.upload))
+        app.router.add_get("/", self._guarded(self.page, public=True))
+        app.router.add_get("/static/{name}", self._guarded(self.static, public=True))
+        app.router.add_post("/web/login", self._guarded(self.login, public=True))
+        app.router.add_get("/web/welcome", self._guarded(self.welcome))
+        app.router.add_post("/web/message", self._guarded(self.message))
+        app.router.add_post("/web/action", self._guarded(self.action))
+        app.router.add_post("/web/upload", self._guarded(self.upload))
 
-    # -- safety -----------------------------------------------------------------------------------
-
-    def _guard(self, handler: Handler, page: bool = False) -> Handler:
+    def _guarded(self, handler: Handler, public: bool = False) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
-                entry = self._admit(request, page)
-                response = entry if entry is not None else await handler(request)
+                self.guard.check(request, public)
+                response = await handler(request)
             except WebError as exc:
+                if request.path == "/":
+                    return notice_page("the web chat is not open here", str(exc), exc.status)
                 response = web.json_response({"error": str(exc)}, status=exc.status)
             except web.HTTPException:
                 raise
@@ -124,42 +91,6 @@ class WebChat:
             return response
 
         return guarded
-
-    def _admit(self, request: web.Request, page: bool) -> web.StreamResponse | None:
-        """None when the request may go on; a response (a redirect that stores the token) or a
-        WebError when it may not."""
-        if self.token is None:
-            if host_name(request.host).lower() not in LOOPBACK_HOSTS:
-                raise WebError("The web chat answers on this machine only (open http://127.0.0.1).", 403)
-        else:
-            given = request.query.get("token") if page else None
-            if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
-                response = web.Response(status=303, headers={"Location": "/"})
-                response.set_cookie(
-                    TOKEN_COOKIE,
-                    self.token,
-                    max_age=COOKIE_AGE_S,
-                    httponly=True,
-                    samesite="Strict",
-                    secure=request.secure,
-                )
-                return response
-            held = request.cookies.get(TOKEN_COOKIE, "")
-            if not hmac.compare_digest(held.encode(), self.token.encode()):
-                if page:
-                    return web.Response(
-                        text=UNAUTHORISED_PAGE, content_type="text/html", charset="utf-8", status=401
-                    )
-                raise WebError("This page needs its access link: open the address with ?token=...", 401)
-        if request.method == "POST":
-            if request.headers.get("X-PMO-Web") != "1":
-                raise WebError("Requests to the web chat come from its own page.", 403)
-            # The host, not the scheme: behind a proxy that ends HTTPS the page's origin is https
-            # while this server sees http.
-            origin = request.headers.get("Origin")
-            if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
-                raise WebError("Requests to the web chat come from its own page.", 403)
-        return None
 
     # -- identity ---------------------------------------------------------------------------------
 
@@ -176,16 +107,30 @@ class WebChat:
         messages = [{"html": render_html(r), "intent": r.intent, "replace": r.replace} for r in replies]
         response = web.json_response({"messages": messages, **extra})
         if new:
-            response.set_cookie(ID_COOKIE, person, max_age=COOKIE_AGE_S, httponly=True, samesite="Strict")
+            # Lax: a visit that starts from a link elsewhere must keep this browser's id.
+            response.set_cookie(ID_COOKIE, person, max_age=ID_AGE_S, httponly=True, samesite="Lax")
         return response
 
     # -- the page ---------------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        person, new = self._person(request)
-        response = web.Response(body=self.files["index.html"], content_type="text/html", charset="utf-8")
-        if new:
-            response.set_cookie(ID_COOKIE, person, max_age=COOKIE_AGE_S, httponly=True, samesite="Strict")
+        given = request.query.get("token")
+        if given is not None:
+            # The older link form: the token lands in proxy logs and history, so the page's own
+            # #token= (which stays in the browser) is what the README gives.
+            if not self.guard.token_matches(given):
+                raise WebError("That access link is not right: ask for the address with #token=...", 401)
+            response = web.Response(status=303, headers={"Location": "/"})
+            self.guard.open_session(response, request)
+            return response
+        return web.Response(body=self.files["index.html"], content_type="text/html", charset="utf-8")
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        given = (await _json(request)).get("token")
+        if not isinstance(given, str) or not self.guard.token_matches(given):
+            raise WebError("That access link is not right: ask for the address with #token=...", 401)
+        response = web.Response(status=204)
+        self.guard.open_session(response, request)
         return response
 
     async def static(self, request: web.Request) -> web.StreamResponse:
@@ -236,9 +181,13 @@ class WebChat:
             raise WebError("That button is not one I know.")
         if not isinstance(values, dict) or len(values) > MAX_VALUES:
             raise WebError("That form is not one I know.")
-        fields = values.items()
-        if not all(isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_TEXT for k, v in fields):
+        if values and action.intent not in FORM_INTENTS:
             raise WebError("That form is not one I know.")
+        for key, value in values.items():
+            if not (isinstance(key, str) and _FORM_FIELD.match(key) and isinstance(value, str)):
+                raise WebError("That form is not one I know.")
+            if len(value) > MAX_TEXT:
+                raise WebError(f"Answers are limited to {MAX_TEXT:,} characters.")
         action = Action(action.intent, {**action.slots, **values}, action.part)
         user = f"web:{person}"
         if action.intent in DEMO_INTENTS:
@@ -252,7 +201,7 @@ class WebChat:
         if demo is None:
             return Reply(
                 "The demo is off here",
-                (Section(text="This server runs with PMO_DEMO=off, so there is no demo team."),),
+                (Section(text="This server has no demo team (PMO_DEMO, or no database)."),),
                 intent="pulse_survey",
             )
         if intent == "demo_pulse":
@@ -265,28 +214,8 @@ class WebChat:
 
     async def upload(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)
-        if request.content_length is not None and request.content_length > MAX_BYTES + 64 * 1024:
-            raise WebError(_too_big(request.content_length), 413)
-        try:
-            reader = await request.multipart()
-            part = await reader.next()
-        except (ValueError, AssertionError, KeyError) as exc:
-            raise WebError("Send the register as a file upload (multipart form, field 'file').") from exc
-        while part is not None and not (isinstance(part, BodyPartReader) and part.name == "file"):
-            part = await reader.next()
-        if part is None or not isinstance(part, BodyPartReader):
-            raise WebError("Send the register as a file upload (multipart form, field 'file').")
-        filename = PurePath((part.filename or "register").replace("\\", "/")).name or "register"
-        if len(filename) > MAX_NAME:  # shortened in the middle: the suffix says what the file is
-            filename = filename[: MAX_NAME - 12] + "…" + filename[-11:]
-        if not filename.lower().endswith(UPLOAD_SUFFIXES):
-            raise WebError(f"{filename} is not a CSV or Excel file (.csv, .xlsx or .xlsm).", 415)
-        data = bytearray()
-        while chunk := await part.read_chunk(256 * 1024):
-            data.extend(chunk)
-            if len(data) > MAX_BYTES:
-                raise WebError(_too_big(None), 413)
-        replies = await asyncio.to_thread(self.bot.handle_file_report, bytes(data), filename)
+        filename, data = await read_upload(request)
+        replies = await asyncio.to_thread(self.bot.handle_file_report, data, filename)
         return self._answer(replies, person, new)
 
 
@@ -306,11 +235,6 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise WebError("That request was not a JSON object.")
     return body
-
-
-def _too_big(size: int | None) -> str:
-    measured = f" is {size / 1024 / 1024:.1f} MB;" if size else " is over 10 MB;"
-    return f"That file{measured} registers over 10 MB are not reviewed. Split it, or remove old rows."
 
 
 def welcome_reply(demo: bool) -> Reply:
@@ -338,12 +262,3 @@ def welcome_reply(demo: bool) -> Reply:
         tuple(buttons),
         intent="help",
     )
-
-
-UNAUTHORISED_PAGE = """<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><title>pmo-bot: access link needed</title></head>
-<body><main><h1>This web chat needs its access link</h1>
-<p>It is open to the network, so it asks for a token. Open the address with
-<code>?token=</code> followed by the value of <code>PMO_WEB_TOKEN</code> set where the server runs.</p>
-</main></body></html>
-"""
