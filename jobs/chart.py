@@ -120,11 +120,12 @@ def build_figure(digest: Digest) -> Figure | None:
         f"Mean rating per service, 1 (poor) to 5 (excellent) · {digest.answered} of {digest.invited} answered"
     )
     figure.text(LEFT / WIDTH, top(0.56), subtitle, fontsize=9, **SMALL)
-    handles: list[Artist] = [Patch(facecolor=THIS_RUN, label=f"This run ({digest.period_key})")]
+    # The week alone ("2026-W49", not "delivery/2026-W49"): the title names the team, and a long
+    # key would run the legend into the trend column's heading.
+    handles: list[Artist] = [Patch(facecolor=THIS_RUN, label=f"This run ({_week(digest.period_key)})")]
     if digest.previous_period:
-        handles.append(
-            Line2D([], [], linestyle="none", label=f"Previous run ({digest.previous_period})", **DIAMOND)
-        )
+        previous = _week(digest.previous_period)
+        handles.append(Line2D([], [], linestyle="none", label=f"Previous run ({previous})", **DIAMOND))
     figure.legend(
         handles=handles,
         loc="center left",
@@ -144,6 +145,10 @@ def build_figure(digest: Digest) -> Figure | None:
     for i, line in enumerate(reversed(note)):
         figure.text(LEFT / WIDTH, (MARGIN + i * NOTE_LINE) / height, line, fontsize=8, **SMALL)
     return figure
+
+
+def _week(period_key: str) -> str:
+    return period_key.rsplit("/", 1)[-1]
 
 
 def _draw_bars(ax: Axes, shown: list[FunctionScore], long: bool) -> None:
