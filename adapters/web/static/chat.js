@@ -5,8 +5,8 @@
  * those fragments are the only thing this script ever puts in innerHTML. Everything the person
  * types, and every file name, is shown with textContent.
  *
- * Hooks for end-to-end tests: body[data-ready="1"] once the welcome has been handled, and
- * body[data-busy="1"] while a request is queued, waiting or in flight.
+ * Hooks for end-to-end tests: body[data-ready="1"] once the welcome has been handled (or has
+ * failed), and body[data-busy="1"] while a request is queued or in flight, or a pick is waiting.
  */
 (function () {
   'use strict';
@@ -15,15 +15,21 @@
   var MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
   var UPLOAD_EXTENSIONS = ['.csv', '.xlsx', '.xlsm'];
   var PICK_DELAY_MS = 350; // arrow keys move through a radio group: record only where it settles
+  var JSON_TIMEOUT_MS = 30 * 1000;
+  var UPLOAD_TIMEOUT_MS = 120 * 1000;
+  var TOKEN_HASH = '#token=';
 
   var MESSAGES = {
-    token: 'This page needs its access link again: open the link with ?token=… that the server printed.',
+    token: 'This page needs its access link: open the address with #token=… that your administrator gave you.',
     unreadable: 'The server sent an answer this page cannot read. Please try again.',
+    timeout: 'pmo-bot did not answer in time; try again.',
     dropHint: 'Drop a risk register (CSV or Excel) to review it.',
   };
 
   var els = {};
-  var busyCount = 0;
+  var requestCount = 0; // requests queued or in flight
+  var pickCount = 0; // radio picks waiting out their debounce
+  var announceTimer = 0;
   var queue = Promise.resolve();
   var pendingPicks = new Map(); // "article-id|radio name" -> {timer, radio}
   var replacedBy = new WeakMap(); // old .turn -> the .turn that replaced it
@@ -41,11 +47,27 @@
     return node;
   }
 
+  /** Says text once through the #announce status region (polite: it waits for a pause). */
   function announce(text) {
-    if (!els.announce) return;
+    if (!els.announce || !text) return;
+    window.clearTimeout(announceTimer);
     els.announce.textContent = '';
-    // A fresh text node after clearing makes screen readers read it again.
-    window.setTimeout(function () { els.announce.textContent = text; }, 30);
+    // A fresh text node after clearing makes screen readers read it again, even the same words.
+    announceTimer = window.setTimeout(function () { els.announce.textContent = text; }, 100);
+  }
+
+  /** Runs fn once the browser has drawn (and so handed the DOM to assistive tech) at least once. */
+  function afterRender(fn) {
+    var done = false;
+    function once() {
+      if (done) return;
+      done = true;
+      fn();
+    }
+    if (window.requestAnimationFrame) {
+      window.requestAnimationFrame(function () { window.setTimeout(once, 0); });
+    }
+    window.setTimeout(once, 250); // a hidden tab draws no frames
   }
 
   function formatSize(bytes) {
@@ -113,8 +135,8 @@
   }
 
   function networkNotice() {
-    showNotice(['The server cannot be reached. Check that ', { code: 'make run' },
-      ' is still running in a terminal on this machine, then try again.'], 'error');
+    showNotice(['pmo-bot cannot be reached: check that the server (', { code: 'make run' },
+      ') is still running.'], 'error');
   }
 
   /** Builds a bot turn from one server message. */
@@ -152,26 +174,53 @@
 
   /**
    * Shows the server's messages. The first message marked replace redraws sourceTurn in place
-   * (the survey showing what was recorded); everything else is appended.
+   * (the survey showing what was recorded); everything else is appended. Resolves once shown.
    */
   function showMessages(messages, sourceTurn) {
     var appended = [];
     var anchor = null;
+    var firstRedrawn = null;
     var source = currentTurn(sourceTurn);
-    messages.forEach(function (message) {
-      if (!message || typeof message !== 'object') return;
-      var turn = botTurn(message);
-      if (message.replace && source && source.isConnected && !anchor) {
+    var turns = messages.filter(function (message) { return message && typeof message === 'object'; })
+      .map(function (message) { return { message: message, turn: botTurn(message) }; });
+    var redraws = turns.some(function (item) { return item.message.replace; }) && source && source.isConnected;
+    // A redraw is not news: keep the log's live region from reading the whole survey again.
+    if (redraws) els.log.setAttribute('aria-live', 'off');
+    turns.forEach(function (item) {
+      var turn = item.turn;
+      if (item.message.replace && source && source.isConnected && !anchor) {
         replaceTurn(source, turn);
         anchor = turn;
-      } else if (message.replace && anchor) {
+        firstRedrawn = turn;
+      } else if (item.message.replace && anchor) {
         anchor.after(turn);
         anchor = turn;
       } else {
         appended.push(turn);
       }
     });
-    appendTurns(appended);
+    if (!redraws) {
+      appendTurns(appended);
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve) {
+      afterRender(function () {
+        els.log.setAttribute('aria-live', 'polite');
+        if (firstRedrawn) announce(redrawSummary(firstRedrawn));
+        appendTurns(appended); // new turns are read as usual
+        resolve();
+      });
+    });
+  }
+
+  /** A short line for a redrawn turn: its "Recorded: …" paragraph, else its heading. */
+  function redrawSummary(turn) {
+    var article = turn.querySelector('article') || turn;
+    var recorded = Array.prototype.filter.call(article.querySelectorAll('p'), function (p) {
+      return p.textContent.trim().indexOf('Recorded:') === 0;
+    })[0];
+    var line = recorded || article.querySelector('h2');
+    return line ? line.textContent.replace(/\s+/g, ' ').trim() : '';
   }
 
   function replaceTurn(oldTurn, newTurn_) {
@@ -233,11 +282,14 @@
 
   /* ---------- Talking to the server ---------- */
 
-  function setBusy(delta) {
-    busyCount = Math.max(0, busyCount + delta);
-    var busy = busyCount > 0;
-    els.typing.hidden = !busy;
-    els.send.disabled = busy;
+  /** Requests queued or in flight disable Send; waiting picks only mark the page busy. */
+  function setBusy(requests, picks) {
+    requestCount = Math.max(0, requestCount + requests);
+    pickCount = Math.max(0, pickCount + (picks || 0));
+    var working = requestCount > 0;
+    var busy = working || pickCount > 0;
+    els.typing.hidden = !working;
+    els.send.disabled = working;
     if (busy) {
       document.body.dataset.busy = '1';
       els.log.setAttribute('aria-busy', 'true');
@@ -257,16 +309,28 @@
     return run;
   }
 
-  /** Fetches and reads an answer; never throws. Resolves to {messages} or {error, network}. */
-  function request(path, options) {
+  /**
+   * Fetches and reads an answer; never throws, and gives up after timeoutMs.
+   * Resolves to {messages} or {error, status}, {network: true} or {timeout: true}.
+   */
+  function request(path, options, timeoutMs) {
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timedOut = false;
+    var timer = window.setTimeout(function () {
+      timedOut = true;
+      if (controller) controller.abort();
+    }, timeoutMs || JSON_TIMEOUT_MS);
     var init = Object.assign({ credentials: 'same-origin', cache: 'no-store' }, options || {});
     init.headers = Object.assign({ Accept: 'application/json' }, init.headers || {});
+    if (controller) init.signal = controller.signal;
     return fetch(path, init).then(function (response) {
-      if (response.status === 401 || response.status === 403) return { error: MESSAGES.token };
       return response.json().then(function (data) { return data; }, function () { return null; })
-        .then(function (data) { return readAnswer(response, data); });
+        .then(function (data) { return timedOut ? { timeout: true } : readAnswer(response, data); });
     }, function () {
-      return { error: null, network: true };
+      return timedOut ? { timeout: true } : { network: true };
+    }).then(function (answer) {
+      window.clearTimeout(timer);
+      return answer;
     });
   }
 
@@ -275,8 +339,9 @@
       var line = data && typeof data.error === 'string' && data.error.trim()
         ? data.error.trim()
         : 'The server could not answer that (error ' + response.status + '). Please try again.';
-      return { error: line };
+      return { error: line, status: response.status };
     }
+    if (response.status === 204) return { messages: [] };
     if (!data || !Array.isArray(data.messages)) return { error: MESSAGES.unreadable };
     return { messages: data.messages };
   }
@@ -286,30 +351,39 @@
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-PMO-Web': '1' },
       body: JSON.stringify(payload),
-    });
+    }, JSON_TIMEOUT_MS);
   }
 
-  /** Shows an answer or its error line. Returns true when the answer was a success. */
-  function handleAnswer(answer, sourceTurn) {
+  /** Shows a failed answer's notice. Returns true when there was one. */
+  function showFailure(answer) {
     if (answer.network) {
       networkNotice();
+    } else if (answer.timeout) {
+      showNotice(MESSAGES.timeout, 'error');
+    } else if (answer.error) {
+      // Only a missing or wrong token (401) needs the access link; anything else says why itself.
+      showNotice(answer.status === 401 ? MESSAGES.token : answer.error, 'error');
+    } else {
       return false;
     }
-    if (answer.error) {
-      showNotice(answer.error, 'error');
-      return false;
-    }
-    showMessages(answer.messages, sourceTurn);
     return true;
+  }
+
+  /** Shows an answer or its error line. Resolves to true when the answer was a success. */
+  function handleAnswer(answer, sourceTurn) {
+    if (showFailure(answer)) return Promise.resolve(false);
+    return showMessages(answer.messages, sourceTurn).then(function () { return true; });
   }
 
   /* ---------- What the person does ---------- */
 
   function sendText(text) {
+    flushPicks(null);
     showUserTurn(text);
     return enqueue(function () {
       return post('/web/message', { text: text }).then(function (answer) {
-        var ok = handleAnswer(answer, null);
+        return handleAnswer(answer, null);
+      }).then(function (ok) {
         // Give the words back if nothing was sent, so they need not be typed again.
         if (!ok && !els.message.value) {
           els.message.value = text;
@@ -322,7 +396,7 @@
   function sendAction(action, values, sourceTurn) {
     return enqueue(function () {
       return post('/web/action', { action: action, values: values || {} }).then(function (answer) {
-        handleAnswer(answer, sourceTurn);
+        return handleAnswer(answer, sourceTurn);
       });
     });
   }
@@ -347,25 +421,51 @@
       showNotice(problem, 'error');
       return;
     }
+    flushPicks(null);
     showUserTurn('📎 ' + file.name + ' (' + formatSize(file.size) + ')');
     enqueue(function () {
       var form = new FormData();
       form.append('file', file, file.name);
-      return request('/web/upload', { method: 'POST', headers: { 'X-PMO-Web': '1' }, body: form })
-        .then(function (answer) { handleAnswer(answer, null); });
+      return request('/web/upload', { method: 'POST', headers: { 'X-PMO-Web': '1' }, body: form },
+        UPLOAD_TIMEOUT_MS).then(function (answer) { return handleAnswer(answer, null); });
     });
   }
 
+  /**
+   * An access link ending in #token=… : the token leaves the address bar at once (a fragment is
+   * never sent to the server, nor kept in a Referer) and is traded for a cookie. Resolves to false
+   * when the login failed, after showing why.
+   */
+  function logIn() {
+    var hash = window.location.hash || '';
+    if (hash.indexOf(TOKEN_HASH) !== 0) return Promise.resolve(true);
+    var token = hash.slice(TOKEN_HASH.length);
+    try {
+      token = decodeURIComponent(token);
+    } catch (error) {
+      // A token with a stray % is sent as it stands; the server judges it.
+    }
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    var ok = false;
+    return enqueue(function () {
+      return post('/web/login', { token: token }).then(function (answer) {
+        if (answer.status === 401) {
+          showNotice(answer.error, 'error'); // the server's own line
+        } else {
+          ok = !showFailure(answer);
+        }
+      });
+    }).then(function () { return ok; });
+  }
+
   function loadWelcome() {
-    enqueue(function () {
-      return request('/web/welcome', { method: 'GET' }).then(function (answer) {
+    return enqueue(function () {
+      return request('/web/welcome', { method: 'GET' }, JSON_TIMEOUT_MS).then(function (answer) {
         // With PMO_DEMO=off the server has no demo team, so its panel would only disappoint.
         var demoPanel = document.getElementById('demo');
         if (demoPanel && answer.demo === false) demoPanel.hidden = true;
-        handleAnswer(answer, null);
+        return handleAnswer(answer, null);
       });
-    }).then(function () {
-      document.body.dataset.ready = '1';
     });
   }
 
@@ -378,7 +478,7 @@
   }
 
   function submitComposer() {
-    if (busyCount > 0) return;
+    if (requestCount > 0) return; // one message at a time; a waiting pick is sent first instead
     var text = els.message.value.trim();
     if (!text) {
       els.message.focus();
@@ -409,6 +509,7 @@
     event.preventDefault();
     var label = button.textContent.replace(/\s+/g, ' ').trim();
     var source = turnOf(button);
+    flushPicks(null); // a pick made just before the click is recorded before what it asks
     if (label) showUserTurn(label);
     if (!source) bringLogIntoView();
     sendAction(button.dataset.action, {}, source);
@@ -433,14 +534,29 @@
     if (pending) {
       window.clearTimeout(pending.timer);
     } else {
-      setBusy(1); // a test waiting for quiet also waits for the pick to be sent
+      setBusy(0, 1); // a test waiting for quiet also waits for the pick to be sent
     }
-    var timer = window.setTimeout(function () {
-      pendingPicks.delete(key);
-      sendAction(action, {}, turn);
-      setBusy(-1);
-    }, PICK_DELAY_MS);
-    pendingPicks.set(key, { timer: timer, turn: turn, name: radio.name, value: radio.value });
+    var timer = window.setTimeout(function () { sendPick(key); }, PICK_DELAY_MS);
+    pendingPicks.set(key, { timer: timer, turn: turn, name: radio.name, value: radio.value, action: action });
+  }
+
+  /** Sends a waiting pick now (its debounce over, or something else is about to be sent). */
+  function sendPick(key) {
+    var pending = pendingPicks.get(key);
+    if (!pending) return;
+    window.clearTimeout(pending.timer);
+    pendingPicks.delete(key);
+    sendAction(pending.action, {}, pending.turn);
+    setBusy(0, -1);
+  }
+
+  /** Sends every waiting pick, oldest first, except those for what is now skipTurn. */
+  function flushPicks(skipTurn) {
+    Array.from(pendingPicks.keys()).forEach(function (key) {
+      var pending = pendingPicks.get(key);
+      if (skipTurn && currentTurn(pending.turn) === skipTurn) return;
+      sendPick(key);
+    });
   }
 
   /** Drops picks not yet sent for what is now turn (a submit carries every choice anyway). */
@@ -449,7 +565,7 @@
       if (currentTurn(pending.turn) !== turn) return;
       window.clearTimeout(pending.timer);
       pendingPicks.delete(key);
-      setBusy(-1);
+      setBusy(0, -1);
     });
   }
 
@@ -470,7 +586,8 @@
     event.preventDefault();
     if (!form.dataset.action) return;
     var turn = turnOf(form);
-    if (turn) cancelPicksIn(turn); // the submit carries every choice anyway
+    flushPicks(turn); // picks in other turns go first
+    if (turn) cancelPicksIn(turn); // the submit carries every choice of this one anyway
     var submit = form.querySelector('[type="submit"]');
     if (submit) submit.disabled = true;
     sendAction(form.dataset.action, formValues(form), turn).then(function () {
@@ -575,7 +692,11 @@
     if (!els.log || !els.message || !els.send || !els.composer) return;
     els.message.maxLength = MAX_TEXT;
     bind();
-    loadWelcome();
+    logIn().then(function (ok) {
+      return ok ? loadWelcome() : null;
+    }).then(function () {
+      document.body.dataset.ready = '1'; // also when the login or the welcome failed
+    });
   }
 
   if (document.readyState === 'loading') {
