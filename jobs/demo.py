@@ -108,10 +108,12 @@ class Demo:
         """The past weeks and this week's run, made where missing; this week's run is returned.
         Earlier weeks still open (no clock ran to close them) are closed on the way."""
         now = self.now()
+        this_week = self.week_start(now)
         for weeks_ago in range(PAST_WEEKS, 0, -1):
-            self._seed(self.week_start(now - timedelta(weeks=weeks_ago)), closed=True)
+            # Counted back on the local clock: a week with a clock change is not 7 x 24 hours.
+            self._seed(this_week - timedelta(weeks=weeks_ago), closed=True)
         # Before 09:00 on a Monday the week's run starts now rather than later today.
-        current = self._seed(min(self.week_start(now), now), closed=False)
+        current = self._seed(min(this_week, now), closed=False)
         for run in self.store.open_runs():
             if run.team_id == TEAM_ID and run.id != current.id:
                 self.store.close_run(run.id, now)

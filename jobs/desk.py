@@ -53,18 +53,18 @@ class SurveyDesk:
     # -- admins ----------------------------------------------------------------------------------
 
     def admin(self, command: str, team_id: str, user: str | None) -> Reply:
-        if user not in self.admins:
-            return _note(
-                "Only PMO admins can do that",
-                f"Opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
-                f"Your id for that list is {user or 'unknown here'}.",
-            )
         if user is not None and user.startswith("web:"):
             # A web chat browser is known by a cookie alone, which is no credential for this.
             return _note(
                 "Survey commands are for Slack and Teams admins",
                 "Open, remind and close surveys from Slack or Teams, or with `pmo-bot survey`; here, "
                 "try the demo team's survey in the panel beside the chat.",
+            )
+        if user not in self.admins:
+            return _note(
+                "Only PMO admins can do that",
+                f"Opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
+                f"Your id for that list is {user or 'unknown here'}.",
             )
         try:
             team_id = team_id or self._only_team()

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from jobs import demo
+from knowledge.base import KnowledgeBase
 from tests.conftest import ROOT
+from tests.test_demo import World, demo_in
+from tests.test_serve import start
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -184,3 +191,66 @@ def test_route_file_that_is_a_folder(tmp_path: Path) -> None:
     result = run("route", "--file", str(tmp_path), "--json")
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- the web chat's demo team is not the operator's -------------------------------------------------
+
+
+Counts = list[tuple[tuple[str, str], int]]
+
+
+def demo_state(world: World) -> tuple[list[tuple[int, str, str, int]], list[Counts]]:
+    """The demo's weeks, and each week's messages counted by kind and state (reminders too)."""
+    return world.snapshot(), [sorted(world.store.delivery_counts(r.id).items()) for r in world.weeks()]
+
+
+@pytest.mark.parametrize("command", ["open", "remind", "close"])
+def test_survey_commands_refuse_the_web_chats_demo_team(
+    command: str, kb: KnowledgeBase, database_url: str, tmp_path: Path
+) -> None:
+    # The demo's weeks, made as `serve` makes them, with this week's run open and three of its
+    # eleven people yet to answer: a reminder would have someone to go to.
+    with demo_in(kb, database_url, tmp_path) as world:
+        world.clock.at = datetime.now(UTC)
+        world.demo.ensure()
+        made = demo_state(world)
+        status_before = world.parts.surveys.status(demo.TEAM_ID)
+    assert status_before["state"] == "open"
+    # PMO_DEMO is auto and no Slack or Teams is set: the demo is on here, as a team the program made.
+    env = {"DATABASE_URL": database_url, "PMO_CONFIG": str(tmp_path / "none.yaml")}
+    result = run("survey", command, "--team", demo.TEAM_ID, env=env)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "pmo-bot: web-demo is the web chat's demo team: try it in the web chat's demo panel"
+    ]
+    # Nothing was queued, opened or closed, as the operator's own status says too.
+    status = run("survey", "status", "--team", demo.TEAM_ID, "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout) == status_before
+    with demo_in(kb, database_url, tmp_path) as world:
+        weeks, messages = demo_state(world)
+    assert (weeks, messages) == made
+    assert {kind for counts in messages for (kind, _state), _n in counts} == {"invite"}
+
+
+# -- serve says it is running once it is ---------------------------------------------------------------
+
+
+def test_serve_announces_itself_only_once_it_holds_the_port(tmp_path: Path) -> None:
+    proc, port = start(tmp_path, {"PMO_CONFIG": str(tmp_path / "none.yaml")})
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert out == f"pmo-bot is running: open http://127.0.0.1:{port}/ in your browser (Ctrl+C stops it)\n"
+    # A port another process holds: no such line, and one line saying why (beside the JSON log).
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PORT": str(taken)}
+        result = run("serve", env={**env, "PMO_CONFIG": str(tmp_path / "none.yaml")}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "pmo-bot is running" not in result.stdout and result.stdout == ""
+    said = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+    assert len(said) == 1 and said[0].startswith(f"pmo-bot: cannot listen on 127.0.0.1:{taken}: ")
+    assert "Traceback" not in result.stderr

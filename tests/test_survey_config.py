@@ -330,3 +330,17 @@ def test_the_web_platform_is_kept_for_the_built_in_demo() -> None:
     from jobs.demo import TEAM
 
     assert TEAM.platform == "web"
+
+
+def test_the_demo_teams_id_is_kept_for_it() -> None:
+    # Its period keys start with its id: a team of the file by that name would share the demo's weeks.
+    kept = "team web-demo.id: 'web-demo' is kept for the web chat's demo team; choose another id"
+    assert problem("teams:\n" + team_yaml("web-demo")) == kept
+    assert problem("teams:\n" + team_yaml("web-demo", platform="web")) == (
+        f"{kept}; team web-demo.platform: Input should be 'slack' or 'teams'"
+    )
+    # A name like it is a team's to use; the demo team itself is made by the program.
+    assert parse("teams:\n" + team_yaml("web-demo-2"), "pmo.yaml", FUNCTIONS).teams[0].id == "web-demo-2"
+    from jobs.demo import TEAM, TEAM_ID
+
+    assert TEAM.id == TEAM_ID == "web-demo"

@@ -1,6 +1,7 @@
 """The web chat in a real headless Chromium, against `pmo-bot serve` started as a process the way
 `make run` starts it: a question and its follow-up, a register dropped on the page, the demo pulse
-answered and its digest with the chart, and the page's Slack and Teams instructions.
+answered and its digest with the chart, markup in what is typed, dropped or commented staying text,
+and the page's Slack and Teams instructions.
 
 The browser is the system's (Debian's ``chromium`` package), driven by Playwright for Python, which
 downloads nothing. Without one the tests skip and say why; ``.ci/run`` installs it and sets
@@ -11,6 +12,8 @@ leaves a screenshot there (the ones in docs/ were made so).
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -29,6 +32,11 @@ REQUIRE_BROWSER = os.environ.get("PMO_REQUIRE_BROWSER") == "1"
 SCREENSHOTS = os.environ.get("PMO_SCREENSHOTS")
 CHROMIUM = os.environ.get("PMO_CHROMIUM")
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+# A file's name may hold almost any character; so may a register's cells and a survey comment.
+HOSTILE_NAME = "<img src=x onerror=window.__pwned=3>.csv"
+HOSTILE_DESCRIPTION = "<script>window.__pwned=4</script>"
+HOSTILE_OWNER = '"><img src=x onerror=window.__pwned=5>'
+HOSTILE_COMMENT = "Noted <img src=x onerror=window.__pwned=6> and <script>window.__pwned=7</script>"
 
 
 def _browser() -> str | None:
@@ -122,11 +130,16 @@ def test_a_question_then_a_follow_up(page: Any) -> None:
     shoot(page, "web-chat-question.png")
 
 
+def assert_nothing_ran(page: Any) -> None:
+    """No markup from a hostile string became an element: no script ran, no image was made."""
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src='x']").count() == 0
+
+
 def test_typed_markup_stays_text(page: Any) -> None:
     ask(page, HOSTILE)
-    assert page.evaluate("window.__pwned") is None
     assert HOSTILE in page.locator("#log .turn.user").last.inner_text()
-    assert page.locator("#log img[src='x']").count() == 0
+    assert_nothing_ran(page)
 
 
 def _drop(page: Any, name: str, data: bytes, mime: str) -> None:
@@ -161,6 +174,35 @@ def test_a_register_dropped_on_the_page_is_reviewed(page: Any) -> None:
     shoot(page, "web-chat-register.png")
 
 
+def hostile_register() -> bytes:
+    """Six risks of one owner, so that the review names the owner, and one with no owner, so that it
+    quotes that risk's description."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Risk ID", "Description", "Owner", "Likelihood", "Impact", "Status"])
+    for n in range(1, 7):
+        writer.writerow(
+            [f"R{n}", f"Supplier may deliver release {n} late, delaying testing", HOSTILE_OWNER, 3, 3, "Open"]
+        )
+    writer.writerow(["R7", HOSTILE_DESCRIPTION, "", 5, 5, "Open"])
+    return out.getvalue().encode()
+
+
+def test_a_hostile_register_dropped_on_the_page_stays_text(page: Any) -> None:
+    before = bot_turns(page).count()
+    _drop(page, HOSTILE_NAME, hostile_register(), "text/csv")
+    bot_turns(page).nth(before + 1).wait_for()
+    settle(page)
+    assert HOSTILE_NAME in page.locator("#log .turn.user").last.inner_text()
+    summary, report = bot_turns(page).nth(before), bot_turns(page).nth(before + 1)
+    assert summary.locator("h2").inner_text() == f"Review of {HOSTILE_NAME}"
+    assert report.locator("h2").inner_text() == f"Full report: {HOSTILE_NAME}"
+    said = report.inner_text()
+    assert f"R7 ('{HOSTILE_DESCRIPTION}') has no named owner" in said
+    assert f"{HOSTILE_OWNER} owns 6 of the 7 open risks" in said
+    assert_nothing_ran(page)
+
+
 def test_a_file_that_is_not_a_register_is_refused_in_the_page(page: Any) -> None:
     _drop(page, "notes.pdf", b"%PDF-1.4", "application/pdf")
     page.wait_for_selector("#log .notice")
@@ -182,7 +224,7 @@ def test_the_demo_pulse_then_its_digest_with_the_chart(page: Any) -> None:
     page.locator("#log article.reply", has_text="Recorded: 4 of 4").last.wait_for()
     current = bot_turns(page).last
     assert current.locator("input[type=radio]:checked").count() == 4
-    current.locator("textarea").fill("Demo comment from the browser test.")
+    current.locator("textarea").fill(HOSTILE_COMMENT)
     current.locator("button[type=submit]").click()
     page.locator("#log article.reply", has_text="and your comment").last.wait_for()
     settle(page)
@@ -197,6 +239,8 @@ def test_the_demo_pulse_then_its_digest_with_the_chart(page: Any) -> None:
     digest = bot_turns(page).last.inner_text()
     assert "of 12 answered" in digest  # eleven made-up people and this browser
     assert "Demo data" in digest
+    assert HOSTILE_COMMENT in digest  # said back to the whole team, as text
+    assert_nothing_ran(page)
     chart.scroll_into_view_if_needed()
     shoot(page, "web-chat-digest.png")
 

@@ -98,7 +98,7 @@ class WebChat:
     def _person(request: web.Request) -> tuple[str, bool]:
         """This browser's id and whether it is new (then the response must set the cookie)."""
         held = request.cookies.get(ID_COOKIE, "")
-        if _ID.match(held):
+        if _ID.fullmatch(held):
             return held, False
         return secrets.token_hex(16), True
 
@@ -184,7 +184,7 @@ class WebChat:
         if values and action.intent not in FORM_INTENTS:
             raise WebError("That form is not one I know.")
         for key, value in values.items():
-            if not (isinstance(key, str) and _FORM_FIELD.match(key) and isinstance(value, str)):
+            if not (isinstance(key, str) and _FORM_FIELD.fullmatch(key) and isinstance(value, str)):
                 raise WebError("That form is not one I know.")
             if len(value) > MAX_TEXT:
                 raise WebError(f"Answers are limited to {MAX_TEXT:,} characters.")

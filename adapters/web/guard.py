@@ -83,7 +83,9 @@ class Guard:
                 raise WebError(
                     "This web chat came through a proxy or tunnel, and has no PMO_WEB_TOKEN to guard it.", 403
                 )
-        elif not public and not hmac.compare_digest(request.cookies.get(SESSION_COOKIE, ""), self._session):
+        elif not public and not hmac.compare_digest(
+            request.cookies.get(SESSION_COOKIE, "").encode(), self._session.encode()
+        ):
             raise WebError("This page needs its access link: ask for the address with #token=...", 401)
         if request.method == "POST":
             if request.headers.get("X-PMO-Web") != "1":

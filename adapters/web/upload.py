@@ -41,6 +41,8 @@ async def read_upload(request: web.Request) -> tuple[str, bytes]:
                     data.extend(chunk)
                     if len(data) > MAX_BYTES:
                         raise WebError(too_big(None), 413)
+                if not part.at_eof():  # the body ended before the part's closing boundary
+                    raise WebError("That upload could not be read: it was cut off. Send the file again.")
                 return name, bytes(data)
             # Another field: read it (the reader would anyway) and count it against the limit.
             while chunk := await part.read_chunk(CHUNK):
