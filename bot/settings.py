@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     # How long a sender holds a message it is sending; a sender that dies lets go after this.
     pmo_outbox_lease_s: float = Field(default=60.0, alias="PMO_OUTBOX_LEASE_S", ge=1, le=3600)
 
-    # The web chat on an address other than loopback needs a token (opened once as /?token=...).
+    # The web chat on an address other than loopback needs a token (shared as /#token=...).
     pmo_web_token: SecretStr | None = Field(default=None, alias="PMO_WEB_TOKEN", min_length=16)
     # The web chat's demo team (made-up answers): auto means on until Slack or Teams is connected.
     pmo_demo: Literal["auto", "on", "off"] = Field(default="auto", alias="PMO_DEMO")

@@ -95,14 +95,14 @@ class Demo:
         self.digests = digests
         self.chart = chart or _chart
         self.now = now
+        self._made_for = ""  # the week whose runs ensure() last made or checked in this process
 
     # -- seeding ----------------------------------------------------------------------------------
 
     def week_start(self, when: datetime) -> datetime:
         """Monday 09:00 of ``when``'s week, in the demo's time zone."""
         local = when.astimezone(self.surveys.zone(TEAM))
-        monday = (local - timedelta(days=local.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
-        return monday
+        return (local - timedelta(days=local.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
 
     def ensure(self) -> Run:
         """The past weeks and this week's run, made where missing; this week's run is returned.
@@ -117,7 +117,18 @@ class Demo:
         for run in self.store.open_runs():
             if run.team_id == TEAM_ID and run.id != current.id:
                 self.store.close_run(run.id, now)
+        self._made_for = current.period_key
         return current
+
+    def current(self) -> Run:
+        """This week's run: one lookup once ensure() has run this week in this process (a click
+        should not re-check seven weeks); the whole of ensure() when the week is new to it, or its
+        run was forgotten by a restart."""
+        if self._made_for == self.surveys.period_key(TEAM, self.now()):
+            run = self.store.run_for_period(self._made_for)
+            if run is not None:
+                return run
+        return self.ensure()
 
     def _seed(self, start: datetime, closed: bool) -> Run:
         key = self.surveys.period_key(TEAM, start)
@@ -151,7 +162,7 @@ class Demo:
 
     def pulse(self, user: str) -> Reply:
         """This week's demo survey for ``user`` ("web:<id>"), who joins the team on first asking."""
-        run = self.ensure()
+        run = self.current()
         if not run.is_open:
             return _note(
                 "This week's demo survey is closed",
@@ -165,7 +176,7 @@ class Demo:
 
     def close(self) -> Reply:
         """Closes this week's demo run (if open) and shows its digest with the chart."""
-        run = self.ensure()
+        run = self.current()
         if run.is_open:
             self.store.close_run(run.id, self.now())
         return self.digest()
