@@ -17,12 +17,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.text import normalise
-from knowledge.models import Artefact, Facts, Function, PulseBank, Role
+from knowledge.models import Artefact, Facts, Function, PulseBank, Role, Topic, TopicSection
 
 DATA_DIR = Path(__file__).parent / "data"
 
-Kind = Literal["function", "role", "artefact"]
-KINDS: tuple[Kind, ...] = ("function", "role", "artefact")
+Kind = Literal["function", "role", "artefact", "topic"]
+KINDS: tuple[Kind, ...] = ("function", "role", "artefact", "topic")
 
 # The ids that the interface contract fixes; the knowledge base must define each of them.
 CONTRACT_IDS: dict[Kind, tuple[str, ...]] = {
@@ -46,13 +46,23 @@ CONTRACT_IDS: dict[Kind, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
-_SECTION_KIND: dict[str, Kind] = {"functions": "function", "roles": "role", "artefacts": "artefact"}
-_MODEL: dict[Kind, type[Function] | type[Role] | type[Artefact]] = {
+_SECTION_KIND: dict[str, Kind] = {
+    "functions": "function",
+    "roles": "role",
+    "artefacts": "artefact",
+    "topics": "topic",
+}
+_MODEL: dict[Kind, type[Function] | type[Role] | type[Artefact] | type[Topic]] = {
     "function": Function,
     "role": Role,
     "artefact": Artefact,
+    "topic": Topic,
 }
 _SINGLE_MODEL: dict[str, type[Facts] | type[PulseBank]] = {"facts": Facts, "pulse": PulseBank}
+# Keys of KnowledgeBase.stats() that a topic section's id may not take.
+_RESERVED_STATS = frozenset(
+    {"functions", "services", "roles", "competencies", "artefacts", "challenge_questions", "aliases", "topics"}
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,6 +92,10 @@ class KnowledgeBase:
     functions: dict[str, Function] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
     artefacts: dict[str, Artefact] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
+    sections: dict[str, TopicSection] = field(default_factory=dict)
+    # topic id -> the id of its section
+    topic_section: dict[str, str] = field(default_factory=dict)
     facts: Facts | None = None
     pulse: PulseBank | None = None
     # (kind, id) -> the file the entry was last read from, for error messages.
@@ -92,8 +106,12 @@ class KnowledgeBase:
             "function": self.functions,
             "role": self.roles,
             "artefact": self.artefacts,
+            "topic": self.topics,
         }
         return tables[kind]
+
+    def section_of(self, topic_id: str) -> TopicSection | None:
+        return self.sections.get(self.topic_section.get(topic_id, ""))
 
     def name(self, kind: Kind, entity_id: str) -> str:
         entry = self.entries(kind).get(entity_id)
@@ -127,6 +145,11 @@ class KnowledgeBase:
                 a.question_count + a.manager_question_count for a in self.artefacts.values()
             ),
             "aliases": sum(len(e.aliases) for k in KINDS for e in self.entries(k).values()),
+            "topics": len(self.topics),
+            **{
+                section: sum(1 for s in self.topic_section.values() if s == section)
+                for section in self.sections
+            },
         }
 
 
@@ -172,11 +195,36 @@ class _Reader:
             if not isinstance(document, dict):
                 self.problems.append(Problem(name, "file", "top level must be a mapping of sections"))
                 continue
+            topic_section = self._read_topic_section(name, document)
             for section, body in document.items():
-                self._read_section(name, str(section), body, seen_in_layer)
+                if section != "section":
+                    self._read_section(name, str(section), body, seen_in_layer, topic_section)
+
+    def _read_topic_section(self, name: str, document: dict[Any, Any]) -> str | None:
+        """A file of topics declares its section first (id, name, about); None if it cannot."""
+        if "topics" not in document and "section" not in document:
+            return None
+        if "topics" not in document or "section" not in document:
+            self.problems.append(Problem(name, "file", "a file needs both 'section' and 'topics', or neither"))
+            return None
+        try:
+            section = TopicSection.model_validate(document["section"])
+        except ValidationError as exc:
+            self.problems.append(Problem(name, "section", _short_error(exc)))
+            return None
+        if section.id in _RESERVED_STATS:
+            self.problems.append(Problem(name, "section", f"id '{section.id}' is taken by a built-in count"))
+            return None
+        self.kb.sections[section.id] = section
+        return section.id
 
     def _read_section(
-        self, name: str, section: str, body: Any, seen_in_layer: dict[tuple[str, str], str]
+        self,
+        name: str,
+        section: str,
+        body: Any,
+        seen_in_layer: dict[tuple[str, str], str],
+        topic_section: str | None,
     ) -> None:
         if section in _SINGLE_MODEL:
             model = _SINGLE_MODEL[section]
@@ -195,6 +243,8 @@ class _Reader:
         if not isinstance(body, list):
             self.problems.append(Problem(name, section, "must be a list of entries"))
             return
+        if kind == "topic" and topic_section is None:
+            return  # the section header's problem is already listed
         for position, raw in enumerate(body, start=1):
             label = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else f"entry {position}"
             try:
@@ -211,6 +261,8 @@ class _Reader:
             seen_in_layer[key] = name
             self.kb.entries(kind)[entry.id] = entry
             self.kb.origin[key] = name
+            if topic_section is not None and kind == "topic":
+                self.kb.topic_section[entry.id] = topic_section
 
 
 def _check_references(kb: KnowledgeBase) -> list[Problem]:
@@ -236,6 +288,8 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
             need("role", here, "function", comp.function, "competencies")
         for nxt in role.development.next_roles:
             need("role", here, "role", nxt, "development.next_roles")
+        for prev in role.development.coming_from:
+            need("role", here, "role", prev, "development.coming_from")
         repeated = {
             c.function
             for c in role.competencies
@@ -246,6 +300,8 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
     for aid, art in kb.artefacts.items():
         here = where("artefact", aid)
         need("artefact", here, "function", art.function, "function")
+    for tid, topic in kb.topics.items():
+        problems += _check_topic(kb, where("topic", tid), topic)
     if kb.facts is not None:
         for area in kb.facts.core_competencies:
             need("function", ("facts", "facts"), "function", area.function, "core_competencies")
@@ -254,6 +310,32 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
     if kb.pulse is not None:
         for item in kb.pulse.items:
             need("function", ("pulse", f"pulse {item.id}"), "function", item.function, "function")
+    return problems
+
+
+def _check_topic(kb: KnowledgeBase, here: tuple[str, str], topic: Topic) -> list[Problem]:
+    problems = []
+    for ref in topic.related:
+        kind, _, target = ref.partition(":")
+        if kind not in KINDS or not target:
+            problems.append(Problem(*here, f"related '{ref}' should be kind:id, kind one of {', '.join(KINDS)}"))
+        elif target not in kb.entries(kind):  # type: ignore[arg-type]
+            problems.append(Problem(*here, f"related refers to unknown {kind} '{target}'"))
+        elif kind == "topic" and target == topic.id:
+            problems.append(Problem(*here, "related names the topic itself"))
+    if topic.ask and topic.artefact is None:
+        problems.append(Problem(*here, "'ask' needs 'artefact': the questions are reused from one artefact"))
+    if topic.artefact is not None:
+        art = kb.artefacts.get(topic.artefact)
+        if art is None:
+            problems.append(Problem(*here, f"artefact refers to unknown artefact '{topic.artefact}'"))
+        else:
+            known = {q for g in (*art.questions, *art.manager_questions) for q in g.questions}
+            for question in topic.ask:
+                if question not in known:
+                    problems.append(
+                        Problem(*here, f"ask: not one of {art.id}'s challenge questions: {question[:60]!r}")
+                    )
     return problems
 
 

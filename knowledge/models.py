@@ -10,8 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Level = Literal["aware", "practitioner", "expert"]
-LEVELS: tuple[Level, ...] = ("aware", "practitioner", "expert")
+# The five levels of the APM Competence Framework (2nd ed.) rating scale, kept distinct: aware
+# (knows of it), practised (applies it under supervision), competent (applies it alone in simple
+# situations), proficient (complex situations, supervises others), expert (recognised by senior
+# peers, develops new practice).
+Level = Literal["aware", "practised", "competent", "proficient", "expert"]
+LEVELS: tuple[Level, ...] = ("aware", "practised", "competent", "proficient", "expert")
 
 # The themes that group the challenge questions of the risk register; other artefacts
 # choose their own themes.
@@ -49,13 +53,19 @@ class Competency(Strict):
 
 
 class Development(Strict):
+    # Roles people usually move into this one from, and on to from it (both role ids).
+    coming_from: list[str] = Field(default_factory=list)
     next_roles: list[str] = Field(default_factory=list)
+    # Where the path leads beyond the roles the knowledge base describes ("Transformation Director").
+    beyond: list[str] = Field(default_factory=list)
     steps: list[str] = Field(min_length=2)
     credentials: list[str] = Field(default_factory=list)
 
 
 class Role(Entry):
     profile: str = Field(min_length=20)
+    # What the role does in an ordinary week: tasks, not function names.
+    day_to_day: list[str] = Field(default_factory=list)
     competencies: list[Competency] = Field(min_length=8)
     behaviours: list[str] = Field(default_factory=list)
     development: Development
@@ -124,3 +134,35 @@ class PulseBank(Strict):
     comment_prompt: str
     items: list[PulseItem] = Field(min_length=1)
     sources: list[str] = Field(min_length=1)
+
+
+class TopicSection(Strict):
+    """A section of topics (concepts, situations, careers...): one YAML file declares one."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=3)
+    # What the section's entries are, in a few words ("a PMO term explained").
+    about: str = Field(min_length=5)
+
+
+class Topic(Entry):
+    """One short answer: a concept, a situation, a career question, a pulse survey question...
+
+    ``aliases`` are phrases that name the topic outright ("residual risk"); ``keywords`` are the
+    words and phrases people use when they ask about it without naming it, which the retrieval
+    ranking reads beside the answer's own words.
+    """
+
+    keywords: list[str] = Field(default_factory=list)
+    answer: str = Field(min_length=30, max_length=800)
+    example: str = ""
+    points: list[str] = Field(default_factory=list, max_length=8)
+    # Situations: the artefact concerned, the challenge questions to ask (each one verbatim from
+    # that artefact's questions or manager questions), and why it matters.
+    artefact: str | None = None
+    ask: list[str] = Field(default_factory=list)
+    why: str = ""
+    # Comparable facts ("Level", "Best for"...): two topics that both have facts compare as a table.
+    facts: dict[str, str] = Field(default_factory=dict)
+    # Entries to offer next: "topic:ID", "function:ID", "role:ID" or "artefact:ID".
+    related: list[str] = Field(default_factory=list, max_length=6)
