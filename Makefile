@@ -4,7 +4,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench eval clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "pmo-bot needs Python 3.11 or newer on PATH"; exit 1; }
@@ -34,3 +34,7 @@ bench: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Usefulness of the coach's answers per kind of user, on the blind question sets.
+eval: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.coach_eval

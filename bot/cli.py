@@ -108,10 +108,48 @@ def ask(
     text: Annotated[str, typer.Argument(help="What you would type to the bot.")],
     user: Annotated[str, typer.Option("--user", help="Your user id (for surveys and permissions).")] = "cli",
 ) -> None:
-    """One turn: the bot's reply as plain text."""
+    """One turn: the bot's reply as plain text. A follow-up ("and for a manager?") within 30
+    minutes follows on from the previous ask of the same user."""
     from adapters.text import render
 
-    typer.echo(render(_bot().handle_text(text, conversation=f"cli:{user}")))
+    bot = _bot()
+    conversation = f"cli:{user}"
+    state = _state_file()
+    saved = _read_json(state)
+    now = bot.now()
+    if isinstance(saved, dict):
+        bot.conversations.restore(conversation, saved.get(conversation), now)
+    typer.echo(render(bot.handle_text(text, conversation=conversation)))
+    exported = bot.conversations.export(conversation, bot.now())
+    if exported is not None:
+        kept = {k: v for k, v in saved.items() if k != conversation} if isinstance(saved, dict) else {}
+        _write_json(state, {**kept, conversation: exported})
+
+
+def _state_file() -> Path:
+    """Where ``ask`` keeps each user's last turn between runs (XDG state folder)."""
+    import os
+
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "pmo-bot" / "ask-context.json"
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: object) -> None:
+    # The context is a convenience: a folder that cannot be written only loses the follow-up.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass
 
 
 @app.command()

@@ -12,35 +12,34 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from bot.errors import ReviewError
-from bot.reply import Action, Reply, Section
-from bot.router import Router, RouteResult
-from bot.skills import SKILLS
-from bot.skills import unknown as unknown_skill
-from knowledge.base import KnowledgeBase, load
+from bot.intents import BY_NAME, label_for
+from bot.reply import Action, Button, Reply, Section
+from bot.router import Context, Router, RouteResult
+from bot.skills import MAX_BUTTONS, unknown_reply
+from bot.skills import lower_first as skills_lower
+from knowledge.base import KINDS, Kind, KnowledgeBase, load
 
 log = logging.getLogger(__name__)
 
 CONVERSATION_TTL_S = 30 * 60
-CACHEABLE = frozenset(
-    {"challenge_questions", "function_info", "role_competencies", "development_advice", "help"}
-)
 ANSWER_CACHE_SIZE = 4096
 MAX_CONVERSATIONS = 10_000
 
 
 @dataclass
 class _Turn:
-    route: RouteResult
+    context: Context
     at: float
 
 
 class Conversations:
-    """The last routed turn of each conversation, so that "and the issue log?" can follow on.
+    """What each conversation has said so far (its last routed turn and the entries it named), so
+    that "and the issue log?" or "how do I become one?" can follow on.
 
     Kept in memory, bounded in size and age: a follow-up only makes sense within minutes.
     """
@@ -50,15 +49,53 @@ class Conversations:
         self.limit = limit
         self._turns: OrderedDict[str, _Turn] = OrderedDict()
 
-    def last(self, key: str, now: float) -> RouteResult | None:
+    def context(self, key: str, now: float) -> Context | None:
         turn = self._turns.get(key)
         if turn is None or now - turn.at > self.ttl_s:
             return None
-        return turn.route
+        return turn.context
+
+    def last(self, key: str, now: float) -> RouteResult | None:
+        context = self.context(key, now)
+        return context.last if context is not None else None
 
     def remember(self, key: str, route: RouteResult, now: float) -> None:
-        self._turns[key] = _Turn(route, now)
+        context = self.context(key, now) or Context()
+        self._turns[key] = _Turn(context.after(route), now)
         self._turns.move_to_end(key)
+
+    def export(self, key: str, now: float) -> dict[str, object] | None:
+        """A conversation's context as plain data, for a process that answers one turn and exits."""
+        turn = self._turns.get(key)
+        if turn is None or now - turn.at > self.ttl_s or turn.context.last is None:
+            return None
+        last = turn.context.last
+        return {
+            "at": turn.at,
+            "intent": last.intent,
+            "slots": dict(last.slots),
+            "part": last.part,
+            "named": [list(pair) for pair in turn.context.named],
+        }
+
+    def restore(self, key: str, data: object, now: float) -> None:
+        """The context :meth:`export` gave; anything malformed or stale is ignored."""
+        if not isinstance(data, dict):
+            return
+        at, intent, slots, part, named = (data.get(k) for k in ("at", "intent", "slots", "part", "named"))
+        if not isinstance(at, int | float) or now - at > self.ttl_s or not isinstance(intent, str):
+            return
+        if not isinstance(slots, dict) or not isinstance(part, str) or not isinstance(named, list):
+            return
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in slots.items()):
+            return
+        pairs = tuple(
+            (p[0], p[1])
+            for p in named
+            if isinstance(p, list) and len(p) == 2 and p[0] in KINDS and isinstance(p[1], str)
+        )
+        route = RouteResult("", intent, dict(slots), 1.0, part=part)
+        self._turns[key] = _Turn(Context(route, pairs), float(at))
         while len(self._turns) > self.limit:
             self._turns.popitem(last=False)
 
@@ -93,6 +130,9 @@ class Bot:
         # Set when a database and teams are at hand (serve); without it surveys say they are off.
         self.surveys: SurveyDesk | None = None
 
+    def now(self) -> float:
+        return self._now()
+
     @classmethod
     def from_settings(cls, knowledge_dir: Path | None) -> Bot:
         return cls(load(knowledge_dir))
@@ -112,26 +152,68 @@ class Bot:
             return self._safe(lambda: desk.digest(asked.group(1), user, conversation))
         now = self._now()
         try:
-            route = self.router.route(text, self.conversations.last(conversation, now))
+            route = self.router.route(text, self.conversations.context(conversation, now))
         except Exception:
             log.exception("routing failed")
             return _apology()
         if route.intent != "unknown":
             self.conversations.remember(conversation, route, now)
         if route.intent == "unknown":
-            suggestions = [Action(c.intent, dict(c.slots)) for c in route.suggestions]
-            return self._safe(lambda: unknown_skill(self.kb, Action("unknown"), suggestions))
+            suggestions = tuple(self._button(c.intent, c.slots) for c in route.suggestions)
+            return self._safe(lambda: unknown_reply(self.kb, route.reason, suggestions))
         slots = dict(route.slots)
         if route.intent == "smalltalk":
             slots["text"] = text
-        action = Action(route.intent, slots, "become" if route.aim else "")
-        if route.intent == "pulse_survey" and self.surveys is not None:
-            desk = self.surveys
-            return self._safe(lambda: desk.pending(user, private))
-        if route.intent == "digest" and self.surveys is not None:
-            desk = self.surveys
-            return self._safe(lambda: desk.digest("", user, conversation))
-        return self.handle_action(action, user=user)
+        action = Action(route.intent, slots, route.part)
+        survey_desk = self.surveys
+        if survey_desk is not None and route.intent in ("pulse_survey", "digest"):
+            # What the desk shows (this week's survey, the team's digest) comes first; a topic the
+            # question was about is a button away.
+            if route.intent == "pulse_survey":
+                reply = self._safe(lambda: survey_desk.pending(user, private))
+            else:
+                reply = self._safe(lambda: survey_desk.digest("", user, conversation))
+            if route.shown is None:
+                return reply
+            extra = self._button(route.shown.intent, route.shown.slots)
+            return replace(reply, buttons=(*reply.buttons, extra)[:MAX_BUTTONS]) if not reply.questions else reply
+        if route.shown is not None:
+            reply = self._shown_reply(route, action, user)
+        else:
+            reply = self.handle_action(action, user=user)
+        return self._with_source(reply, route) if route.retrieved and reply.intent != "error" else reply
+
+    def _shown_reply(self, route: RouteResult, action: Action, user: str | None) -> Reply:
+        """The answer the router chose to show (a topic, a comparison), with a way to the
+        intent's own answer where it has one worth offering."""
+        assert route.shown is not None
+        reply = self.handle_action(route.shown, user=user)
+        if reply.intent == "error" or route.intent in ("pulse_survey", "digest", "knowledge"):
+            return reply
+        own = self._button(action.intent, {k: v for k, v in action.slots.items() if k != "text"}, action.part)
+        if action.intent == "challenge_questions" and "artefact" in action.slots:
+            name = self.kb.name("artefact", action.slots["artefact"])
+            own = Button(f"All {skills_lower(name)} questions", own.action)
+        kept = [b for b in reply.buttons if b.action.encode() != own.action.encode()]
+        return replace(reply, buttons=(own, *kept)[:MAX_BUTTONS])
+
+    def _button(self, intent: str, slots: dict[str, str], part: str = "") -> Button:
+        return Button(label_for(self.kb, intent, slots), Action(intent, dict(slots), part))
+
+    def _with_source(self, reply: Reply, route: RouteResult) -> Reply:
+        """A retrieved answer says which entry it comes from and offers the next two."""
+        shown = route.shown.slots if route.shown is not None else route.slots
+        kind, entry_id = next(iter(shown.items()))
+        typed: Kind = kind  # type: ignore[assignment]
+        name = self.kb.name(typed, entry_id)
+        section = self.kb.section_of(entry_id) if typed == "topic" else None
+        where = section.name if section is not None else f"PMO {typed}s"
+        note = Section(text=f"Best match for your question: {name} ({where}). Not quite it? Try the buttons.")
+        others = [self._button(c.intent, c.slots) for c in route.alternatives]
+        offered = {o.action.encode() for o in others}
+        kept = [b for b in reply.buttons if b.action.encode() not in offered]
+        buttons = tuple([*others, *kept][:MAX_BUTTONS])
+        return replace(reply, sections=(*reply.sections, note), buttons=buttons)
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:
         """A register sent to the bot: the review's summary and first questions, or why not."""
@@ -178,16 +260,21 @@ class Bot:
                 lambda: desk.pending(user, conversation is None or not conversation.startswith(TEAMS_SHARED))
             )
         if action.intent in SURVEY_ACTIONS:
-            return SKILLS["pulse_survey"](self.kb, Action("pulse_survey"))
-        skill = SKILLS.get(action.intent)
-        if skill is None:
-            return unknown_skill(self.kb, Action("unknown"))
+            return BY_NAME["pulse_survey"].skill(self.kb, Action("pulse_survey"))
+        spec = BY_NAME.get(action.intent)
+        if spec is None:
+            return unknown_reply(self.kb)
+        skill = spec.skill
         if conversation is not None and action.intent != "unknown":
             route = RouteResult(
-                "", action.intent, {k: v for k, v in action.slots.items() if k != "text"}, 1.0
+                "",
+                action.intent,
+                {k: v for k, v in action.slots.items() if k != "text"},
+                1.0,
+                part=action.part,
             )
             self.conversations.remember(conversation, route, self._now())
-        if action.intent not in CACHEABLE:
+        if not spec.cached:
             return self._safe(lambda: skill(self.kb, action))
         # Knowledge answers depend on the action alone, and the knowledge base never changes in a
         # running process: answer each once. Adapters can then cache their rendering too.

@@ -1,15 +1,24 @@
-"""The intent router: from a chat message to an intent, its slot and a confidence.
+"""The intent router: from a chat message to an intent, its slots and a confidence.
 
 How a message is read:
 
 1. It is normalised (mentions, emoji and punctuation dropped, US spellings folded to UK).
 2. Misspelt words are corrected towards the bot's vocabulary with rapidfuzz.
-3. Names of functions, roles and artefacts are found among its word n-grams (aliases included).
-4. Every intent is scored: its cue phrases found in the message, plus a bonus when the message
-   names an entity the intent takes as its slot, minus a penalty for each content word that
-   nothing explains (that is what keeps "is there a risk of rain tomorrow" out of the PMO).
-5. The best candidate wins only above a threshold and with a margin over the runner-up;
-   otherwise the answer is ``unknown`` with up to three "did you mean" suggestions.
+3. Names of knowledge entries (functions, roles, artefacts, topics) are found among its word
+   n-grams, aliases included.
+4. Every intent of :mod:`bot.intents` is scored: its cue phrases found in the message, plus a
+   bonus when the message names an entry the intent takes as its slot, minus a penalty for each
+   content word that nothing explains (that is what keeps "is there a risk of rain tomorrow" out of
+   the PMO).
+5. The best candidate wins only above a threshold and with a margin over the runner-up.
+6. Where no intent wins, or the winner leaves out words that a knowledge entry explains, the
+   question is ranked against every entry (:mod:`bot.retrieval`); the best entry answers when it
+   explains enough of the question. Otherwise the answer is ``unknown``, with why when that is
+   plain (:mod:`bot.scope`) or up to three "did you mean" suggestions.
+
+A conversation's :class:`Context` lets a follow-up inherit what it leaves out: "and the issue
+log?" keeps the intent, "how do I become one?" takes the last role named. A message that names
+a new subject with its own question starts afresh.
 
 Everything is built once from the knowledge base; routing itself does no I/O.
 """
@@ -17,27 +26,30 @@ Everything is built once from the knowledge base; routing itself does no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from bot import scope
+from bot.intents import BY_NAME, DEFAULT_INTENT, REPORTERS, SCORED, SLOT_KIND, SLOT_REQUIRED, Cues
+from bot.reply import Action
 from bot.lexicon import (
-    CUES,
-    DEFAULT_INTENT,
+    ANAPHORS,
+    AUDIENCE_MANAGER,
     DOMAIN_WORDS,
     FILLERS,
     FOLLOW_UP_OPENERS,
     NEUTRAL_WORDS,
-    SLOT_KIND,
-    SLOT_REQUIRED,
+    PMO_MARKERS,
     STOPWORDS,
     SUBCOMMANDS,
     TARGET_MARKERS,
     WEAK_ALIASES,
 )
+from bot.retrieval import Hit, Index
 from bot.text import US_FORMS, fold_word, strip_chat_noise, tokens
 from knowledge.base import Kind, KnowledgeBase
 
@@ -48,16 +60,32 @@ CUE_ONLY_PENALTY = 0.35
 CLEAR_SIGNAL_PENALTY = 0.2
 CLEAR_CUE = 0.8  # a cue this strong, with a named subject, makes a message clearly about PMO work
 MAX_COUNTED_WITH_CLEAR_SIGNAL = 3
-# For an intent without a slot when the message names a function, role or artefact; "help" pays
-# more, since "can you help me with the risk register?" asks about the register.
+# For an intent without a slot when the message names an entry; "help" pays more, since "can you
+# help me with the risk register?" asks about the register.
 SLOTLESS_WITH_ENTITY_PENALTY = (0.3, 0.6)
 ENTITY_BONUS_DEFAULT = 0.8
 ENTITY_BONUS_OTHER = 0.5
+COMPARE_BONUS = 1.1  # two entries of one kind, set side by side
 MAX_CUE = 2.0
 FURTHER_CUE = 0.3
 RESULTS_OVER_SURVEY = 0.4  # weight of each cue after an intent's strongest
 
+# Retrieval, calibrated on tests/data/coach/questions_dev.yaml against the off-topic lines of the
+# labelled sets: the best entry must explain this share of the question's weight...
+RETRIEVE_COVERAGE = 0.6
+# ...and score this much (BM25 with the pair bonus), with a name, alias or keyword among its matches.
+RETRIEVE_SCORE = 3.0
+# ...of which this share must be matched by its name, aliases or keywords.
+RETRIEVE_STRONG = 0.5
+# Over an intent that has won, a topic must explain this much more of the question than the intent.
+RETRIEVE_OVER_INTENT = 0.25
+# A word picks an entry when few entries use it: its inverse document frequency is at least this.
+DISTINCTIVE_IDF = 1.5
+
+
 _SLASH_PMO = re.compile(r"^\s*/pmo\b", re.IGNORECASE)
+# Intents that take no entry as a slot; a knowledge entry that explains more of the question wins.
+_SLOTLESS = frozenset({"pulse_survey", "digest", "help", "smalltalk", "development_advice"})
 
 
 @dataclass(frozen=True)
@@ -74,13 +102,17 @@ class Candidate:
     intent: str
     slots: dict[str, str]
     score: float
+    part: str = ""
 
     def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
         return self.intent, tuple(sorted(self.slots.items()))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RouteResult:
+    """The router's decision. Treated as immutable: a decision without context is cached and
+    shared between messages with the same words."""
+
     text: str
     intent: str
     slots: dict[str, str]
@@ -88,9 +120,38 @@ class RouteResult:
     candidates: tuple[Candidate, ...] = ()
     suggestions: tuple[Candidate, ...] = ()
     follow_up: bool = False
-    # For development advice: the role named is where the person wants to go ("become a PMO
-    # manager"), not where they are.
-    aim: bool = False
+    # Which part of the answer to show: "become" when the role named is where the person wants
+    # to go ("become a PMO manager"), "manager" for the PMO manager's questions of an artefact.
+    part: str = ""
+    # Answered from the best-ranked knowledge entry; ``alternatives`` are the next ones.
+    retrieved: bool = False
+    alternatives: tuple[Candidate, ...] = ()
+    # For "unknown": why, where it is plain (see bot.scope), or "offtopic" with no PMO words at all.
+    reason: str = ""
+    # The answer to show when it is not the intent's own: a topic that answers the question within
+    # the intent ("every mitigation says monitor", within the risk register's questions), or a
+    # comparison of two certifications within development advice.
+    shown: Action | None = None
+
+    @property
+    def aim(self) -> bool:
+        return self.part == "become"
+
+    def with_text(self, text: str) -> RouteResult:
+        return RouteResult(
+            text,
+            self.intent,
+            self.slots,
+            self.confidence,
+            self.candidates,
+            self.suggestions,
+            self.follow_up,
+            self.part,
+            self.retrieved,
+            self.alternatives,
+            self.reason,
+            self.shown,
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +162,28 @@ class RouteResult:
         }
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a conversation has said so far that a follow-up may lean on."""
+
+    last: RouteResult | None = None
+    # The entry of each kind named most recently ("how do I become one?" needs the last role).
+    named: tuple[tuple[Kind, str], ...] = ()
+
+    def entry(self, kind: Kind) -> str | None:
+        return next((i for k, i in self.named if k == kind), None)
+
+    def after(self, route: RouteResult) -> Context:
+        """The context once ``route`` has been answered."""
+        named = dict(self.named)
+        for key, value in route.slots.items():
+            if key in ("artefact", "function", "role", "topic"):
+                named[key] = value  # type: ignore[index]
+        if route.shown is not None and "topic" in route.shown.slots:
+            named["topic"] = route.shown.slots["topic"]
+        return Context(route, tuple(named.items()))
+
+
 @dataclass
 class _Reading:
     """What the router learned about one message."""
@@ -108,33 +191,45 @@ class _Reading:
     words: tuple[str, ...]
     entities: list[Entity]
     cues: dict[str, float]
+    cue_positions: dict[str, set[int]]
     unexplained: list[str]
     follow_up_opener: int  # how many leading words are a follow-up opener ("what about"), or 0
     command: str | None = None
+    anaphor: int = -1  # position of "one", "it", "that role"... or -1
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def content(self) -> list[int]:
+        """Positions of the words that carry meaning."""
+        return [i for i, w in enumerate(self.words) if w not in STOPWORDS and w not in FILLERS]
 
 
 class Router:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self.index = Index(kb)
         self.aliases = kb.alias_index()
-        # For each first word of a name, the most words a name starting with it has.
-        self._longest_from: dict[str, int] = {}
-        for phrase in self.aliases:
-            first, size = phrase.split()[0], len(phrase.split())
-            self._longest_from[first] = max(size, self._longest_from.get(first, 0))
+        self._alias_tuples = {tuple(p.split()): hit for p, hit in self.aliases.items()}
+        # For each first word of a name, the lengths of the names that start with it, longest first.
+        self._alias_sizes = _sizes_by_first_word(self._alias_tuples)
         self._cue_index = self._build_cues()
-        # Words worth correcting a typo towards: those of names and cue phrases, and the US forms
-        # that normalisation folds ("progam" -> "program" -> "programme"). Ordinary words are not
-        # targets, or "world" would become "would" and "starter" "started".
+        self._cue_sizes = _sizes_by_first_word(self._cue_index)
+        # Words worth correcting a typo towards: those of names and cue phrases, and the
+        # US forms that normalisation folds ("progam" -> "program" -> "programme"). Ordinary
+        # words are not targets, or "world" would become "would" and "starter" "started".
         targets: set[str] = set(US_FORMS)
         for phrase in self.aliases:
             targets.update(phrase.split())
-        cue_words = {w for phrases in CUES.values() for phrase, _ in phrases for w in phrase.split()}
+        cue_words = {w for name in SCORED for phrase, _ in BY_NAME[name].cues for w in phrase.split()}
         targets |= cue_words
         self._explaining = frozenset(cue_words) | DOMAIN_WORDS | STOPWORDS | NEUTRAL_WORDS
+        self._distinctive_words = frozenset(
+            w
+            for w in self.index.vocabulary
+            if w not in self._explaining and w not in FILLERS and self.index.weight(w) >= DISTINCTIVE_IDF
+        )
+        self.known_words = self._explaining | frozenset(targets)
         self.vocab = frozenset(targets) | self._explaining
-        self._vocab_list = sorted(w for w in targets if len(w) >= 3)
+        self._vocab_list = sorted(w for w in targets if len(w) >= 3 and w.isalpha())
         self._short_fixes = _short_word_fixes(self._vocab_list)
         self._by_initial: dict[str, list[str]] = {}
         for word in self._vocab_list:
@@ -148,14 +243,13 @@ class Router:
     # -- building -------------------------------------------------------------------------
 
     @staticmethod
-    def _build_cues() -> dict[str, list[tuple[tuple[str, ...], str, float]]]:
-        index: dict[str, list[tuple[tuple[str, ...], str, float]]] = {}
-        for intent, phrases in CUES.items():
-            for phrase, weight in phrases:
-                words = tuple(phrase.split())
-                index.setdefault(words[0], []).append((words, intent, weight))
-        for entries in index.values():
-            entries.sort(key=lambda e: -len(e[0]))
+    def _build_cues() -> dict[tuple[str, ...], list[tuple[str, float]]]:
+        """Each cue phrase, as words, with the intents it points at and how strongly."""
+        index: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+        for intent in SCORED:
+            cues: Cues = BY_NAME[intent].cues
+            for phrase, weight in cues:
+                index.setdefault(tuple(phrase.split()), []).append((intent, weight))
         return index
 
     # -- reading a message ----------------------------------------------------------------
@@ -178,55 +272,67 @@ class Router:
         match = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
         return fold_word(str(match[0])) if match is not None else word
 
-    def _find_entities(self, words: Sequence[str]) -> list[Entity]:
-        """Names of functions, roles and artefacts among the words, longest first, not overlapping."""
-        found: list[Entity] = []
-        taken = [False] * len(words)
-        spans = []
+    def _find_entities(self, words: tuple[str, ...]) -> list[Entity]:
+        """Names of entries among the words, longest first, not overlapping."""
+        spans: list[tuple[int, int, tuple[Kind, str]]] = []
+        count = len(words)
         for start, word in enumerate(words):
-            longest = max(self._longest_from.get(word, 0), self._longest_from.get(word[:-1], 0))
-            spans += [(size, start) for size in range(1, min(longest, len(words) - start) + 1)]
+            sizes = self._alias_sizes.get(word) or self._alias_sizes.get(word[:-1])
+            if sizes is None:
+                continue
+            for size in sizes:
+                if start + size > count:
+                    continue
+                span = words[start : start + size]
+                hit = self._alias_tuples.get(span)
+                if hit is None and span[-1].endswith("s") and len(span[-1]) > 3:
+                    hit = self._alias_tuples.get((*span[:-1], span[-1][:-1]))
+                if hit is not None:
+                    spans.append((size, start, hit))
+        if not spans:
+            return []
         spans.sort(key=lambda span: (-span[0], span[1]))
-        for size, start in spans:
+        found: list[Entity] = []
+        taken = [False] * count
+        for size, start, (kind, entry_id) in spans:
             if any(taken[start : start + size]):
                 continue
-            span = words[start : start + size]
-            hit = self.aliases.get(" ".join(span))
-            if hit is None and span[-1].endswith("s") and len(span[-1]) > 3:
-                hit = self.aliases.get(" ".join((*span[:-1], span[-1][:-1])))
-            if hit is None:
-                continue
-            weak = size == 1 and span[0] in WEAK_ALIASES
-            found.append(Entity(hit[0], hit[1], start, start + size, weak))
+            weak = size == 1 and words[start] in WEAK_ALIASES
+            found.append(Entity(kind, entry_id, start, start + size, weak))
             for i in range(start, start + size):
                 taken[i] = True
         found.sort(key=lambda e: e.start)
         return found
 
-    def _find_cues(self, words: Sequence[str], covered: set[int]) -> tuple[dict[str, float], set[int]]:
-        """Cue phrases found in the message, scored per intent.
+    def _find_cues(
+        self, words: tuple[str, ...], covered: set[int]
+    ) -> tuple[dict[str, float], dict[str, set[int]]]:
+        """Cue phrases found in the message, scored per intent, and where each intent's cues sit.
 
         At each position only the longest phrase of an intent counts ("help me" is not also
         "help"). An intent's score is its strongest cue plus a little for each further one, so
         that several hints add up without outweighing one clear signal.
         """
         found: dict[str, list[float]] = {}
-        used: set[int] = set()
         seen: set[tuple[str, tuple[str, ...]]] = set()
         taken: dict[str, set[int]] = {}  # positions already used by a cue of each intent
+        count = len(words)
         for i, word in enumerate(words):
-            for phrase, intent, weight in self._cue_index.get(word, ()):
-                n = len(phrase)
-                mine = taken.setdefault(intent, set())
-                if i in mine or tuple(words[i : i + n]) != phrase:
+            for n in self._cue_sizes.get(word, ()):
+                if i + n > count:
                     continue
-                if n == 1 and i in covered:
-                    continue  # a word inside an entity's name ("quality" in "quality register") is no cue
-                mine.update(range(i, i + n))
-                used.update(range(i, i + n))
-                if (intent, phrase) not in seen:
-                    seen.add((intent, phrase))
-                    found.setdefault(intent, []).append(weight)
+                phrase = words[i : i + n]
+                entries = self._cue_index.get(phrase)
+                if entries is None or (n == 1 and i in covered):
+                    continue  # a word inside an entry's name ("quality" in "quality register") is no cue
+                for intent, weight in entries:
+                    mine = taken.setdefault(intent, set())
+                    if i in mine:
+                        continue
+                    mine.update(range(i, i + n))
+                    if (intent, phrase) not in seen:
+                        seen.add((intent, phrase))
+                        found.setdefault(intent, []).append(weight)
         scores = {}
         for intent, weights in found.items():
             weights.sort(reverse=True)
@@ -234,13 +340,15 @@ class Router:
         if scores.get("digest", 0.0) >= 1.0 and "pulse_survey" in scores:
             # "Pulse" and "survey" name the topic of both; a word about results makes it the digest.
             scores["pulse_survey"] -= RESULTS_OVER_SURVEY
-        return scores, used
+        return scores, taken
 
     def read(self, text: str) -> _Reading:
-        raw = strip_chat_noise(text)
-        words = tuple(self._correct(w) for w in tokens(text))
+        return self._read(tokens(text), bool(_SLASH_PMO.match(strip_chat_noise(text))))
+
+    def _read(self, raw: tuple[str, ...], slash: bool) -> _Reading:
+        words = tuple(self._correct(w) for w in raw)
         command = None
-        if _SLASH_PMO.match(raw) and words and words[0] == "pmo":
+        if slash and words and words[0] == "pmo":
             words = words[1:]
             if words and words[0] in SUBCOMMANDS:
                 command = SUBCOMMANDS[words[0]]
@@ -258,16 +366,18 @@ class Router:
                 entities = [Entity(kind, near, 0, len(words))]
         covered = {i for e in entities for i in range(e.start, e.end)}
         cues, cue_positions = self._find_cues(words, covered)
+        used = set().union(*cue_positions.values()) if cue_positions else set()
         unexplained = [
             w
             for i, w in enumerate(words)
-            if i not in covered and i not in cue_positions and w not in self._explaining and not w.isdigit()
+            if i not in covered and i not in used and w not in self._explaining and not w.isdigit()
         ]
         opener = max((len(o) for o in FOLLOW_UP_OPENERS if tuple(words[: len(o)]) == o), default=0)
-        return _Reading(words, entities, cues, unexplained, opener, command)
+        anaphor = next((i for i, w in enumerate(words) if w in ANAPHORS and i not in covered), -1)
+        return _Reading(words, entities, cues, cue_positions, unexplained, opener, command, anaphor)
 
     def _nearest_of_kind(self, text: str, kind: str) -> str | None:
-        """The entity of a kind that the words after a sub-command name ("/pmo role manager")."""
+        """The entry of a kind that the words after a sub-command name ("/pmo role manager")."""
         # In a PMO, "manager" is the PMO manager and "portfolio" the portfolio manager.
         for variant in (text, f"pmo {text}", f"{text} manager", f"{text} officer", f"{text} management"):
             hit = self.aliases.get(variant)
@@ -287,55 +397,117 @@ class Router:
         if not matches and kind == "artefact":
             # "questions about risk management" means the function's main register.
             for e in reading.entities:
-                if e.kind == "function" and self.kb.functions[e.id].primary_artefact:
-                    primary = self.kb.functions[e.id].primary_artefact
-                    assert primary is not None
+                primary = self.kb.functions[e.id].primary_artefact if e.kind == "function" else None
+                if primary is not None:
                     matches.append(Entity("artefact", primary, e.start, e.end))
         if not matches:
             return None
         if intent == "development_advice":
             for e in matches:
-                before = [
-                    w for w in reading.words[max(0, e.start - 3) : e.start] if w not in ("a", "an", "the")
-                ]
-                if before and before[-1] in TARGET_MARKERS:
+                if self._target_before(reading, e.start):
                     return e
             return matches[-1]
-        return matches[0]
+        if intent == "knowledge" and len(matches) > 1:
+            # Several topics named ("risk owner" and "IT team"): the one that explains most.
+            return self._best_ranked(reading, matches)
+        strong = [e for e in matches if not e.weak]
+        return (strong or matches)[0]
 
-    def _score(self, reading: _Reading) -> list[Candidate]:
+    def _best_ranked(self, reading: _Reading, matches: list[Entity]) -> Entity:
+        ranked = {(h.kind, h.id): h.score for h in self.index.search(reading.words, 12)}
+        return max(matches, key=lambda e: (ranked.get((e.kind, e.id), 0.0), e.end - e.start, -e.start))
+
+    @staticmethod
+    def _target_before(reading: _Reading, position: int) -> bool:
+        before = [w for w in reading.words[max(0, position - 3) : position] if w not in ("a", "an", "the")]
+        return bool(before) and before[-1] in TARGET_MARKERS
+
+    def _score(self, reading: _Reading, context: Context | None) -> list[Candidate]:
         unexplained = len(reading.unexplained)
         has_entity = bool(reading.entities)
         candidates: list[Candidate] = []
-        for intent in CUES:
+        for intent in SCORED:
             cue = reading.cues.get(intent, 0.0)
+            if intent == "compare":
+                pair = self._compare_pair(reading)
+                if pair is not None and cue >= 1.0:
+                    score = cue + COMPARE_BONUS - self._penalty(cue, True, False, unexplained)
+                    candidates.append(Candidate(intent, pair, round(score, 4)))
+                continue
             entity = self._slot_entity(intent, reading)
-            if intent in SLOT_REQUIRED and entity is None:
+            slots: dict[str, str] = {}
+            part = ""
+            if entity is None and intent in SLOT_KIND and context is not None:
+                remembered = self._remembered(intent, reading, context)
+                if remembered is not None:
+                    slots[SLOT_KIND[intent]] = remembered
+                    if intent == "development_advice" and self._target_before(reading, reading.anaphor):
+                        part = "become"
+            if intent in SLOT_REQUIRED and entity is None and not slots:
                 continue
             weak = entity is not None and entity.weak and unexplained > 0
-            score = cue - self._penalty(cue, entity is not None, weak, unexplained)
-            slots: dict[str, str] = {}
+            score = cue - self._penalty(cue, entity is not None or bool(slots), weak, unexplained)
             if entity is not None:
                 slots[entity.kind] = entity.id
                 score += self._entity_bonus(intent, entity, reading, weak)
+                if intent == "development_advice":
+                    part, source = self._development_path(reading, entity)
+                    if source is not None:
+                        slots["from"] = source
+            elif slots:
+                score += ENTITY_BONUS_OTHER
             elif has_entity and not self._takes_topic(intent, reading):
                 score -= SLOTLESS_WITH_ENTITY_PENALTY[intent == "help"]
             if reading.command == intent:
                 score += 1.0
-            candidates.append(Candidate(intent, slots, round(score, 4)))
+            candidates.append(Candidate(intent, slots, round(score, 4), part))
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
+    def _remembered(self, intent: str, reading: _Reading, context: Context) -> str | None:
+        """A slot the message leaves out, from the conversation: only when it points back ("how
+        do I become one?", "what does that role need") or is a short follow-up."""
+        if reading.anaphor < 0 and not reading.follow_up_opener:
+            return None
+        if any(not e.weak for e in reading.entities):
+            return None
+        return context.entry(SLOT_KIND[intent])
+
+    def _development_path(self, reading: _Reading, target: Entity) -> tuple[str, str | None]:
+        """For advice on a role: "become" when the role is where someone wants to go, and the
+        role they come from when the message names two ("from analyst to manager")."""
+        roles = [e for e in reading.entities if e.kind == "role" and e.id != target.id]
+        source = roles[0].id if roles else None
+        aims = self._target_before(reading, target.start) or source is not None
+        return ("become" if aims else ""), source
+
+    def _compare_pair(self, reading: _Reading) -> dict[str, str] | None:
+        """Two different entries of one kind, both named outright (roles may be plain words)."""
+        by_kind: dict[str, list[str]] = {}
+        for e in reading.entities:
+            if e.weak and e.kind != "role":
+                continue
+            ids = by_kind.setdefault(e.kind, [])
+            if e.id not in ids:
+                ids.append(e.id)
+        for kind in ("topic", "role", "function", "artefact"):
+            ids = by_kind.get(kind, [])
+            if len(ids) == 2:
+                return {kind: ids[0], "with": ids[1]}
+        return None
+
     @staticmethod
     def _takes_topic(intent: str, reading: _Reading) -> bool:
-        """Whether a slotless intent reads naturally with a named function or role.
+        """Whether a slotless intent reads naturally with a named entry.
 
-        Development advice does ("where should I develop in risk management?"), and so do the
-        survey and the digest ("did reporting get a low score in the pulse?").
+        Development advice does with a function or role ("where should I develop in risk
+        management?"), and so do the survey and the digest with functions ("did reporting get a
+        low score in the pulse?").
         """
+        kinds = {e.kind for e in reading.entities}
         if intent == "development_advice":
-            return True
-        return intent in ("pulse_survey", "digest") and all(e.kind == "function" for e in reading.entities)
+            return "topic" not in kinds
+        return intent in ("pulse_survey", "digest") and kinds == {"function"}
 
     @staticmethod
     def _penalty(cue: float, names_its_subject: bool, weak: bool, unexplained: int) -> float:
@@ -369,20 +541,42 @@ class Router:
 
     # -- the decision ---------------------------------------------------------------------
 
-    def route(self, text: str, previous: RouteResult | None = None, suggest: bool = True) -> RouteResult:
-        """Route one message; ``previous`` is the conversation's last turn, for follow-ups.
+    def route(self, text: str, context: Context | None = None, suggest: bool = True) -> RouteResult:
+        """Route one message; ``context`` is what the conversation said before, for follow-ups.
 
         ``suggest=False`` skips the "did you mean" search, which only a chat reply needs.
         """
-        reading = self.read(text)
+        if not text.strip():
+            return RouteResult(text, "unknown", {}, 0.0)
+        raw = tokens(text)
+        slash = bool(_SLASH_PMO.match(strip_chat_noise(text)))
+        reason = scope.classify(text)
+        if context is None or context.last is None:
+            # Without a conversation the decision depends on the words alone: the same words
+            # with another mention in front, or sent again, are decided once.
+            return self._decide_alone(raw, slash, reason, suggest).with_text(text)
+        return self._decide(raw, slash, reason, context, suggest).with_text(text)
+
+    @lru_cache(maxsize=32768)  # noqa: B019 - one router per process, built once
+    def _decide_alone(self, raw: tuple[str, ...], slash: bool, reason: str, suggest: bool) -> RouteResult:
+        return self._decide(raw, slash, reason, None, suggest)
+
+    def _decide(
+        self, raw: tuple[str, ...], slash: bool, reason: str, context: Context | None, suggest: bool
+    ) -> RouteResult:
+        text = ""
+        reading = self._read(raw, slash)
         if not reading.words:
-            if not text.strip():
-                return RouteResult(text, "unknown", {}, 0.0)
+            if reason:
+                return RouteResult(text, "unknown", {}, 0.0, reason=reason)
             # A bare mention ("@pmo-bot") or "/pmo" alone: say what the bot can do.
-            intent = reading.command or "help"
-            return RouteResult(text, intent, {}, 1.0)
-        candidates = self._score(reading)
-        follow = self._follow_up(reading, previous, candidates)
+            return RouteResult(text, reading.command or "help", {}, 1.0)
+        if reason in ("injection", "language") or (reason and not self._pmo_signal(reading)):
+            # Another language, or an HR, IT or wellbeing matter that mentions no PMO work:
+            # never answered from the knowledge base, whatever words it shares with it.
+            return self._unknown(text, reading, [], suggest and reason == "language", reason)
+        candidates = self._score(reading, context)
+        follow = self._follow_up(reading, context, candidates)
         if follow is not None:
             return RouteResult(
                 text,
@@ -391,6 +585,7 @@ class Router:
                 _confidence(follow.score, 1.0),
                 tuple(candidates[:5]),
                 follow_up=True,
+                part=follow.part,
             )
         if reading.command is not None and reading.command in SLOT_REQUIRED:
             best_for_command = next((c for c in candidates if c.intent == reading.command), None)
@@ -398,33 +593,143 @@ class Router:
                 return RouteResult(
                     text, best_for_command.intent, best_for_command.slots, 1.0, tuple(candidates[:5])
                 )
-        if not candidates:
-            return self._unknown(text, reading, candidates, suggest)
-        best = candidates[0]
-        runner_up = next((c for c in candidates[1:] if c.key() != best.key()), None)
-        lead = best.score - (runner_up.score if runner_up else 0.0)
-        if best.score < ACCEPT or lead < MARGIN:
-            return self._unknown(text, reading, candidates, suggest)
-        aim = self._aims_at_role(best, reading)
-        return RouteResult(
-            text, best.intent, best.slots, _confidence(best.score, lead), tuple(candidates[:5]), aim=aim
-        )
+        best = candidates[0] if candidates else None
+        runner_up = next((c for c in candidates[1:] if best is None or c.key() != best.key()), None)
+        lead = (best.score if best else 0.0) - (runner_up.score if runner_up else 0.0)
+        if best is None or best.score < ACCEPT or lead < MARGIN:
+            hit = self._confident_hit(reading) if reading.command is None else None
+            if hit is None:
+                return self._unknown(text, reading, candidates, suggest, reason)
+            return self._answer_from(text, hit, reading)
+        chosen = self._chosen(text, best, lead, candidates)
+        if best.intent == "knowledge":
+            return self._reported(chosen, best.slots["topic"], reading, best)
+        if best.intent == "compare" and "topic" in best.slots:
+            return self._reported_comparison(chosen, reading)
+        if reading.command is not None or not self._leaves_out(reading, best):
+            return chosen
+        hit = self._confident_hit(reading)
+        if hit is None or hit.kind != "topic" or hit.id == best.slots.get("topic"):
+            return chosen
+        if self._serves(best, hit.id):
+            chosen.shown = Action("knowledge", {"topic": hit.id})
+            chosen.retrieved = True
+            return chosen
+        mine = self._explained(reading, best)
+        content = reading.content()
+        share = sum(1 for i in content if i in mine) / max(1, len(content))
+        return self._answer_from(text, hit, reading) if hit.coverage >= share + RETRIEVE_OVER_INTENT else chosen
 
-    def _aims_at_role(self, best: Candidate, reading: _Reading) -> bool:
-        if best.intent != "development_advice" or "role" not in best.slots:
+    @staticmethod
+    def _pmo_signal(reading: _Reading) -> bool:
+        return any(not e.weak for e in reading.entities) or any(w in PMO_MARKERS for w in reading.words)
+
+    @staticmethod
+    def _chosen(text: str, best: Candidate, lead: float, candidates: list[Candidate]) -> RouteResult:
+        confidence = _confidence(best.score, lead)
+        return RouteResult(text, best.intent, best.slots, confidence, tuple(candidates[:5]), part=best.part)
+
+    def _serves(self, candidate: Candidate, topic_id: str) -> bool:
+        """Whether a topic can answer within this intent: its section is one the intent reports,
+        and a situation is about the artefact the intent names."""
+        section = self.kb.topic_section.get(topic_id, "")
+        if section not in BY_NAME[candidate.intent].sections:
             return False
-        entity = self._slot_entity("development_advice", reading)
-        if entity is None:
-            return False
-        before = [
-            w for w in reading.words[max(0, entity.start - 3) : entity.start] if w not in ("a", "an", "the")
-        ]
-        return bool(before) and before[-1] in TARGET_MARKERS
+        artefact = self.kb.topics[topic_id].artefact
+        return artefact is None or candidate.slots.get("artefact") in (None, artefact)
+
+    def _reporting(self, topic_id: str, reading: _Reading, winner: Candidate | None) -> tuple[str, dict[str, str]]:
+        """The intent a topic is answered under, and its slots: the first intent that reports the
+        topic's section and has what its slot needs (a situation's artefact, a named role...)."""
+        section = self.kb.topic_section.get(topic_id, "")
+        topic = self.kb.topics[topic_id]
+        named: dict[str, str] = {e.kind: e.id for e in reversed(reading.entities) if not e.weak}
+        if winner is not None:
+            named.update({k: v for k, v in winner.slots.items() if k in ("artefact", "role", "function")})
+        for intent in REPORTERS.get(section, ()):
+            kind = SLOT_KIND.get(intent)
+            value = named.get(kind) if kind is not None else None
+            if kind == "artefact" and topic.artefact is not None:
+                value = topic.artefact
+            if kind is not None and intent in SLOT_REQUIRED and value is None:
+                continue
+            return intent, ({kind: value} if kind is not None and value is not None else {})
+        return "knowledge", {"topic": topic_id}
+
+    def _reported(self, route: RouteResult, topic_id: str, reading: _Reading, winner: Candidate) -> RouteResult:
+        intent, slots = self._reporting(topic_id, reading, winner)
+        if intent != "knowledge":
+            route.intent, route.slots, route.part = intent, slots, ""
+            route.shown = Action("knowledge", {"topic": topic_id})
+        return route
+
+    def _reported_comparison(self, route: RouteResult, reading: _Reading) -> RouteResult:
+        """Two topics set side by side ("APM PMQ or PMP?"), under the intent their section reports."""
+        first, second = route.slots["topic"], route.slots["with"]
+        section = self.kb.topic_section.get(first)
+        intent, slots = self._reporting(first, reading, None)
+        if intent != "knowledge" and section == self.kb.topic_section.get(second):
+            route.shown = Action("compare", dict(route.slots))
+            route.intent, route.slots = intent, slots
+        return route
+
+    def _leaves_out(self, reading: _Reading, best: Candidate) -> bool:
+        """Whether the winning intent leaves out a word that would pick a knowledge entry: one
+        that names or describes some entry and is not an everyday word or a cue."""
+        explained = self._explained(reading, best)
+        return any(i not in explained and self._distinctive(w) for i, w in enumerate(reading.words))
+
+    def _distinctive(self, word: str) -> bool:
+        return word in self._distinctive_words
+
+    def _explained(self, reading: _Reading, candidate: Candidate) -> set[int]:
+        positions = set(reading.cue_positions.get(candidate.intent, set()))
+        for e in reading.entities:
+            if e.id in candidate.slots.values():
+                positions.update(range(e.start, e.end))
+        return positions
+
+    def _confident_hit(self, reading: _Reading) -> Hit | None:
+        """The best-ranked knowledge entry, when it explains enough of the question."""
+        hits = self._search(reading)
+        if not hits:
+            return None
+        top = hits[0]
+        if top.coverage < RETRIEVE_COVERAGE or top.strong < RETRIEVE_STRONG or top.score < RETRIEVE_SCORE:
+            return None
+        return top
+
+    def _search(self, reading: _Reading) -> tuple[Hit, ...]:
+        named = tuple((e.kind, e.id) for e in reading.entities if not e.weak)
+        return self.index.search(reading.words, 3, named)
+
+    def _answer_from(self, text: str, hit: Hit, reading: _Reading) -> RouteResult:
+        """An answer from the best-ranked entry, under the intent that reports it."""
+        alternatives = tuple(
+            Candidate(DEFAULT_INTENT[h.kind], {h.kind: h.id}, h.score) for h in self._search(reading)[1:3]
+        )
+        confidence = round(min(1.0, 0.5 * hit.coverage + 0.5 * min(1.0, hit.score / 12.0)), 3)
+        route = RouteResult(
+            text,
+            DEFAULT_INTENT[hit.kind],
+            {hit.kind: hit.id},
+            confidence,
+            retrieved=True,
+            alternatives=alternatives,
+        )
+        if hit.kind == "topic":
+            intent, slots = self._reporting(hit.id, reading, None)
+            if intent != "knowledge":
+                route.intent, route.slots = intent, slots
+                route.shown = Action("knowledge", {"topic": hit.id})
+        return route
 
     def _follow_up(
-        self, reading: _Reading, previous: RouteResult | None, candidates: list[Candidate]
+        self, reading: _Reading, context: Context | None, candidates: list[Candidate]
     ) -> Candidate | None:
-        """Keep the previous intent when a short turn only swaps its slot."""
+        """Keep the previous intent when a short turn only swaps its slot ("and the issue log?",
+        "and for a manager?"); a turn that names a new subject with its own question is new."""
+        previous = context.last if context is not None else None
         if previous is None or previous.intent not in SLOT_KIND or reading.command or reading.unexplained:
             return None
         if not reading.follow_up_opener and len(reading.words) > 4:
@@ -434,17 +739,23 @@ class Router:
         rest_cues, _ = self._find_cues(reading.words[skip:], inside)
         if max(rest_cues.values(), default=0.0) >= 1.0:
             return None
+        kind = SLOT_KIND[previous.intent]
+        rest = [w for w in reading.words[skip:] if w not in STOPWORDS]
+        if previous.intent == "challenge_questions" and any(w in AUDIENCE_MANAGER for w in rest):
+            # "and for a manager?" after an artefact's questions: the PMO manager's questions.
+            if not any(e.kind == "artefact" for e in reading.entities):
+                return Candidate(previous.intent, dict(previous.slots), ACCEPT + MARGIN, "manager")
         entity = self._slot_entity(previous.intent, reading)
         if entity is not None:
-            return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN)
+            return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN, previous.part)
+        if reading.entities or not reading.follow_up_opener or not rest:
+            return None  # a subject of another kind: answered as itself
         # "what about a manager?" after a role answer: the word names a role of the same kind.
-        kind = SLOT_KIND[previous.intent]
-        rest = " ".join(w for w in reading.words[skip:] if w not in STOPWORDS)
-        near = self._nearest_of_kind(rest, kind) if rest else None
-        return Candidate(previous.intent, {kind: near}, ACCEPT + MARGIN) if near else None
+        near = self._nearest_of_kind(" ".join(rest), kind)
+        return Candidate(previous.intent, {kind: near}, ACCEPT + MARGIN, previous.part) if near else None
 
     def _unknown(
-        self, text: str, reading: _Reading, candidates: list[Candidate], suggest: bool
+        self, text: str, reading: _Reading, candidates: list[Candidate], suggest: bool, reason: str = ""
     ) -> RouteResult:
         suggestions: list[Candidate] = []
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -453,12 +764,28 @@ class Router:
                 continue
             seen.add(c.key())
             suggestions.append(c)
-        if not suggestions and suggest:
-            suggestions = self._near_entities(reading.words)
-        return RouteResult(text, "unknown", {}, 0.0, tuple(candidates[:5]), tuple(suggestions[:3]))
+        if suggest and reason not in ("injection",):
+            for hit in self._near_hits(reading):
+                candidate = Candidate(DEFAULT_INTENT[hit.kind], {hit.kind: hit.id}, hit.score)
+                if candidate.key() not in seen:
+                    seen.add(candidate.key())
+                    suggestions.append(candidate)
+            if not suggestions:
+                suggestions = self._near_entities(reading.words)
+        if reason in ("hr", "it", "wellbeing", "abuse", "injection"):
+            suggestions = []
+        if not reason and not suggestions and not any(w in self.known_words for w in reading.words):
+            reason = "offtopic"
+        return RouteResult(
+            text, "unknown", {}, 0.0, tuple(candidates[:5]), tuple(suggestions[:3]), reason=reason
+        )
+
+    def _near_hits(self, reading: _Reading) -> list[Hit]:
+        """Entries that share a name or keyword with the question, for "did you mean"."""
+        return [h for h in self._search(reading) if h.named and h.coverage >= 0.3]
 
     def _near_entities(self, words: Iterable[str]) -> list[Candidate]:
-        """Entities whose names look like some words of the message, for "did you mean"."""
+        """Entries whose names look like some words of the message, for "did you mean"."""
         text = " ".join(w for w in words if w not in STOPWORDS)
         if len(text) < 4:
             return []
@@ -475,6 +802,13 @@ class Router:
             seen.add((kind, entity_id))
             out.append(Candidate(DEFAULT_INTENT[kind], {kind: entity_id}, round(score / 100.0, 3)))
         return out
+
+
+def _sizes_by_first_word(phrases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
+    sizes: dict[str, set[int]] = {}
+    for phrase in phrases:
+        sizes.setdefault(phrase[0], set()).add(len(phrase))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in sizes.items()}
 
 
 def _short_word_fixes(vocab: Iterable[str]) -> dict[str, str]:

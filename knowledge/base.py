@@ -319,7 +319,7 @@ def _check_topic(kb: KnowledgeBase, here: tuple[str, str], topic: Topic) -> list
         kind, _, target = ref.partition(":")
         if kind not in KINDS or not target:
             problems.append(Problem(*here, f"related '{ref}' should be kind:id, kind one of {', '.join(KINDS)}"))
-        elif target not in kb.entries(kind):  # type: ignore[arg-type]
+        elif target not in kb.entries(kind):
             problems.append(Problem(*here, f"related refers to unknown {kind} '{target}'"))
         elif kind == "topic" and target == topic.id:
             problems.append(Problem(*here, "related names the topic itself"))

@@ -119,6 +119,8 @@ class Facts(Strict):
     core_competencies: list[FocusArea] = Field(min_length=3)
     scarce_skills: list[ScarceSkill] = Field(min_length=1)
     growth_rule: str = Field(min_length=10)
+    # Roles people start a PMO career in: their advice builds the core before anything scarce.
+    starter_roles: list[str] = Field(default_factory=list)
     sources: list[str] = Field(min_length=1)
 
 

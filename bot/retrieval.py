@@ -1,0 +1,215 @@
+"""Lexical retrieval over every knowledge entry, for questions no specific intent claims.
+
+Each entry (topic, function, role, artefact) is one document with three fields, weighted: its
+name and aliases, its keywords, and its text (answer, example, points, services, profile...).
+A question is ranked against them with BM25 over stemmed words, plus a bonus for each pair of
+adjacent words that also stands together in a name, alias or keyword ("residual risk").
+
+Beside the ranking, :meth:`Index.search` says how much of the question the best entry explains
+(``coverage``: the share of the question's weight, by inverse document frequency, that the entry
+matches). Words the knowledge base never uses weigh the most, so "is there a risk of rain
+tomorrow" explains little, whatever it says about risk.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.lexicon import DOMAIN_WORDS, NEUTRAL_WORDS, STOPWORDS
+from bot.text import tokens
+from knowledge.base import KINDS, Kind, KnowledgeBase
+from knowledge.models import Entry
+
+NAME_WEIGHT = 3.0
+KEYWORD_WEIGHT = 2.0
+TEXT_WEIGHT = 1.0
+PAIR_WEIGHT = 1.5  # per adjacent pair of question words found together in a name or keyword
+NAMED_BONUS = 4.0  # for an entry whose name or alias the question says outright
+K1 = 1.2
+B = 0.5
+# Words a question may carry that say nothing about which entry it wants.
+_IGNORED = STOPWORDS | frozenset(
+    "pmo pmos bot please thanks want need know mean tell explain explained between vs versus".split()
+)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to meet "risks" and "risk", "scoring" and "score"."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 6:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 5:
+        word = word[:-2]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+# Everyday words, and the PMO's own, that the knowledge base may not use: they do not count against
+# an entry's coverage of a question (unlike "rain" or "fridge").
+_HARMLESS = frozenset(stem(w) for w in NEUTRAL_WORDS | DOMAIN_WORDS)
+
+
+def terms(words: Iterable[str]) -> list[str]:
+    """The stems of the words that carry meaning, in order."""
+    return [stem(w) for w in words if w not in _IGNORED and len(w) > 1]
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: Kind
+    id: str
+    score: float
+    coverage: float  # share of the question's weight this entry matches, 0-1
+    matched: frozenset[str]  # the question's stems it matches
+    named: bool  # some matched stem is in the entry's name, aliases or keywords
+    strong: float  # share of the question's weight matched by the name, aliases or keywords
+
+
+@dataclass
+class _Doc:
+    kind: Kind
+    id: str
+    weights: dict[str, float]  # stem -> weighted frequency
+    strong: frozenset[str]  # stems of the name, aliases and keywords
+    pairs: frozenset[tuple[str, str]]
+
+
+class Index:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.docs = [self._document(kind, entry) for kind in KINDS for entry in kb.entries(kind).values()]
+        self.position = {(doc.kind, doc.id): n for n, doc in enumerate(self.docs)}
+        count = len(self.docs)
+        frequency: Counter[str] = Counter()
+        for doc in self.docs:
+            frequency.update(doc.weights.keys())
+        self.idf = {t: math.log(1 + (count - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        # A word the knowledge base never uses weighs as much as its rarest word.
+        self.unseen_idf = math.log(1 + (count - 0.5) / 1.5)
+        lengths = [sum(d.weights.values()) for d in self.docs]
+        average = sum(lengths) / max(1, count)
+        # Each posting carries its BM25 term weight, which depends on the document alone.
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.pair_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for n, (doc, length) in enumerate(zip(self.docs, lengths, strict=True)):
+            for term, tf in doc.weights.items():
+                self.postings[term].append((n, tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))))
+            for pair in doc.pairs:
+                self.pair_postings[pair].append(n)
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for term in sorted(self.idf):
+            if len(term) >= 5:
+                self._by_initial[term[0]].append(term)
+        # The words of names, aliases and keywords.
+        self.vocabulary = frozenset(
+            word for kind in KINDS for entry in kb.entries(kind).values() for word in _strong_words(entry)
+        )
+
+    @staticmethod
+    def _document(kind: Kind, entry: Entry) -> _Doc:
+        weights: dict[str, float] = defaultdict(float)
+        strong: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        names = _names(entry)
+        for phrase in _phrases(entry, "strong"):
+            stems = terms(tokens(phrase))
+            pairs.update(itertools.pairwise(stems))
+            strong.update(stems)
+            for s in stems:
+                weights[s] += NAME_WEIGHT if phrase in names else KEYWORD_WEIGHT
+        for phrase in _phrases(entry, "text"):
+            for s in terms(tokens(phrase)):
+                weights[s] += TEXT_WEIGHT
+        return _Doc(kind, entry.id, dict(weights), frozenset(strong), frozenset(pairs))
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - one index per process, built once
+    def _fix(self, term: str) -> str:
+        """A misspelt word's stem, corrected to a stem the knowledge base uses when one is close."""
+        if term in self.idf or term in _HARMLESS or len(term) < 6:
+            return term
+        match = process.extractOne(
+            term, self._by_initial.get(term[0], ()), scorer=fuzz.ratio, score_cutoff=88
+        )
+        return str(match[0]) if match is not None else term
+
+    def weight(self, word: str) -> float:
+        """How much a word says about which entry is meant (its stem's inverse document frequency)."""
+        return self.idf.get(stem(word), 0.0)
+
+    @lru_cache(maxsize=16384)  # noqa: B019 - one index per process, built once
+    def search(
+        self, words: tuple[str, ...], limit: int = 3, named: tuple[tuple[Kind, str], ...] = ()
+    ) -> tuple[Hit, ...]:
+        """The entries that best match the question's words, best first; ``named`` entries (the
+        question says their name or an alias outright) come first among equals."""
+        query = tuple(dict.fromkeys(self._fix(t) for t in terms(words)))
+        if not query:
+            return ()
+        weight = {t: self.idf.get(t, 0.0 if t in _HARMLESS else self.unseen_idf) for t in query}
+        total = sum(weight.values()) or 1.0
+        scores: defaultdict[int, float] = defaultdict(float)
+        for t in query:
+            idf = weight[t]
+            for n, norm in self.postings.get(t, ()):
+                scores[n] += idf * norm
+        for pair in itertools.pairwise(query):
+            for n in self.pair_postings.get(pair, ()):
+                scores[n] += PAIR_WEIGHT
+        for key in named:
+            n = self.position.get(key, -1)
+            if n in scores:
+                scores[n] += NAMED_BONUS
+        # Ties go to the entry listed first (functions, roles, artefacts, then topics).
+        best = heapq.nlargest(limit, sorted(scores), key=scores.__getitem__)
+        hits = []
+        for n in best:
+            score = scores[n]
+            doc = self.docs[n]
+            got = frozenset(t for t in query if t in doc.weights)
+            coverage = sum(weight[t] for t in got) / total
+            strong = sum(weight[t] for t in got & doc.strong) / total
+            hit = Hit(
+                doc.kind, doc.id, round(score, 4), round(coverage, 4), got, bool(got & doc.strong), strong
+            )
+            hits.append(hit)
+        return tuple(hits)
+
+
+def _names(entry: Entry) -> set[str]:
+    return {entry.name, *entry.aliases, entry.id.replace("_", " ")}
+
+
+def _strong_words(entry: Entry) -> set[str]:
+    return {w for phrase in _phrases(entry, "strong") for w in tokens(phrase) if w not in STOPWORDS}
+
+
+def _phrases(entry: Entry, field: str) -> list[str]:
+    """The text of an entry, by field: "strong" (names, aliases, keywords) or "text"."""
+    if field == "strong":
+        return [*_names(entry), *getattr(entry, "keywords", [])]
+    out: list[str] = []
+    for attr in ("answer", "example", "why", "definition", "profile", "purpose"):
+        value = getattr(entry, attr, None)
+        if isinstance(value, str):
+            out.append(value)
+    for attr in ("points", "ask", "services", "day_to_day", "good_looks_like", "defects", "behaviours"):
+        out.extend(getattr(entry, attr, None) or [])
+    facts = getattr(entry, "facts", None) or {}
+    out.extend(facts.values())
+    return out

@@ -1,0 +1,74 @@
+"""A role's profile: what it does day to day and its competencies on the five APM levels."""
+
+from __future__ import annotations
+
+from bot.reply import Action, Button, Reply, Section
+from bot.skills.common import button, first_sentence, missing
+from knowledge.base import KnowledgeBase
+from knowledge.models import LEVELS, Role
+
+LEVEL_TITLE = {level: level.capitalize() for level in LEVELS}
+# The first screen names the competencies of the three highest levels a role has; the rest, and
+# what each one means, are a button away.
+LEVELS_ON_FIRST_SCREEN = 3
+DAY_TO_DAY_ON_FIRST_SCREEN = 4
+
+
+def role_competencies(kb: KnowledgeBase, action: Action) -> Reply:
+    role = kb.roles.get(action.slots.get("role", ""))
+    if role is None:
+        return missing("role", kb, "role_competencies")
+    slots = {"role": role.id}
+    if action.part == "details":
+        return Reply(
+            f"{role.name}: each competency",
+            _details(kb, role),
+            _role_buttons(kb, role, "details"),
+            intent="role_competencies",
+            slots=slots,
+        )
+    sections = [Section(text=first_sentence(role.profile))]
+    if role.day_to_day:
+        sections.append(Section("Day to day", bullets=tuple(role.day_to_day[:DAY_TO_DAY_ON_FIRST_SCREEN])))
+    levels = [level for level in reversed(LEVELS) if any(c.level == level for c in role.competencies)]
+    bullets = []
+    for level in levels[:LEVELS_ON_FIRST_SCREEN]:
+        names = [kb.name("function", c.function).lower() for c in role.competencies if c.level == level]
+        bullets.append(f"{LEVEL_TITLE[level]}: " + ", ".join(names) + ".")
+    sections.append(Section("Competencies (APM levels)", bullets=tuple(bullets)))
+    return Reply(
+        f"{role.name}: what the role does",
+        tuple(sections),
+        _role_buttons(kb, role, ""),
+        intent="role_competencies",
+        slots=slots,
+    )
+
+
+def _details(kb: KnowledgeBase, role: Role) -> tuple[Section, ...]:
+    details = tuple(
+        Section(
+            LEVEL_TITLE[level],
+            bullets=tuple(
+                f"{kb.name('function', c.function)}: {c.note}" for c in role.competencies if c.level == level
+            ),
+        )
+        for level in reversed(LEVELS)
+        if any(c.level == level for c in role.competencies)
+    )
+    if role.behaviours:
+        details = (*details, Section("Behaviours", bullets=tuple(role.behaviours)))
+    return details
+
+
+def _role_buttons(kb: KnowledgeBase, role: Role, skip: str) -> tuple[Button, ...]:
+    slots = {"role": role.id}
+    buttons = []
+    if skip != "details":
+        buttons.append(button("Every competency and level", "role_competencies", slots, "details"))
+    buttons.append(button("Where to develop next", "development_advice", slots))
+    for nxt in role.development.next_roles[:2]:
+        buttons.append(
+            button(f"Becoming {kb.name('role', nxt)}", "development_advice", {"role": nxt}, "become")
+        )
+    return tuple(buttons)
