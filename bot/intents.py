@@ -60,7 +60,7 @@ _CHALLENGE_QUESTIONS_CUES = (
         "good look like", "assess", "assessing", "sanity check", "ask the pm", "push back", "pushback",
         "defects", "mistakes", "wrong with", "critique", "go through", "going through", "examine",
         "validate", "verify", "probe", "grill", "interrogate", "pick holes", "inspect", "qa", "quality check",
-        "things to ask", "gaps in", "errors", "spot", "common problems", "pitfalls",
+        "things to ask", "gaps in", "gaps", "usual gaps", "where are the gaps", "errors", "spot", "common problems", "pitfalls",
         "issues with", "problems with", "watch out", "warning signs", "quality assure", "sense check",
         "health of", "test",
     )
@@ -111,7 +111,7 @@ _ROLE_COMPETENCIES_CUES = (
 _DEVELOPMENT_ADVICE_CUES = (
     _phrases(
         1.0,
-        "short supply", "shortage", "skills gap", "skill gap", "hard to find", "stretch myself", "stretch",
+        "short supply", "shortage", "skills gap", "skill gap", "gap between", "gap from", "the gap", "hard to find", "stretch myself", "stretch",
         "aspiring", "should i be working on", "training recommendations", "recommendations",
         "where do i start", "where to start", "what should i be doing", "next year", "long term",
         "career wise", "dead end", "stay relevant", "relevant", "future proof", "development plan",
@@ -167,6 +167,7 @@ _DIGEST_CUES = (
         "lowest score", "highest score", "comments in", "what did people say", "what people said",
         "summarise the survey", "survey feedback", "summarise", "comments", "analyse the pulse", "pulse feedback", "pulse trends", "results of",
         "send me the digest", "show the digest", "team results", "nps", "enps", "breakdown",
+        "rating the pmo", "people rating", "came back", "come back from",
         "digest", "digests", "results", "response rate", "response rates", "how did the team rate",
         "survey results", "pulse results", "scores", "ratings", "roundup", "round up", "summary",
         "weekly summary", "trends", "how are we doing", "how is the pmo doing", "satisfaction",
@@ -191,7 +192,7 @@ _HELP_CUES = (
         "command", "usage", "menu", "features", "how does this work", "what do you do",
         "who are you", "what are you", "instructions", "get started", "getting started",
         "what can i ask", "how can you help", "what do you know", "capabilities of", "options",
-        "abilities",
+        "abilities", "syntax", "slash command", "slash commands",
     )
     + _phrases(0.5, "you", "bot", "use", "can")
     + _phrases(0.3, "help me", "help with", "help on", "help understanding")
@@ -236,7 +237,7 @@ _KNOWLEDGE_CUES = _phrases(0.8, "what is", "what are", "how do i", "how to", "ho
 _COMPARE_CUES = _phrases(
     1.0,
     "difference between", "differences between", "difference", "differences", "vs", "versus", "compare",
-    "compared", "comparison", "or", "better", "which is better", "which one", "which should", "between",
+    "compared", "comparison", "or", "better", "which is better", "which one", "which should",
 )  # fmt: skip
 
 INTENTS: tuple[Intent, ...] = (

