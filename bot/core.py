@@ -212,7 +212,9 @@ class Bot:
         others = [self._button(c.intent, c.slots) for c in route.alternatives]
         offered = {o.action.encode() for o in others}
         kept = [b for b in reply.buttons if b.action.encode() not in offered]
-        buttons = tuple([*others, *kept][:MAX_BUTTONS])
+        # The way back to the intent's own answer (a shown topic's first button) stays first.
+        lead = kept[:1] if route.shown is not None else []
+        buttons = tuple([*lead, *others, *kept[len(lead) :]][:MAX_BUTTONS])
         return replace(reply, sections=(*reply.sections, note), buttons=buttons)
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:

@@ -30,6 +30,7 @@ from knowledge.models import Entry
 
 NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 2.0
+ASKED_WEIGHT = 1.5  # per word of a question the entry lists as one it answers
 TEXT_WEIGHT = 1.0
 PAIR_WEIGHT = 1.5  # per adjacent pair of question words found together in a name or keyword
 NAMED_BONUS = 4.0  # for an entry whose name or alias the question says outright
@@ -137,6 +138,12 @@ class Index:
             strong.update(stems)
             for s in stems:
                 weights[s] += NAME_WEIGHT if phrase in names else KEYWORD_WEIGHT
+        for phrase in _phrases(entry, "asked"):
+            stems = terms(tokens(phrase))
+            pairs.update(itertools.pairwise(stems))
+            strong.update(stems)
+            for s in stems:
+                weights[s] += ASKED_WEIGHT
         for phrase in _phrases(entry, "text"):
             for s in terms(tokens(phrase)):
                 weights[s] += TEXT_WEIGHT
@@ -205,9 +212,12 @@ def _strong_words(entry: Entry) -> set[str]:
 
 
 def _phrases(entry: Entry, field: str) -> list[str]:
-    """The text of an entry, by field: "strong" (names, aliases, keywords) or "text"."""
+    """The text of an entry, by field: "strong" (names, aliases, keywords), "asked" (questions it
+    answers) or "text"."""
     if field == "strong":
         return [*_names(entry), *getattr(entry, "keywords", [])]
+    if field == "asked":
+        return list(getattr(entry, "asked", []))
     out: list[str] = []
     for attr in ("answer", "example", "why", "definition", "profile", "purpose"):
         value = getattr(entry, attr, None)

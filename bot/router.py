@@ -80,6 +80,8 @@ RETRIEVE_COVERAGE = 0.2
 RETRIEVE_UNSEEN = 0.3
 # ...in a message with this many PMO words, or one name of a function, role or artefact.
 RETRIEVE_PMO_WORDS = 3
+# At most this many words that neither the router nor the entry can place.
+RETRIEVE_STRANGERS = 1
 # A short question all of whose words an entry explains needs less of a score.
 RETRIEVE_SHORT_SCORE = 5.0
 RETRIEVE_SHORT_UNSEEN = 0.2
@@ -222,6 +224,11 @@ class Router:
         self.index = Index(kb)
         self.aliases = kb.alias_index()
         self._alias_tuples = {tuple(p.split()): hit for p, hit in self.aliases.items()}
+        # A name given in the plural answers to the singular too ("stage gates", "a stage gate").
+        for words, hit in list(self._alias_tuples.items()):
+            last = words[-1]
+            if last.endswith("s") and not last.endswith("ss") and len(last) > 4:
+                self._alias_tuples.setdefault((*words[:-1], last[:-1]), hit)
         # For each first word of a name, the lengths of the names that start with it, longest first.
         self._alias_sizes = _sizes_by_first_word(self._alias_tuples)
         self._cue_index = self._build_cues()
@@ -638,7 +645,14 @@ class Router:
                 route.shown = Action("knowledge", {"topic": topic_id})
                 return route
         if best is None or best.score < ACCEPT or lead < MARGIN:
-            hit = self._confident_hit(reading) if reading.command is None else None
+            ambiguous = (
+                best is not None
+                and runner_up is not None
+                and best.score >= ACCEPT
+                and bool(best.slots)
+                and bool(runner_up.slots)
+            )
+            hit = self._confident_hit(reading) if reading.command is None and not ambiguous else None
             if hit is None:
                 return self._unknown(text, reading, candidates, suggest, reason)
             return self._answer_from(text, hit, reading)
@@ -801,6 +815,14 @@ class Router:
         is not enough.
         """
         if hit.anchors < 1:
+            return False
+        if hit.kind == "topic" and hit.score >= RETRIEVE_SHORT_SCORE:
+            if any((e.kind, e.id) == ("topic", hit.id) and not e.weak for e in reading.entities):
+                return True  # the message names the topic outright ("inherent vs residual in plain english")
+        # Words the router cannot place that the entry does not explain either: "git" in "git
+        # change log for release 4.2", "sourdough" in "quality control on my sourdough".
+        strangers = [w for w in reading.unexplained if stem(w) not in hit.matched]
+        if len(strangers) > RETRIEVE_STRANGERS:
             return False
         stems = {stem(w) for w in reading.words}
         pmo_words = len(stems & self._pmo_stems)

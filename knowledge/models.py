@@ -32,6 +32,9 @@ class Entry(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = Field(min_length=2)
     aliases: list[str] = Field(default_factory=list)
+    # Questions as people type them in chat that this entry answers: the ranking reads them
+    # beside the name and keywords, so that a question phrased like one of them finds the entry.
+    asked: list[str] = Field(default_factory=list)
     sources: list[str] = Field(min_length=1)
 
 

@@ -24,13 +24,33 @@ def test_functions_have_definition_services_roles_and_artefacts(kb: KnowledgeBas
         assert func.sources, func.id
 
 
-def test_roles_have_profile_competencies_by_level_and_path(kb: KnowledgeBase) -> None:
-    assert len(kb.roles) == 10
+def test_roles_have_profile_week_competencies_by_level_and_path(kb: KnowledgeBase) -> None:
+    assert len(kb.roles) == 11
     for role in kb.roles.values():
         assert len(role.competencies) >= 8, role.id
-        assert {c.level for c in role.competencies} & {"practitioner", "expert"}, role.id
+        assert len(role.day_to_day) >= 4, role.id
         assert len(role.development.steps) >= 2, role.id
         assert role.sources, role.id
+    # The five APM levels are used, not folded into three.
+    assert {c.level for r in kb.roles.values() for c in r.competencies} == {
+        "aware", "practised", "competent", "proficient", "expert"
+    }
+
+
+def test_role_data_fixed_against_the_research(kb: KnowledgeBase) -> None:
+    level = {r.id: {c.function: c.level for c in r.competencies} for r in kb.roles.values()}
+    # Co-ordinators and administrators maintain the risk register and challenge PMs.
+    assert level["pmo_coordinator"]["risk_management"] in ("competent", "proficient")
+    assert level["project_support_officer"]["risk_management"] != "aware"
+    # The PMO manager covers resource management, communications and administration.
+    assert {"resource_management", "communications", "administration"} <= set(level["pmo_manager"])
+    # A portfolio analyst is not a portfolio manager.
+    assert kb.alias_index()["portfolio analyst"] == ("role", "portfolio_analyst")
+    # Paths go up a ladder: nobody's next role lists them as where they come from... the wrong way.
+    for role in kb.roles.values():
+        for nxt in role.development.next_roles:
+            assert role.id not in kb.roles[nxt].development.next_roles, (role.id, nxt)
+    assert kb.roles["pmo_director"].development.next_roles == []
 
 
 def test_artefacts_have_ten_or_more_grouped_questions(kb: KnowledgeBase) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.router import Router
+from bot.router import Context, Router, RouteResult
 from bot.text import normalise
 
 
@@ -102,27 +102,31 @@ def test_near_miss_entity_is_suggested(router: Router) -> None:
 
 def test_follow_up_keeps_the_intent_and_swaps_the_slot(router: Router) -> None:
     first = router.route("challenge questions for the risk register")
-    follow = router.route("and the issue log?", first)
+    follow = router.route("and the issue log?", after(first))
     assert (follow.intent, follow.slots, follow.follow_up) == (
         "challenge_questions",
         {"artefact": "issue_log"},
         True,
     )
     role = router.route("how do I develop as a pmo analyst")
-    follow = router.route("what about a pmo manager?", role)
+    follow = router.route("what about a pmo manager?", after(role))
     assert (follow.intent, follow.slots) == ("development_advice", {"role": "pmo_manager"})
 
 
 def test_follow_up_of_another_kind_falls_back_to_the_default(router: Router) -> None:
     first = router.route("competencies for a pmo analyst")
-    follow = router.route("and the issue log?", first)
+    follow = router.route("and the issue log?", after(first))
     assert (follow.intent, follow.slots) == ("challenge_questions", {"artefact": "issue_log"})
 
 
 def test_a_clear_new_question_is_not_a_follow_up(router: Router) -> None:
     first = router.route("challenge questions for the risk register")
-    follow = router.route("what skills does a pmo analyst need", first)
+    follow = router.route("what skills does a pmo analyst need", after(first))
     assert (follow.intent, follow.slots) == ("role_competencies", {"role": "pmo_analyst"})
+
+
+def after(route: RouteResult) -> Context:
+    return Context().after(route)
 
 
 def test_routing_is_deterministic(router: Router) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from adapters.text import render
 from bot.core import Bot
 from bot.reply import Action, Reply
-from bot.skills import FIRST_SCREEN_LINES, MAX_BUTTONS, SKILLS
+from bot.intents import BY_NAME
+from bot.skills import FIRST_SCREEN_LINES, MAX_BUTTONS
 from knowledge.base import KnowledgeBase
 
 PHONE_LINES = FIRST_SCREEN_LINES + 3  # "about 15 lines", at the renderer's 88 columns
@@ -18,6 +21,14 @@ def all_first_actions(kb: KnowledgeBase) -> list[Action]:
     actions += [Action("function_info", {"function": f}) for f in kb.functions]
     actions += [Action("role_competencies", {"role": r}) for r in kb.roles]
     actions += [Action("development_advice", {"role": r}) for r in kb.roles]
+    actions += [Action("development_advice", {"role": r}, "become") for r in kb.roles]
+    actions += [Action("knowledge", {"topic": t}) for t in kb.topics]
+    actions += [
+        Action("compare", {"role": "pmo_manager", "with": "pmo_director"}),
+        Action("compare", {"topic": "apm_pmq", "with": "pmi_pmp"}),
+        Action("compare", {"topic": "risk_vs_issue", "with": "residual_risk"}),
+        Action("compare", {"function": "governance", "with": "reporting"}),
+    ]
     actions += [
         Action(i) for i in ("development_advice", "help", "smalltalk", "pulse_survey", "digest", "unknown")
     ]
@@ -93,11 +104,16 @@ def test_function_info_has_definition_services_and_roles(bot: Bot, kb: Knowledge
     assert "40%" in text  # the scarce skill
 
 
-def test_role_competencies_grouped_by_level(bot: Bot) -> None:
+def test_role_shows_its_week_and_competencies_on_the_five_apm_levels(bot: Bot, kb: KnowledgeBase) -> None:
     reply = bot.handle_text("/pmo role analyst")
-    headings = [s.heading for s in reply.sections if s.heading]
-    assert "Expert level" in headings and "Practitioner level" in headings
-    assert reply.title == "PMO Analyst: competencies"
+    assert reply.title == "PMO Analyst: what the role does"
+    day = next(s for s in reply.sections if s.heading == "Day to day")
+    assert day.bullets[0] == kb.roles["pmo_analyst"].day_to_day[0]
+    levels = next(s for s in reply.sections if s.heading == "Competencies (APM levels)")
+    # The highest levels the role has come first, each named once: proficient is not folded into expert.
+    assert [b.split(":")[0] for b in levels.bullets] == ["Proficient", "Competent", "Practised"]
+    details = bot.handle_action(Action("role_competencies", {"role": "pmo_analyst"}, "details"))
+    assert {s.heading for s in details.sections} >= {"Proficient", "Competent", "Practised"}
 
 
 def test_general_development_advice_names_core_and_scarce_skills(bot: Bot) -> None:
@@ -112,11 +128,14 @@ def test_role_development_advice_names_gaps_to_the_next_role(bot: Bot) -> None:
     text = render(bot.handle_text("how do I develop as a pmo co-ordinator?"))
     assert "PMO Co-ordinator: where to develop next" in text
     assert "To grow towards PMO Analyst, practise" in text
-    assert "40%" in text  # the scarce skill
+    # A newcomer builds the core first; the scarce skill is advice for analysts and above.
+    assert "Build the core first" in text
+    assert "40%" not in text
+    assert "40%" in render(bot.handle_text("how do I develop as a pmo analyst?"))
 
 
 def test_becoming_a_role_is_advice_about_reaching_it(bot: Bot) -> None:
-    reply = bot.handle_text("how do I become a PMO manager?")
+    reply = bot.handle_action(Action("development_advice", {"role": "pmo_manager"}, "become"))
     assert (reply.intent, reply.slots, reply.title) == (
         "development_advice",
         {"role": "pmo_manager"},
@@ -124,7 +143,18 @@ def test_becoming_a_role_is_advice_about_reaching_it(bot: Bot) -> None:
     )
     text = render(reply)
     assert "Coming from PMO Analyst, practise" in text
-    assert "It expects expert level in" in text
+    assert "It expects proficient level in" in text
+    # Named as where they come from, another role takes the place of the usual one.
+    text = render(bot.handle_action(Action("development_advice", {"role": "pmo_manager"}, "become:pmo_coordinator")))
+    assert "Coming from PMO Co-ordinator, practise" in text
+
+
+def test_the_head_of_pmo_is_not_sent_down_a_level(bot: Bot, kb: KnowledgeBase) -> None:
+    director = kb.roles["pmo_director"]
+    assert director.development.next_roles == []
+    text = render(bot.handle_action(Action("development_advice", {"role": "pmo_director"})))
+    assert "Beyond this role" in text
+    assert "To grow towards" not in text
 
 
 @pytest.mark.parametrize(
@@ -154,11 +184,9 @@ def test_unknown_without_any_clue_says_what_the_bot_does(bot: Bot) -> None:
     assert "help" in render(reply)
 
 
-@pytest.mark.parametrize(
-    "intent", [i for i in SKILLS if i in ("challenge_questions", "function_info", "role_competencies")]
-)
+@pytest.mark.parametrize("intent", ["challenge_questions", "function_info", "role_competencies", "knowledge"])
 def test_missing_or_unknown_slot_offers_choices(bot: Bot, intent: str) -> None:
-    for slots in ({}, {"artefact": "nope", "role": "nope", "function": "nope"}):
+    for slots in ({}, {"artefact": "nope", "role": "nope", "function": "nope", "topic": "nope"}):
         reply = bot.handle_action(Action(intent, slots))
         assert reply.title.startswith("Which")
         assert reply.buttons
@@ -201,7 +229,7 @@ def test_a_failing_skill_gets_an_apology(bot: Bot, monkeypatch: pytest.MonkeyPat
     def broken(kb: KnowledgeBase, action: Action) -> Reply:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(SKILLS, "help", broken)
+    monkeypatch.setitem(BY_NAME, "help", replace(BY_NAME["help"], skill=broken))
     reply = bot.handle_text("help")
     assert reply.intent == "error"
     assert "try again" in render(reply)

@@ -53,7 +53,8 @@ def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
     assert kb.facts is not None
     slots = {"role": role.id}
     starter = role.id in kb.facts.starter_roles
-    sections = [Section("Next steps", bullets=tuple(role.development.steps[:3]))]
+    # A starter's advice also names the core, so it keeps to two steps to fit a phone screen.
+    sections = [Section("Next steps", bullets=tuple(role.development.steps[: 2 if starter else 3]))]
     if starter:
         sections.append(Section("Build the core first", text=_core_sentence(kb)))
     nxt = kb.roles.get(role.development.next_roles[0]) if role.development.next_roles else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.reply import Action, Button, Reply, Section
-from bot.skills.common import button, first_sentence, missing
+from bot.skills.common import FIRST_SCREEN_LINES, button, first_sentence, lines_of, missing
 from knowledge.base import KnowledgeBase
 from knowledge.models import LEVELS, Role
 
@@ -27,14 +27,27 @@ def role_competencies(kb: KnowledgeBase, action: Action) -> Reply:
             intent="role_competencies",
             slots=slots,
         )
-    sections = [Section(text=first_sentence(role.profile))]
-    if role.day_to_day:
-        sections.append(Section("Day to day", bullets=tuple(role.day_to_day[:DAY_TO_DAY_ON_FIRST_SCREEN])))
     levels = [level for level in reversed(LEVELS) if any(c.level == level for c in role.competencies)]
     bullets = []
     for level in levels[:LEVELS_ON_FIRST_SCREEN]:
         names = [kb.name("function", c.function).lower() for c in role.competencies if c.level == level]
         bullets.append(f"{LEVEL_TITLE[level]}: " + ", ".join(names) + ".")
+    profile = first_sentence(role.profile)
+    # At least one task of the week; then the levels, then more tasks, while the screen has room
+    # (a title and its rule, and a heading and a blank line before each list: six lines of frame).
+    tasks = list(role.day_to_day[:1])
+    room = FIRST_SCREEN_LINES + 3 - 6 - lines_of(profile) - sum(lines_of(t) for t in tasks)
+    while bullets and sum(lines_of(b) for b in bullets) > room:
+        bullets.pop()
+    room -= sum(lines_of(b) for b in bullets)
+    for task in role.day_to_day[1:DAY_TO_DAY_ON_FIRST_SCREEN]:
+        room -= lines_of(task)
+        if room < 0:
+            break
+        tasks.append(task)
+    sections = [Section(text=profile)]
+    if tasks:
+        sections.append(Section("Day to day", bullets=tuple(tasks)))
     sections.append(Section("Competencies (APM levels)", bullets=tuple(bullets)))
     return Reply(
         f"{role.name}: what the role does",

@@ -137,11 +137,18 @@ def compare(kb: KnowledgeBase, action: Action) -> Reply:
 def _compare_topics(a: Topic, b: Topic) -> list[Section]:
     labels = [label for label in a.facts if label in b.facts]
     if not labels:
-        return [Section(a.name, text=a.answer), Section(b.name, text=b.answer)]
-    return [
-        Section(label, bullets=(f"{a.name}: {a.facts[label]}", f"{b.name}: {b.facts[label]}"))
-        for label in labels
-    ]
+        return [Section(a.name, text=first_sentence(a.answer)), Section(b.name, text=first_sentence(b.answer))]
+    # Each fact side by side while the screen has room; both entries in full are a button away.
+    sections: list[Section] = []
+    room = FIRST_SCREEN_LINES + 1
+    for label in labels:
+        bullets = (f"{a.name}: {a.facts[label]}", f"{b.name}: {b.facts[label]}")
+        cost = 2 + sum(lines_of(x) for x in bullets)
+        if cost > room:
+            break
+        sections.append(Section(label, bullets=bullets))
+        room -= cost
+    return sections
 
 
 def _compare_roles(kb: KnowledgeBase, first: str, second: str) -> list[Section]:
