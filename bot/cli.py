@@ -288,15 +288,17 @@ def kb_validate() -> None:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
     stats = kb.stats()
+    sections = ", ".join(f"{stats[s]} {s.replace('_', ' ')}" for s in kb.sections)
     typer.echo(
         f"Knowledge base is valid: {stats['functions']} functions, {stats['roles']} roles, "
-        f"{stats['artefacts']} artefacts, {stats['challenge_questions']} challenge questions."
+        f"{stats['artefacts']} artefacts, {stats['challenge_questions']} challenge questions, "
+        f"{stats['topics']} topics ({sections})."
     )
 
 
 @kb_app.command("stats")
 def kb_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Counts of functions, services, roles, artefacts and challenge questions."""
+    """Counts of functions, services, roles, artefacts, challenge questions and topics by section."""
     from knowledge.base import KnowledgeBaseError, load
 
     try:

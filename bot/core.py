@@ -22,7 +22,7 @@ from bot.reply import Action, Button, Reply, Section
 from bot.router import Context, Router, RouteResult
 from bot.skills import MAX_BUTTONS, unknown_reply
 from bot.skills import lower_first as skills_lower
-from knowledge.base import KINDS, Kind, KnowledgeBase, load
+from knowledge.base import KINDS, Kind, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class Conversations:
         last = turn.context.last
         return {
             "at": turn.at,
+            "text": last.text,
             "intent": last.intent,
             "slots": dict(last.slots),
             "part": last.part,
@@ -94,7 +95,8 @@ class Conversations:
             for p in named
             if isinstance(p, list) and len(p) == 2 and p[0] in KINDS and isinstance(p[1], str)
         )
-        route = RouteResult("", intent, dict(slots), 1.0, part=part)
+        said = data.get("text")
+        route = RouteResult(said if isinstance(said, str) else "", intent, dict(slots), 1.0, part=part)
         self._turns[key] = _Turn(Context(route, pairs), float(at))
         while len(self._turns) > self.limit:
             self._turns.popitem(last=False)
@@ -121,9 +123,12 @@ _SURVEY_ADMIN = re.compile(
 
 
 class Bot:
-    def __init__(self, kb: KnowledgeBase, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, clock: Callable[[], float] | None = None, router: Router | None = None
+    ) -> None:
         self.kb = kb
-        self.router = Router(kb)
+        # The router holds no conversation state: bots over one knowledge base share one.
+        self.router = router if router is not None else shared_router(kb)
         self.conversations = Conversations()
         self._now = clock or time.time
         self._answers: dict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = {}
@@ -135,7 +140,10 @@ class Bot:
 
     @classmethod
     def from_settings(cls, knowledge_dir: Path | None) -> Bot:
-        return cls(load(knowledge_dir))
+        from bot.snapshot import router_for
+
+        router = router_for(knowledge_dir)
+        return cls(router.kb, router=router)
 
     def handle_text(
         self, text: str, conversation: str = "default", user: str | None = None, private: bool = True
@@ -294,6 +302,17 @@ class Bot:
         except Exception:
             log.exception("a skill failed")
             return _apology()
+
+
+_SHARED: dict[int, Router] = {}
+
+
+def shared_router(kb: KnowledgeBase) -> Router:
+    """One router per knowledge base in a process (building one indexes every entry's text)."""
+    router = _SHARED.get(id(kb))
+    if router is None or router.kb is not kb:
+        router = _SHARED[id(kb)] = Router(kb)
+    return router
 
 
 def _apology() -> Reply:

@@ -20,7 +20,8 @@ STOPWORDS = frozenset(
     exactly precisely possible briefly short quickly im ive id youre theyre thats whats its dont
     doesnt cant wont isnt arent say said mean well yes yeah yep sure oh ah um uh hmm etc e g eg ie
     via per
-        dunno gotta kinda sorta erm errr er umm lemme gimme
+        dunno gotta kinda sorta erm errr er umm lemme gimme havent hasnt hadnt didnt wasnt werent
+    shouldnt couldnt wouldnt aint theres heres ill youll weve theyve
     """.split()
 )
 
@@ -71,7 +72,7 @@ NEUTRAL_WORDS = frozenset(
     optimistic pessimistic realistic unrealistic accurate inaccurate complete incomplete messy tidy
     clean vague unclear clear confusing solid weak strong good bad poor great fine decent low high
     higher lower top bottom worst biggest smallest ready busy stuck lost
-    weather dm dms away heard hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
+    weather dm dms away heard specifically specific hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
     mostly partly fully totally completely pretty fairly nearly almost roughly exactly probably
     possibly definitely seriously literally honestly frankly personally generally apparently
     usually lately anyway though

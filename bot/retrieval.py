@@ -39,7 +39,7 @@ B = 0.5
 # Words a question may carry that say nothing about which entry it wants.
 # "Own" is grammar to the router but the point of "who should own benefits?".
 _IGNORED = (STOPWORDS - {"own"}) | frozenset(
-    "pmo pmos bot please thanks want need know mean tell explain explained between vs versus".split()
+    "bot please thanks want need know mean tell explain explained between vs versus".split()
 )
 
 
@@ -121,6 +121,14 @@ class Index:
         for term in sorted(self.idf):
             if len(term) >= 5:
                 self._by_initial[term[0]].append(term)
+        # Every word the knowledge base uses: a real word, never to be "corrected" into another.
+        self.words = frozenset(
+            word
+            for kind in KINDS
+            for entry in kb.entries(kind).values()
+            for phrase in (*_phrases(entry, "strong"), *_phrases(entry, "asked"), *_phrases(entry, "text"))
+            for word in tokens(phrase)
+        )
         # The words of names, aliases and keywords.
         self.vocabulary = frozenset(
             word for kind in KINDS for entry in kb.entries(kind).values() for word in _strong_words(entry)

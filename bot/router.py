@@ -71,20 +71,16 @@ MAX_CUE = 2.0
 FURTHER_CUE = 0.3
 RESULTS_OVER_SURVEY = 0.4  # weight of each cue after an intent's strongest
 
-# Retrieval, calibrated on tests/data/coach/questions_dev.yaml against the off-topic lines of the
-# labelled sets (see Router._enough): a strong match scores this much (BM25 with the pair bonus)...
-RETRIEVE_SCORE = 10.0
-# ...explains this share of the question's weight among the words the knowledge base uses...
-RETRIEVE_COVERAGE = 0.2
-# ...where at most this share of the question's words are ones the knowledge base never uses...
-RETRIEVE_UNSEEN = 0.3
-# ...in a message with this many PMO words, or one name of a function, role or artefact.
-RETRIEVE_PMO_WORDS = 3
-# At most this many words that neither the router nor the entry can place.
-RETRIEVE_STRANGERS = 1
-# A short question all of whose words an entry explains needs less of a score.
-RETRIEVE_SHORT_SCORE = 5.0
-RETRIEVE_SHORT_UNSEEN = 0.2
+# Retrieval (see Router._enough): an entry answers a question when it scores this much (BM25 with
+# the pair bonus), at most this share of the question's words are ones the knowledge base never
+# uses, and it explains this share of the weight of the words the knowledge base does use...
+RETRIEVE_SCORE = 13.0
+RETRIEVE_UNSEEN = 0.2
+RETRIEVE_COVERAGE = 0.25
+# ...or when the message names it outright and it scores this much.
+RETRIEVE_NAMED_SCORE = 5.0
+# A follow-on turn, ranked with the last message beside it, needs this much.
+FOLLOW_ON_SCORE = 13.0
 # Over an intent that has won, a topic must explain this much more of the question than the intent.
 RETRIEVE_OVER_INTENT = 0.25
 # How far down the ranking to look for a topic that can answer within the winning intent, and
@@ -254,7 +250,7 @@ class Router:
             if w not in self._explaining and w not in FILLERS and self.index.weight(w) >= DISTINCTIVE_IDF
         )
         self.known_words = self._explaining | frozenset(targets)
-        self.vocab = frozenset(targets) | self._explaining
+        self.vocab = frozenset(targets) | self._explaining | self.index.words
         self._vocab_list = sorted(w for w in targets if len(w) >= 3 and w.isalpha())
         self._short_fixes = _short_word_fixes(self._vocab_list)
         self._by_initial: dict[str, list[str]] = {}
@@ -265,6 +261,16 @@ class Router:
         self._phrases_by_kind: dict[str, list[str]] = {}
         for phrase, (kind, _) in sorted(self.aliases.items()):
             self._phrases_by_kind.setdefault(kind, []).append(phrase)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The typo cache is a wrapped bound method: it is made anew on the other side.
+        state = dict(self.__dict__)
+        del state["_correct"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     # -- building -------------------------------------------------------------------------
 
@@ -653,9 +659,12 @@ class Router:
                 and bool(runner_up.slots)
             )
             hit = self._confident_hit(reading) if reading.command is None and not ambiguous else None
-            if hit is None:
-                return self._unknown(text, reading, candidates, suggest, reason)
-            return self._answer_from(text, hit, reading)
+            if hit is not None:
+                return self._answer_from(text, hit, reading)
+            followed = self._follow_on(reading, context) if reading.command is None and not ambiguous else None
+            if followed is not None:
+                return followed
+            return self._unknown(text, reading, candidates, suggest, reason)
         chosen = self._chosen(text, best, lead, candidates)
         if best.intent == "knowledge":
             return self._reported(chosen, best.slots["topic"], reading, best)
@@ -805,46 +814,45 @@ class Router:
         return hits[0] if hits and self._enough(hits[0], reading) else None
 
     def _enough(self, hit: Hit, reading: _Reading) -> bool:
-        """Whether an entry explains enough of a question to answer it.
+        """Whether an entry explains a question well enough to answer it: a topic the message
+        names outright, or a strong match (a high score, with words of its name, aliases or
+        keywords) in a message that uses few words the knowledge base never uses.
 
-        Two ways, calibrated on the blind development questions against the off-topic lines of
-        the labelled sets: a strong match (a high score, few words the knowledge base never
-        uses) in a message that reads as PMO work, or a weaker match that explains all of a
-        short question. "PMO work" means PMO words: names of functions, roles and artefacts,
-        and the PMO's everyday vocabulary, so that "risk assessment for the charity bake sale"
-        is not enough.
+        Calibrated on the blind development questions against the off-topic lines of the labelled
+        sets: at these thresholds 73 of the 87 questions whose best entry is right are answered,
+        and 3 of 309 off-topic lines are not refused ("book me a train to London for the steering
+        committee"); the scope phrases catch those.
         """
         if hit.anchors < 1:
             return False
-        if hit.kind == "topic" and hit.score >= RETRIEVE_SHORT_SCORE:
+        if hit.kind == "topic" and hit.score >= RETRIEVE_NAMED_SCORE:
             if any((e.kind, e.id) == ("topic", hit.id) and not e.weak for e in reading.entities):
                 return True  # the message names the topic outright ("inherent vs residual in plain english")
-        # Words the router cannot place that the entry does not explain either: "git" in "git
-        # change log for release 4.2", "sourdough" in "quality control on my sourdough".
-        strangers = [w for w in reading.unexplained if stem(w) not in hit.matched]
-        if len(strangers) > RETRIEVE_STRANGERS:
-            return False
-        stems = {stem(w) for w in reading.words}
-        pmo_words = len(stems & self._pmo_stems)
-        named = len(stems & self._named_stems)
-        if (
-            hit.score >= RETRIEVE_SCORE
-            and hit.coverage >= RETRIEVE_COVERAGE
-            and hit.unseen <= RETRIEVE_UNSEEN
-            and (pmo_words >= RETRIEVE_PMO_WORDS or named >= 1)
-        ):
-            return True
-        return (
-            hit.score >= RETRIEVE_SHORT_SCORE
-            and hit.coverage >= 1.0
-            and hit.unseen <= RETRIEVE_SHORT_UNSEEN
-            and hit.anchors >= 2
-            and pmo_words + named >= 1
-        )
+        return hit.score >= RETRIEVE_SCORE and hit.unseen <= RETRIEVE_UNSEEN and hit.coverage >= RETRIEVE_COVERAGE
 
     def _search(self, reading: _Reading, limit: int = 3) -> tuple[Hit, ...]:
         named = tuple((e.kind, e.id) for e in reading.entities if not e.weak)
         return self.index.search(reading.words, limit, named)
+
+    def _follow_on(self, reading: _Reading, context: Context | None) -> RouteResult | None:
+        """A turn that only makes sense after the last one ("and open_hours?", "which of those is
+        permanent?", "ok how do I opt out then"): ranked with the last message's words beside its
+        own, answered when the best entry takes some of its own words and scores well."""
+        previous = context.last if context is not None else None
+        if previous is None or not previous.text or previous.intent == "unknown":
+            return None
+        before = self._read(tokens(previous.text), False)
+        named = tuple((e.kind, e.id) for e in (*reading.entities, *before.entities) if not e.weak)
+        hits = self.index.search(reading.words + before.words, 3, named)
+        if not hits:
+            return None
+        top = hits[0]
+        own = {stem(w) for w in reading.words}
+        if top.score < FOLLOW_ON_SCORE or top.anchors < 1 or not top.matched & own or top.unseen > RETRIEVE_UNSEEN:
+            return None
+        route = self._answer_from("", top, reading)
+        route.follow_up = True
+        return route
 
     def _answer_from(self, text: str, hit: Hit, reading: _Reading) -> RouteResult:
         """An answer from the best-ranked entry, under the intent that reports it."""

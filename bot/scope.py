@@ -52,7 +52,11 @@ _PHRASES: dict[str, tuple[str, ...]] = {
     "offtopic": (
         "investment portfolio", "my investments", "stock market", "share price", "shares in", "crypto",
         "bitcoin", "risk of rain", "chance of rain", "weather forecast", "raid the fridge", "raid boss",
-        "football", "premier league", "recipe", "recipes", "train times", "bus times",
+        "football", "premier league", "recipe", "recipes", "train times", "bus times", "book me a",
+        "book a flight", "book a train", "book a taxi", "book the boardroom", "book a meeting room", "book a room",
+        "meeting room", "household budget", "personal budget", "my mortgage", "my bills", "translate",
+        "into french", "into spanish", "into german", "my son", "my daughter", "my kids", "my wife",
+        "my husband", "my girlfriend", "my boyfriend", "gcse", "gcses", "my homework",
     ),
     "abuse": (
         "fuck", "fucking", "fuck off", "shit", "shite", "bullshit", "crap bot", "useless bot", "stupid bot",

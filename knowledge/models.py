@@ -23,7 +23,9 @@ RISK_THEMES = ("identification", "evaluation", "ownership", "response", "review"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Schemas are built on first validation, not on import: a run that reads the knowledge base
+    # from its snapshot (bot/snapshot.py) never validates, and starts faster for it.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Entry(Strict):

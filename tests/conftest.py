@@ -34,13 +34,21 @@ def bot(kb: KnowledgeBase) -> Bot:
     return Bot(kb)
 
 
+@pytest.fixture(scope="session")
+def snapshot_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the run: commands started by tests share the knowledge snapshot."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tests never see the developer's own settings."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, snapshot_cache: Path, tmp_path: Path) -> Iterator[None]:
+    """Tests never see the developer's own settings, cache or state (the ask command's last turn)."""
     for name in list(os.environ):
         if name.startswith(("PMO_", "SLACK_", "MICROSOFT_APP_")) and name != "PMO_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(snapshot_cache))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     yield
 
 

@@ -88,7 +88,29 @@ def test_ask_answers_with_grouped_challenge_questions() -> None:
 def test_ask_out_of_domain_is_polite() -> None:
     result = run("ask", "is there a risk of rain tomorrow")
     assert result.returncode == 0
+    assert "outside what I know" in result.stdout
+    result = run("ask", "pmo analyst risk register")  # two readings: did you mean
     assert "not sure" in result.stdout.lower()
+
+
+def test_ask_follows_on_from_the_previous_ask_of_the_same_user() -> None:
+    first = run("ask", "what should I check in this risk register?")
+    assert first.returncode == 0, first.stderr
+    follow = run("ask", "and for a manager?")
+    assert follow.returncode == 0, follow.stderr
+    assert follow.stdout.startswith("Risk register: questions for the PMO manager")
+    # Another user has a conversation of their own.
+    other = run("ask", "and for a manager?", "--user", "someone-else")
+    assert not other.stdout.startswith("Risk register: questions for the PMO manager")
+
+
+def test_ask_survives_a_broken_state_file(tmp_path: Path) -> None:
+    state = Path(os.environ["XDG_STATE_HOME"]) / "pmo-bot"
+    state.mkdir(parents=True)
+    (state / "ask-context.json").write_text('{"cli:cli": {"at": "x", "intent": 3}', encoding="utf-8")
+    result = run("ask", "and for a manager?")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_kb_stats_json_meets_the_counts() -> None:
@@ -97,9 +119,38 @@ def test_kb_stats_json_meets_the_counts() -> None:
     stats = json.loads(result.stdout)
     assert stats["functions"] >= 22
     assert stats["services"] >= 22 * 5
-    assert stats["roles"] == 10
+    assert stats["roles"] == 11
     assert stats["artefacts"] == 15
     assert stats["challenge_questions"] >= 15 * 10 + 10
+    assert stats["topics"] >= 150
+    for section in ("concepts", "pmo", "challenge", "situations", "careers", "certifications", "survey"):
+        assert stats[section] >= 8, section
+
+
+def test_kb_validate_checks_topic_sections(tmp_path: Path) -> None:
+    (tmp_path / "ours.yaml").write_text(
+        "section: {id: ours, name: Our notes, about: a house rule}\n"
+        "topics:\n"
+        "  - id: our_rule\n"
+        "    name: Our rule\n"
+        "    answer: Every register is reviewed at the monthly portfolio board, without exception.\n"
+        "    related: [topic:no_such_topic]\n"
+        "    artefact: risk_register\n"
+        "    ask: [Is this a question the risk register does not have?]\n"
+        "    sources: [house rules]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "headless.yaml").write_text(
+        "topics:\n  - id: orphan\n    name: Orphan\n    answer: A topic with no section header at all here.\n"
+        "    sources: [x]\n",
+        encoding="utf-8",
+    )
+    result = run("kb", "validate", env={"PMO_KNOWLEDGE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "topic our_rule: related refers to unknown topic 'no_such_topic'" in result.stderr
+    assert "topic our_rule: ask: not one of risk_register's challenge questions" in result.stderr
+    assert "headless.yaml: file: a file needs both 'section' and 'topics'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_kb_validate_passes_on_the_builtin_base() -> None:
@@ -144,7 +195,7 @@ def test_chat_reads_lines_and_presses_buttons() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "PMO Analyst: competencies" in proc.stdout
+    assert "PMO Analyst: what the role does" in proc.stdout
     assert "PMO Analyst: each competency" in proc.stdout
 
 

@@ -14,26 +14,28 @@ def help_reply(kb: KnowledgeBase, action: Action) -> Reply:
         Section(text="I coach people who work in a PMO. Ask me in your own words, for example:"),
         Section(
             bullets=(
-                "what should I check in this risk register?",
-                "what is benefits management?",
-                "competencies for a PMO co-ordinator  (or /pmo role analyst)",
-                "where should I develop next?",
-                "/pmo check raid log  ·  /pmo function governance",
+                "what should I check in this risk register?  (or send me the file)",
+                "the owner column just says 'IT team', what do I ask?",
+                "what's the difference between a risk and an issue?",
+                "setting up a PMO from scratch, where do we start?",
+                "P3O or MSP?  ·  how do I become a PMO manager?",
+                "is the pulse anonymous?  ·  /pmo role analyst  ·  /pmo check raid log",
             )
         ),
         Section(
             text=(
-                f"I know {stats['functions']} PMO functions, {stats['roles']} roles and "
-                f"{stats['artefacts']} artefacts with {stats['challenge_questions']} challenge questions."
+                f"I know {stats['topics']} PMO topics, {stats['functions']} functions, {stats['roles']} roles "
+                f"and {stats['artefacts']} artefacts with {stats['challenge_questions']} challenge questions."
             )
         ),
     )
     buttons = (
         button("Risk register questions", "challenge_questions", {"artefact": "risk_register"}),
-        button("PMO co-ordinator competencies", "role_competencies", {"role": "pmo_coordinator"}),
+        button("PMO co-ordinator: the role", "role_competencies", {"role": "pmo_coordinator"}),
         button("Where to develop next", "development_advice"),
     )
-    return Reply("What I can do", sections, buttons, intent="help")
+    topic = entry_button(kb, "topic:risk_vs_issue")
+    return Reply("What I can do", sections, (*buttons, *((topic,) if topic else ())), intent="help")
 
 
 _SMALLTALK: tuple[tuple[frozenset[str], str, str], ...] = (

@@ -1,0 +1,94 @@
+"""The router over the knowledge base, kept on disk between runs.
+
+Reading and validating ~250 entries of YAML and indexing their text takes most of a second,
+longer than a one-shot ``pmo-bot ask`` should take. So the built router is pickled into the
+user's cache folder, under a fingerprint of everything it is built from: the YAML files (path,
+size and modification time), the code that builds it, and the Python version. Any change makes
+a new fingerprint, and the next run builds afresh. A cache folder that cannot be written only
+costs the time.
+
+The file is read back with pickle, which runs code: it lives in the user's own cache folder,
+which only the user (who can run code anyway) can write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.router import Router
+from knowledge.base import DATA_DIR, load
+
+log = logging.getLogger(__name__)
+
+_CODE = (Path(__file__).parent, DATA_DIR.parent)  # bot/ and knowledge/
+_ROUTERS: dict[Path | None, Router] = {}
+
+
+def router_for(knowledge_dir: Path | None) -> Router:
+    """The router for the built-in knowledge base and an optional override folder (once per
+    process, from the snapshot when one matches); raises KnowledgeBaseError."""
+    key = knowledge_dir.resolve() if knowledge_dir is not None else None
+    router = _ROUTERS.get(key)
+    if router is None:
+        router = _ROUTERS[key] = _read_or_build(knowledge_dir)
+    return router
+
+
+def _read_or_build(knowledge_dir: Path | None) -> Router:
+    path = _cache_folder() / f"router-{_fingerprint(knowledge_dir)}.pickle"
+    try:
+        with path.open("rb") as handle:
+            router = pickle.load(handle)
+        if isinstance(router, Router):
+            return router
+    except FileNotFoundError:
+        pass
+    except Exception:  # a snapshot that cannot be read is rebuilt, whatever the reason
+        log.warning("knowledge snapshot %s unreadable; rebuilding", path)
+    router = Router(load(knowledge_dir))
+    _write(path, router)
+    return router
+
+
+def _write(path: Path, router: Router) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("router-*.pickle"):
+            old.unlink(missing_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(router, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.info("knowledge snapshot not written (%s); each start builds the router", exc)
+
+
+def _cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pmo-bot"
+
+
+def _fingerprint(knowledge_dir: Path | None) -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    folders = [*_CODE, DATA_DIR]
+    if knowledge_dir is not None:
+        digest.update(str(knowledge_dir.resolve()).encode())
+        folders.append(knowledge_dir)
+    for folder in folders:
+        try:
+            files = sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".yaml", ".yml"))
+        except OSError:
+            continue
+        for file in files:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:24]
