@@ -77,8 +77,18 @@ RESULTS_OVER_SURVEY = 0.4  # weight of each cue after an intent's strongest
 RETRIEVE_SCORE = 13.0
 RETRIEVE_UNSEEN = 0.2
 RETRIEVE_COVERAGE = 0.25
+# ...or when it explains the whole question, with two words of its names, and scores this much...
+RETRIEVE_WHOLE_SCORE = 9.0
 # ...or when the message names it outright and it scores this much.
 RETRIEVE_NAMED_SCORE = 5.0
+# An entry outranks the one the message names by at least this much to answer instead.
+OUTRANK = 1.0
+# A topic in a message another intent has placed in the PMO's world needs this much.
+CONTEXT_SCORE = 9.0
+# Below the threshold, an intent with this much and a topic of a section it reports, scoring this
+# much, agree on the answer.
+AGREE_CUE = 0.3
+AGREE_SCORE = 8.0
 # A follow-on turn, ranked with the last message beside it, needs this much.
 FOLLOW_ON_SCORE = 13.0
 # Over an intent that has won, a topic must explain this much more of the question than the intent.
@@ -644,7 +654,7 @@ class Router:
         if best is not None and runner_up is not None and best.score >= ACCEPT and lead < MARGIN:
             # A named topic and an intent that serves it ("the resource plan has everyone at 120%"):
             # not two readings but one, the intent focused on the topic.
-            pair = self._topic_and_host(best, runner_up)
+            pair = self._topic_and_host(reading, best, runner_up)
             if pair is not None:
                 host, topic_id = pair
                 route = self._chosen(text, host, MARGIN, candidates)
@@ -659,6 +669,8 @@ class Router:
                 and bool(runner_up.slots)
             )
             hit = self._confident_hit(reading) if reading.command is None and not ambiguous else None
+            if hit is None and best is not None and reading.command is None and not ambiguous:
+                hit = self._agreeing_hit(reading, best)
             if hit is not None:
                 return self._answer_from(text, hit, reading)
             followed = self._follow_on(reading, context) if reading.command is None and not ambiguous else None
@@ -667,7 +679,11 @@ class Router:
             return self._unknown(text, reading, candidates, suggest, reason)
         chosen = self._chosen(text, best, lead, candidates)
         if best.intent == "knowledge":
-            return self._reported(chosen, best.slots["topic"], reading, best)
+            topic_id = best.slots["topic"]
+            better = self._better_topic(reading, topic_id)
+            if better is not None:
+                return self._answer_from(text, better, reading)
+            return self._reported(chosen, topic_id, reading, best)
         if best.intent == "compare" and "topic" in best.slots:
             return self._reported_comparison(chosen, reading)
         if reading.command is not None:
@@ -681,7 +697,8 @@ class Router:
             return chosen
         if not self._leaves_out(reading, best):
             return chosen
-        top = hits[0] if hits and self._enough(hits[0], reading) else None
+        # The winner has placed the message in the PMO's world: a topic needs less to take over.
+        top = hits[0] if hits and (self._enough(hits[0], reading) or self._in_context(hits[0])) else None
         if top is None or top.kind != "topic" or top.id == best.slots.get("topic"):
             return chosen
         artefact = self.kb.topics[top.id].artefact
@@ -693,7 +710,11 @@ class Router:
         mine = self._explained(reading, best)
         content = reading.content()
         share = sum(1 for i in content if i in mine) / max(1, len(content))
-        return self._answer_from(text, top, reading) if top.coverage >= share + RETRIEVE_OVER_INTENT else chosen
+        if top.coverage >= share + RETRIEVE_OVER_INTENT:
+            return self._answer_from(text, top, reading)
+        # The winner's own entry ranks below the topic even with its name said outright.
+        own = next((h.score for h in hits if f"{h.kind}:{h.id}" in {f"{k}:{v}" for k, v in best.slots.items()}), 0.0)
+        return self._answer_from(text, top, reading) if top.score > own + OUTRANK else chosen
 
     @staticmethod
     def _pmo_signal(reading: _Reading) -> bool:
@@ -779,10 +800,19 @@ class Router:
                 return h
         return None
 
-    def _topic_and_host(self, one: Candidate, other: Candidate) -> tuple[Candidate, str] | None:
+    def _topic_and_host(
+        self, reading: _Reading, one: Candidate, other: Candidate
+    ) -> tuple[Candidate, str] | None:
         for topic, host in ((one, other), (other, one)):
             if topic.intent == "knowledge" and host.intent != "knowledge" and self._serves(host, topic.slots["topic"]):
-                return host, topic.slots["topic"]
+                # The topic named, or one the ranking puts above it that serves the intent too.
+                named = topic.slots["topic"]
+                hits = self._search(reading, SERVED_SEARCH)
+                floor = next((h.score for h in hits if h.id == named), 0.0) + OUTRANK
+                better = next(
+                    (h.id for h in hits if h.kind == "topic" and h.score > floor and self._serves(host, h.id)), named
+                )
+                return host, better
         return None
 
     def _leaves_out(self, reading: _Reading, best: Candidate) -> bool:
@@ -828,11 +858,46 @@ class Router:
         if hit.kind == "topic" and hit.score >= RETRIEVE_NAMED_SCORE:
             if any((e.kind, e.id) == ("topic", hit.id) and not e.weak for e in reading.entities):
                 return True  # the message names the topic outright ("inherent vs residual in plain english")
-        return hit.score >= RETRIEVE_SCORE and hit.unseen <= RETRIEVE_UNSEEN and hit.coverage >= RETRIEVE_COVERAGE
+        if hit.score >= RETRIEVE_SCORE and hit.unseen <= RETRIEVE_UNSEEN and hit.coverage >= RETRIEVE_COVERAGE:
+            return True
+        # A shorter question the entry explains completely, with two words of its name or keywords,
+        # in a message that names a function, role or artefact or says "PMO", "pulse" or "project".
+        if hit.score < RETRIEVE_WHOLE_SCORE or hit.unseen > 0 or hit.coverage < 0.95 or hit.anchors < 2:
+            return False
+        return bool({stem(w) for w in reading.words} & self._named_stems)
 
     def _search(self, reading: _Reading, limit: int = 3) -> tuple[Hit, ...]:
         named = tuple((e.kind, e.id) for e in reading.entities if not e.weak)
         return self.index.search(reading.words, limit, named)
+
+    def _agreeing_hit(self, reading: _Reading, best: Candidate) -> Hit | None:
+        """Below the threshold, an intent and the ranking may still agree: "someone left, how do I
+        take them off the survey" has only "survey" for the pulse, and the ranking's best entry is
+        a pulse survey topic."""
+        if best.score < AGREE_CUE or reading.unexplained:
+            return None
+        hits = self._search(reading)
+        top = hits[0] if hits else None
+        if top is None or top.kind != "topic" or top.score < AGREE_SCORE or top.anchors < 1:
+            return None
+        if top.unseen > RETRIEVE_UNSEEN or top.coverage < 0.5:
+            return None
+        section = self.kb.topic_section.get(hits[0].id, "")
+        return hits[0] if section in BY_NAME[best.intent].sections else None
+
+    @staticmethod
+    def _in_context(hit: Hit) -> bool:
+        """Enough for a topic in a message already known to be about PMO work."""
+        return hit.score >= CONTEXT_SCORE and hit.anchors >= 2 and hit.unseen <= RETRIEVE_UNSEEN
+
+    def _better_topic(self, reading: _Reading, topic_id: str) -> Hit | None:
+        """A topic the ranking puts clearly above the one the message names ("how do I get an exec
+        sponsor for the PMO" names "sponsor", and asks about executive support)."""
+        hits = self._search(reading)
+        if not hits or hits[0].kind != "topic" or hits[0].id == topic_id or not self._in_context(hits[0]):
+            return None
+        named = next((h.score for h in hits if h.id == topic_id), 0.0)
+        return hits[0] if hits[0].score > named + OUTRANK else None
 
     def _follow_on(self, reading: _Reading, context: Context | None) -> RouteResult | None:
         """A turn that only makes sense after the last one ("and open_hours?", "which of those is
