@@ -184,7 +184,11 @@ class Bot:
             if route.shown is None:
                 return reply
             extra = self._button(route.shown.intent, route.shown.slots)
-            return replace(reply, buttons=(*reply.buttons, extra)[:MAX_BUTTONS]) if not reply.questions else reply
+            return (
+                replace(reply, buttons=(*reply.buttons, extra)[:MAX_BUTTONS])
+                if not reply.questions
+                else reply
+            )
         if route.shown is not None:
             reply = self._shown_reply(route, action, user)
         else:
@@ -217,12 +221,18 @@ class Bot:
         section = self.kb.section_of(entry_id) if typed == "topic" else None
         where = section.name if section is not None else f"PMO {typed}s"
         note = Section(text=f"Best match for your question: {name} ({where}). Not quite it? Try the buttons.")
-        others = [self._button(c.intent, c.slots) for c in route.alternatives]
-        offered = {o.action.encode() for o in others}
-        kept = [b for b in reply.buttons if b.action.encode() not in offered]
-        # The way back to the intent's own answer (a shown topic's first button) stays first.
-        lead = kept[:1] if route.shown is not None else []
-        buttons = tuple([*lead, *others, *kept[len(lead) :]][:MAX_BUTTONS])
+        # The way back to the intent's own answer (a shown topic's first button) stays first;
+        # then the next two entries of the ranking, then the answer's own follow-ups.
+        first = list(reply.buttons[:1]) if route.shown is not None else []
+        seen = {b.action.encode() for b in first}
+        others = []
+        for candidate in route.alternatives:
+            made = self._button(candidate.intent, candidate.slots)
+            if made.action.encode() not in seen:
+                seen.add(made.action.encode())
+                others.append(made)
+        kept = [b for b in reply.buttons[len(first) :] if b.action.encode() not in seen]
+        buttons = tuple([*first, *others, *kept][:MAX_BUTTONS])
         return replace(reply, sections=(*reply.sections, note), buttons=buttons)
 
     def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from bot.lexicon import DOMAIN_WORDS, NEUTRAL_WORDS, STOPWORDS
+from bot.lexicon import NEUTRAL_WORDS, STOPWORDS
 from bot.text import tokens
 from knowledge.base import KINDS, Kind, KnowledgeBase
 from knowledge.models import Entry
@@ -206,7 +206,16 @@ class Index:
             coverage = sum(self.idf[t] for t in known if t in got) / total
             anchors = sum(1 for t in carrying if t in got and t in doc.strong)
             hits.append(
-                Hit(doc.kind, doc.id, round(scores[n], 4), round(coverage, 4), got, anchors, round(unseen, 4), len(known))
+                Hit(
+                    doc.kind,
+                    doc.id,
+                    round(scores[n], 4),
+                    round(coverage, 4),
+                    got,
+                    anchors,
+                    round(unseen, 4),
+                    len(known),
+                )
             )
         return tuple(hits)
 

@@ -35,7 +35,6 @@ from rapidfuzz import fuzz, process
 
 from bot import scope
 from bot.intents import BY_NAME, DEFAULT_INTENT, REPORTERS, SCORED, SLOT_KIND, SLOT_REQUIRED, Cues
-from bot.reply import Action
 from bot.lexicon import (
     ANAPHORS,
     AUDIENCE_MANAGER,
@@ -49,6 +48,7 @@ from bot.lexicon import (
     TARGET_MARKERS,
     WEAK_ALIASES,
 )
+from bot.reply import Action
 from bot.retrieval import HARMLESS, Hit, Index, stem
 from bot.text import US_FORMS, fold_word, strip_chat_noise, tokens
 from knowledge.base import Kind, KnowledgeBase
@@ -250,8 +250,14 @@ class Router:
         self._explaining = frozenset(cue_words) | DOMAIN_WORDS | STOPWORDS | NEUTRAL_WORDS
         # Stems that place a message in the PMO's world: words of the names of functions, roles and
         # artefacts (weak ones aside), and the PMO's everyday vocabulary.
-        entity_words = {w for phrase, (kind, _) in self.aliases.items() if kind != "topic" for w in phrase.split()}
-        usable = {w for w in entity_words | PMO_MARKERS if w not in NEUTRAL_WORDS and w not in STOPWORDS and len(w) > 2}
+        entity_words = {
+            w for phrase, (kind, _) in self.aliases.items() if kind != "topic" for w in phrase.split()
+        }
+        usable = {
+            w
+            for w in entity_words | PMO_MARKERS
+            if w not in NEUTRAL_WORDS and w not in STOPWORDS and len(w) > 2
+        }
         self._named_stems = frozenset(stem(w) for w in usable - WEAK_ALIASES)
         self._pmo_stems = frozenset(stem(w) for w in usable | (DOMAIN_WORDS - NEUTRAL_WORDS - STOPWORDS))
         self._distinctive_words = frozenset(
@@ -673,7 +679,9 @@ class Router:
                 hit = self._agreeing_hit(reading, best)
             if hit is not None:
                 return self._answer_from(text, hit, reading)
-            followed = self._follow_on(reading, context) if reading.command is None and not ambiguous else None
+            followed = (
+                self._follow_on(reading, context) if reading.command is None and not ambiguous else None
+            )
             if followed is not None:
                 return followed
             return self._unknown(text, reading, candidates, suggest, reason)
@@ -713,7 +721,9 @@ class Router:
         if top.coverage >= share + RETRIEVE_OVER_INTENT:
             return self._answer_from(text, top, reading)
         # The winner's own entry ranks below the topic even with its name said outright.
-        own = next((h.score for h in hits if f"{h.kind}:{h.id}" in {f"{k}:{v}" for k, v in best.slots.items()}), 0.0)
+        own = next(
+            (h.score for h in hits if f"{h.kind}:{h.id}" in {f"{k}:{v}" for k, v in best.slots.items()}), 0.0
+        )
         return self._answer_from(text, top, reading) if top.score > own + OUTRANK else chosen
 
     @staticmethod
@@ -769,7 +779,9 @@ class Router:
             return intent, ({kind: value} if kind is not None and value is not None else {})
         return "knowledge", {"topic": topic_id}
 
-    def _reported(self, route: RouteResult, topic_id: str, reading: _Reading, winner: Candidate) -> RouteResult:
+    def _reported(
+        self, route: RouteResult, topic_id: str, reading: _Reading, winner: Candidate
+    ) -> RouteResult:
         intent, slots = self._reporting(topic_id, reading, winner, route.candidates)
         if intent != "knowledge":
             route.intent, route.slots, route.part = intent, slots, ""
@@ -804,13 +816,22 @@ class Router:
         self, reading: _Reading, one: Candidate, other: Candidate
     ) -> tuple[Candidate, str] | None:
         for topic, host in ((one, other), (other, one)):
-            if topic.intent == "knowledge" and host.intent != "knowledge" and self._serves(host, topic.slots["topic"]):
+            if (
+                topic.intent == "knowledge"
+                and host.intent != "knowledge"
+                and self._serves(host, topic.slots["topic"])
+            ):
                 # The topic named, or one the ranking puts above it that serves the intent too.
                 named = topic.slots["topic"]
                 hits = self._search(reading, SERVED_SEARCH)
                 floor = next((h.score for h in hits if h.id == named), 0.0) + OUTRANK
                 better = next(
-                    (h.id for h in hits if h.kind == "topic" and h.score > floor and self._serves(host, h.id)), named
+                    (
+                        h.id
+                        for h in hits
+                        if h.kind == "topic" and h.score > floor and self._serves(host, h.id)
+                    ),
+                    named,
                 )
                 return host, better
         return None
@@ -855,10 +876,14 @@ class Router:
         """
         if hit.anchors < 1:
             return False
-        if hit.kind == "topic" and hit.score >= RETRIEVE_NAMED_SCORE:
-            if any((e.kind, e.id) == ("topic", hit.id) and not e.weak for e in reading.entities):
-                return True  # the message names the topic outright ("inherent vs residual in plain english")
-        if hit.score >= RETRIEVE_SCORE and hit.unseen <= RETRIEVE_UNSEEN and hit.coverage >= RETRIEVE_COVERAGE:
+        named = any((e.kind, e.id) == ("topic", hit.id) and not e.weak for e in reading.entities)
+        if named and hit.score >= RETRIEVE_NAMED_SCORE:
+            return True  # the message names the topic outright ("inherent vs residual in plain english")
+        if (
+            hit.score >= RETRIEVE_SCORE
+            and hit.unseen <= RETRIEVE_UNSEEN
+            and hit.coverage >= RETRIEVE_COVERAGE
+        ):
             return True
         # A shorter question the entry explains completely, with two words of its name or keywords,
         # in a message that names a function, role or artefact or says "PMO", "pulse" or "project".
@@ -909,15 +934,28 @@ class Router:
         before = self._read(tokens(previous.text), False)
         named = tuple((e.kind, e.id) for e in (*reading.entities, *before.entities) if not e.weak)
         hits = self.index.search(reading.words + before.words, 3, named)
-        if not hits:
-            return None
-        top = hits[0]
+        top = hits[0] if hits else None
         own = {stem(w) for w in reading.words}
-        if top.score < FOLLOW_ON_SCORE or top.anchors < 1 or not top.matched & own or top.unseen > RETRIEVE_UNSEEN:
-            return None
-        route = self._answer_from("", top, reading)
-        route.follow_up = True
-        return route
+        if (
+            top is not None
+            and top.score >= FOLLOW_ON_SCORE
+            and top.anchors >= 1
+            and top.matched & own
+            and top.unseen <= RETRIEVE_UNSEEN
+        ):
+            route = self._answer_from("", top, reading)
+            route.follow_up = True
+            return route
+        # "what should I actually say to him about it?": more of the topic just answered.
+        topic = context.entry("topic") if context is not None else None
+        if reading.anaphor >= 0 and topic is not None and not reading.entities:
+            route = RouteResult("", "knowledge", {"topic": topic}, 0.5, follow_up=True, part="more")
+            intent, slots = self._reporting(topic, reading, None)
+            if intent != "knowledge":
+                route.intent, route.slots = intent, slots
+                route.shown = Action("knowledge", {"topic": topic}, "more")
+            return route
+        return None
 
     def _answer_from(self, text: str, hit: Hit, reading: _Reading) -> RouteResult:
         """An answer from the best-ranked entry, under the intent that reports it."""
@@ -957,10 +995,11 @@ class Router:
             return None  # a question of its own ("what is governance")
         kind = SLOT_KIND[previous.intent]
         rest = [w for w in reading.words[skip:] if w not in STOPWORDS]
-        if previous.intent == "challenge_questions" and any(w in AUDIENCE_MANAGER for w in rest):
-            # "and for a manager?" after an artefact's questions: the PMO manager's questions.
-            if not any(e.kind == "artefact" for e in reading.entities):
-                return Candidate(previous.intent, dict(previous.slots), ACCEPT + MARGIN, "manager")
+        # "and for a manager?" after an artefact's questions: the PMO manager's questions.
+        for_manager = any(w in AUDIENCE_MANAGER for w in rest)
+        names_artefact = any(e.kind == "artefact" for e in reading.entities)
+        if previous.intent == "challenge_questions" and for_manager and not names_artefact:
+            return Candidate(previous.intent, dict(previous.slots), ACCEPT + MARGIN, "manager")
         entity = next((e for e in reading.entities if e.kind == kind), None)
         if entity is not None:
             return Candidate(previous.intent, {entity.kind: entity.id}, ACCEPT + MARGIN, previous.part)

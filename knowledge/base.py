@@ -61,7 +61,16 @@ _MODEL: dict[Kind, type[Function] | type[Role] | type[Artefact] | type[Topic]] =
 _SINGLE_MODEL: dict[str, type[Facts] | type[PulseBank]] = {"facts": Facts, "pulse": PulseBank}
 # Keys of KnowledgeBase.stats() that a topic section's id may not take.
 _RESERVED_STATS = frozenset(
-    {"functions", "services", "roles", "competencies", "artefacts", "challenge_questions", "aliases", "topics"}
+    {
+        "functions",
+        "services",
+        "roles",
+        "competencies",
+        "artefacts",
+        "challenge_questions",
+        "aliases",
+        "topics",
+    }
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -205,7 +214,9 @@ class _Reader:
         if "topics" not in document and "section" not in document:
             return None
         if "topics" not in document or "section" not in document:
-            self.problems.append(Problem(name, "file", "a file needs both 'section' and 'topics', or neither"))
+            self.problems.append(
+                Problem(name, "file", "a file needs both 'section' and 'topics', or neither")
+            )
             return None
         try:
             section = TopicSection.model_validate(document["section"])
@@ -318,7 +329,9 @@ def _check_topic(kb: KnowledgeBase, here: tuple[str, str], topic: Topic) -> list
     for ref in topic.related:
         kind, _, target = ref.partition(":")
         if kind not in KINDS or not target:
-            problems.append(Problem(*here, f"related '{ref}' should be kind:id, kind one of {', '.join(KINDS)}"))
+            problems.append(
+                Problem(*here, f"related '{ref}' should be kind:id, kind one of {', '.join(KINDS)}")
+            )
         elif target not in kb.entries(kind):
             problems.append(Problem(*here, f"related refers to unknown {kind} '{target}'"))
         elif kind == "topic" and target == topic.id:

@@ -135,7 +135,9 @@ def report(outcomes: list[Outcome], show_misses: int = 60) -> str:
         got, n = usefulness(outcomes, kind)
         if n:
             lines.append(f"{kind:<14}{got:>8}{n:>5}{got / n:>8.1%}")
-    wrong_pmo = sum(1 for o in outcomes if o.question.kind == "offtopic" and not o.got.startswith(("scope:", "unknown")))
+    wrong_pmo = sum(
+        1 for o in outcomes if o.question.kind == "offtopic" and not o.got.startswith(("scope:", "unknown"))
+    )
     lines.append(f"off-topic answered as PMO content: {wrong_pmo}")
     confusions = Counter(
         (o.question.expect[0] if o.question.expect else "?", o.got) for o in outcomes if not o.useful
@@ -148,7 +150,8 @@ def report(outcomes: list[Outcome], show_misses: int = 60) -> str:
         lines += ["", "misses:"]
         for o in misses[:show_misses]:
             text = " / ".join(o.question.turns)
-            lines.append(f"  {o.question.id} [{o.question.kind}] {text[:100]!r}: expected {list(o.question.expect)}, got {o.got}")
+            who = f"{o.question.id} [{o.question.kind}]"
+            lines.append(f"  {who} {text[:100]!r}: expected {list(o.question.expect)}, got {o.got}")
     return "\n".join(lines)
 
 

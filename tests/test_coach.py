@@ -43,7 +43,11 @@ def test_a_checkpoint_report_is_not_a_status_report(kb: KnowledgeBase) -> None:
     ("text", "artefact", "topic"),
     [
         ("what if the risk owner is just 'IT team'?", "risk_register", "risk_owner_is_a_team"),
-        ("risk reg has 'monitor' as the mitigation for half the rows lol", "risk_register", "mitigation_is_monitor"),
+        (
+            "risk reg has 'monitor' as the mitigation for half the rows lol",
+            "risk_register",
+            "mitigation_is_monitor",
+        ),
         ("highlight report is green but two milestones slipped, what do I ask?", "status_report", None),
     ],
 )
@@ -65,7 +69,7 @@ def test_a_situation_answers_within_the_artefacts_questions(
 
 
 def test_a_retrieved_answer_says_where_it_comes_from_and_offers_the_next_two(bot: Bot) -> None:
-    text = "how do i get PMs to write proper risk descriptions, ours literally just say 'budget'"
+    text = "the board wants a P50 and P80 for the go-live date, how do we get those numbers"
     route = bot.router.route(text)
     assert route.retrieved
     reply = bot.handle_text(text)
@@ -111,7 +115,11 @@ def test_how_do_i_become_one_uses_the_last_role_named(bot: Bot) -> None:
 @pytest.mark.parametrize(
     ("first", "second", "expected"),
     [
-        ("what does a pmo co-ordinator do", "what is portfolio management", ("function_info", {"function": "portfolio_management"})),
+        (
+            "what does a pmo co-ordinator do",
+            "what is portfolio management",
+            ("function_info", {"function": "portfolio_management"}),
+        ),
         ("risk register questions", "what is governance", ("function_info", {"function": "governance"})),
         ("what is governance", "what about the pmo manager", ("role_competencies", {"role": "pmo_manager"})),
     ],

@@ -33,7 +33,11 @@ def test_roles_have_profile_week_competencies_by_level_and_path(kb: KnowledgeBas
         assert role.sources, role.id
     # The five APM levels are used, not folded into three.
     assert {c.level for r in kb.roles.values() for c in r.competencies} == {
-        "aware", "practised", "competent", "proficient", "expert"
+        "aware",
+        "practised",
+        "competent",
+        "proficient",
+        "expert",
     }
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from adapters.text import render
 from bot.core import Bot
-from bot.reply import Action, Reply
 from bot.intents import BY_NAME
+from bot.reply import Action, Reply
 from bot.skills import FIRST_SCREEN_LINES, MAX_BUTTONS
 from knowledge.base import KnowledgeBase
 
@@ -145,7 +145,9 @@ def test_becoming_a_role_is_advice_about_reaching_it(bot: Bot) -> None:
     assert "Coming from PMO Analyst, practise" in text
     assert "It expects proficient level in" in text
     # Named as where they come from, another role takes the place of the usual one.
-    text = render(bot.handle_action(Action("development_advice", {"role": "pmo_manager"}, "become:pmo_coordinator")))
+    text = render(
+        bot.handle_action(Action("development_advice", {"role": "pmo_manager"}, "become:pmo_coordinator"))
+    )
     assert "Coming from PMO Co-ordinator, practise" in text
 
 

@@ -154,7 +154,7 @@ async def test_slash_role_is_answered_in_the_acknowledgement(running: Running) -
     took = time.perf_counter() - started
     assert response.status == 200
     body = await response.json()
-    assert "PMO Analyst: competencies" in block_text(body["blocks"])
+    assert "PMO Analyst: what the role does" in block_text(body["blocks"])
     assert body["response_type"] == "ephemeral"
     assert took < 3.0
 
@@ -192,7 +192,7 @@ async def test_mention_is_answered_in_its_thread(running: Running) -> None:
     assert response.status == 200
     call = (await running.fake.wait_for("chat.postMessage"))[0]
     assert call.body["thread_ts"] == "1700000002.000200"
-    assert "PMO Co-ordinator: competencies" in block_text(call.body["blocks"])
+    assert "PMO Co-ordinator: what the role does" in block_text(call.body["blocks"])
 
 
 async def test_register_shared_in_a_dm_is_reviewed(running: Running) -> None:
@@ -326,7 +326,7 @@ async def test_button_click_routes_back_to_the_core(running: Running) -> None:
     response = await running.click(Action("role_competencies", {"role": "pmo_manager"}).encode())
     assert response.status == 200
     call = (await running.fake.wait_for("response_url"))[0]
-    assert "PMO Manager: competencies" in block_text(call.body["blocks"])
+    assert "PMO Manager: what the role does" in block_text(call.body["blocks"])
     assert call.body["replace_original"] is False
 
 

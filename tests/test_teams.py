@@ -114,7 +114,7 @@ async def test_personal_message_gets_a_card(running: Running) -> None:
     attachment = sent.body["attachments"][0]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert attachment["content"]["version"] == "1.5"
-    assert "PMO Co-ordinator: competencies" in card_text(sent.body)
+    assert "PMO Co-ordinator: what the role does" in card_text(sent.body)
 
 
 async def test_channel_mention_is_answered_in_its_thread(running: Running) -> None:
@@ -141,7 +141,7 @@ async def test_card_submit_of_a_follow_up_is_answered(running: Running) -> None:
     response = await running.post(running.activity(value=value, replyToId="card-1"))
     assert response.status == 201
     sent = (await running.connector.wait_for())[0]
-    assert "PMO Manager: competencies" in card_text(sent.body)
+    assert "PMO Manager: what the role does" in card_text(sent.body)
 
 
 async def test_install_stores_a_reference_that_a_proactive_message_uses(running: Running) -> None:
@@ -230,7 +230,7 @@ async def test_with_an_app_id_a_request_without_a_token_gets_401(kb: KnowledgeBa
 async def test_a_command_from_the_menu_is_routed_as_a_command(running: Running) -> None:
     assert (await running.post(running.activity(text="role analyst"))).status == 201
     sent = (await running.connector.wait_for())[0]
-    assert "PMO Analyst: competencies" in card_text(sent.body)
+    assert "PMO Analyst: what the role does" in card_text(sent.body)
 
 
 async def test_channel_post_starts_a_thread_through_the_stored_reference(running: Running) -> None:

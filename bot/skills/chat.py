@@ -24,8 +24,9 @@ def help_reply(kb: KnowledgeBase, action: Action) -> Reply:
         ),
         Section(
             text=(
-                f"I know {stats['topics']} PMO topics, {stats['functions']} functions, {stats['roles']} roles "
-                f"and {stats['artefacts']} artefacts with {stats['challenge_questions']} challenge questions."
+                f"I know {stats['topics']} PMO topics, {stats['functions']} functions, "
+                f"{stats['roles']} roles and {stats['artefacts']} artefacts with "
+                f"{stats['challenge_questions']} challenge questions."
             )
         ),
     )
@@ -141,12 +142,13 @@ _SCOPE = {
     ),
     "it": (
         "That one is for IT",
-        "Passwords, laptops, accounts and other IT problems are for your IT service desk. I only cover PMO work.",
+        "Passwords, laptops, accounts and other IT problems are for your IT service desk. "
+        "I only cover PMO work.",
     ),
     "wellbeing": (
         "I'm sorry you're dealing with that",
-        "I'm a PMO coach and can't help with this myself. Please talk to someone you trust: your line manager, "
-        "HR, or your organisation's employee assistance programme.",
+        "I'm a PMO coach and can't help with this myself. Please talk to someone you trust: "
+        "your line manager, HR, or your organisation's employee assistance programme.",
     ),
     "abuse": (
         "Let's keep it constructive",

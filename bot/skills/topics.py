@@ -137,7 +137,10 @@ def compare(kb: KnowledgeBase, action: Action) -> Reply:
 def _compare_topics(a: Topic, b: Topic) -> list[Section]:
     labels = [label for label in a.facts if label in b.facts]
     if not labels:
-        return [Section(a.name, text=first_sentence(a.answer)), Section(b.name, text=first_sentence(b.answer))]
+        return [
+            Section(a.name, text=first_sentence(a.answer)),
+            Section(b.name, text=first_sentence(b.answer)),
+        ]
     # Each fact side by side while the screen has room; both entries in full are a button away.
     sections: list[Section] = []
     room = FIRST_SCREEN_LINES + 1
