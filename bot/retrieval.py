@@ -24,7 +24,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from bot.lexicon import NEUTRAL_WORDS, STOPWORDS
-from bot.text import tokens
+from bot.text import normalise, tokens
 from knowledge.base import KINDS, Kind, KnowledgeBase
 from knowledge.models import Entry
 
@@ -33,7 +33,10 @@ KEYWORD_WEIGHT = 2.0
 ASKED_WEIGHT = 1.5  # per word of a question the entry lists as one it answers
 TEXT_WEIGHT = 1.0
 PAIR_WEIGHT = 1.5  # per adjacent pair of question words found together in a name or keyword
-NAMED_BONUS = 4.0  # for an entry whose name or alias the question says outright
+NAMED_BONUS = 4.0
+# How many of the best entries are re-ranked by likeness to their phrasings, and by how much.
+RERANK_DEPTH = 8
+RERANK_WEIGHT = 10.0  # for an entry whose name or alias the question says outright
 K1 = 1.2
 B = 0.5
 # Words a question may carry that say nothing about which entry it wants.
@@ -94,6 +97,7 @@ class _Doc:
     weights: dict[str, float]  # stem -> weighted frequency
     strong: frozenset[str]  # stems of the name, aliases and keywords
     pairs: frozenset[tuple[str, str]]
+    phrasings: tuple[str, ...]  # its name, aliases and the questions it answers, normalised
 
 
 class Index:
@@ -155,7 +159,8 @@ class Index:
         for phrase in _phrases(entry, "text"):
             for s in terms(tokens(phrase)):
                 weights[s] += TEXT_WEIGHT
-        return _Doc(kind, entry.id, dict(weights), frozenset(strong), frozenset(pairs))
+        phrasings = tuple(dict.fromkeys(normalise(p) for p in (*names, *_phrases(entry, "asked"))))
+        return _Doc(kind, entry.id, dict(weights), frozenset(strong), frozenset(pairs), phrasings)
 
     @lru_cache(maxsize=65536)  # noqa: B019 - one index per process, built once
     def _fix(self, term: str) -> str:
@@ -197,8 +202,17 @@ class Index:
             n = self.position.get(key, -1)
             if n in scores:
                 scores[n] += NAMED_BONUS
-        # Ties go to the entry listed first (functions, roles, artefacts, then topics).
-        best = heapq.nlargest(limit, sorted(scores), key=scores.__getitem__)
+        # The best few by BM25 are re-ranked by how closely the question reads like one of their
+        # names or of the questions they answer (rapidfuzz, word order aside). Ties go to the
+        # entry listed first (functions, roles, artefacts, then topics).
+        # (The likeness orders the entries; their scores, which the router's thresholds read, stay
+        # the match's own.)
+        said = " ".join(words)
+        ranked = dict(scores)
+        for n in heapq.nlargest(RERANK_DEPTH, sorted(scores), key=scores.__getitem__):
+            alike = process.extractOne(said, self.docs[n].phrasings, scorer=fuzz.token_sort_ratio)
+            ranked[n] += RERANK_WEIGHT * (alike[1] / 100.0 if alike is not None else 0.0)
+        best = heapq.nlargest(limit, sorted(ranked), key=ranked.__getitem__)
         hits = []
         for n in best:
             doc = self.docs[n]

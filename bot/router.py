@@ -805,8 +805,9 @@ class Router:
         left = {stem(reading.words[i]) for i in reading.content() if i not in explained}
         if not left:
             return None
+        floor = max(SERVED_SCORE, (hits[0].score - OUTRANK * 3) if hits else 0.0)
         for h in hits:
-            if h.kind != "topic" or h.id == best.slots.get("topic") or h.score < SERVED_SCORE:
+            if h.kind != "topic" or h.id == best.slots.get("topic") or h.score < floor:
                 continue
             if h.matched & left and self._serves(best, h.id):
                 return h
