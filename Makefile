@@ -13,10 +13,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	@$(BIN)/pmo-bot kb validate  # also prepares the knowledge snapshot a quick start reads
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/pmo-bot kb validate
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

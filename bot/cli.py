@@ -126,6 +126,17 @@ def ask(
         _write_json(state, {**kept, conversation: exported})
 
 
+def _plain_ask(argv: list[str]) -> tuple[str, str] | None:
+    """(text, user) for exactly ``ask TEXT`` or ``ask TEXT --user ID``; anything else is None."""
+    if len(argv) not in (2, 4) or argv[0] != "ask" or argv[1].startswith("-"):
+        return None
+    if len(argv) == 4:
+        if argv[2] != "--user" or argv[3].startswith("-"):
+            return None
+        return argv[1], argv[3]
+    return argv[1], "cli"
+
+
 def _state_file() -> Path:
     """Where ``ask`` keeps each user's last turn between runs (XDG state folder)."""
     import os
@@ -281,12 +292,16 @@ def kb_validate() -> None:
     """Check the knowledge base (and PMO_KNOWLEDGE_DIR) and list every problem."""
     from knowledge.base import check
 
-    kb, problems = check(_knowledge_dir())
+    knowledge_dir = _knowledge_dir()
+    kb, problems = check(knowledge_dir)
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
+    from bot.snapshot import router_for
+
+    router_for(knowledge_dir)  # ready for the next run (see bot/snapshot.py)
     stats = kb.stats()
     sections = ", ".join(f"{stats[s]} {s.replace('_', ' ')}" for s in kb.sections)
     typer.echo(
@@ -435,6 +450,15 @@ def clock() -> None:
 
 def main() -> None:
     """Run the CLI; a usage error is a user error like any other: one line, exit code 1."""
+    quick = _plain_ask(sys.argv[1:])
+    if quick is not None:
+        # `pmo-bot ask TEXT [--user ID]` skips the command-line framework's parameter machinery,
+        # a tenth of a second of the half second a one-shot answer may take.
+        try:
+            ask(*quick)
+        except typer.Exit as exc:
+            sys.exit(exc.exit_code)
+        return
     try:
         result = app(standalone_mode=False)
     except (typer.Exit, typer.Abort) as exc:

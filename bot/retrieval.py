@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -113,12 +114,14 @@ class Index:
         self.unseen_idf = math.log(1 + (count - 0.5) / 1.5)
         lengths = [sum(d.weights.values()) for d in self.docs]
         average = sum(lengths) / max(1, count)
-        # Each posting carries its BM25 term weight, which depends on the document alone.
+        # Each posting carries its BM25 weight (the term's inverse document frequency times its
+        # saturated frequency in the document), which depends on nothing the question says.
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self.pair_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
         for n, (doc, length) in enumerate(zip(self.docs, lengths, strict=True)):
             for term, tf in doc.weights.items():
-                self.postings[term].append((n, tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))))
+                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+                self.postings[term].append((n, self.idf[term] * norm))
             for pair in doc.pairs:
                 self.pair_postings[pair].append(n)
         self._by_initial: dict[str, list[str]] = defaultdict(list)
@@ -192,9 +195,8 @@ class Index:
         unseen = 1 - len(known) / len(carrying)
         scores: defaultdict[int, float] = defaultdict(float)
         for t in query:
-            idf = self.idf.get(t, 0.0)
-            for n, norm in self.postings.get(t, ()):
-                scores[n] += idf * norm
+            for n, weight in self.postings.get(t, ()):
+                scores[n] += weight
         for pair in itertools.pairwise(query):
             for n in self.pair_postings.get(pair, ()):
                 scores[n] += PAIR_WEIGHT
@@ -208,11 +210,16 @@ class Index:
         # (The likeness orders the entries; their scores, which the router's thresholds read, stay
         # the match's own.)
         said = " ".join(words)
-        ranked = dict(scores)
-        for n in heapq.nlargest(RERANK_DEPTH, sorted(scores), key=scores.__getitem__):
+        ranked = {}
+        # (nlargest is stable: among equal scores, the entry met first in the postings stays first.)
+        leaders = heapq.nlargest(RERANK_DEPTH, scores.items(), key=_SECOND)
+        for n, score in leaders:
+            if score < leaders[0][1] - RERANK_WEIGHT:
+                ranked[n] = score  # too far behind for any likeness to lift it past the leader
+                continue
             alike = process.extractOne(said, self.docs[n].phrasings, scorer=fuzz.token_sort_ratio)
-            ranked[n] += RERANK_WEIGHT * (alike[1] / 100.0 if alike is not None else 0.0)
-        best = heapq.nlargest(limit, sorted(ranked), key=ranked.__getitem__)
+            ranked[n] = score + RERANK_WEIGHT * (alike[1] / 100.0 if alike is not None else 0.0)
+        best = [n for n, _ in heapq.nlargest(limit, ranked.items(), key=_SECOND)]
         hits = []
         for n in best:
             doc = self.docs[n]
@@ -232,6 +239,9 @@ class Index:
                 )
             )
         return tuple(hits)
+
+
+_SECOND = itemgetter(1)
 
 
 def _names(entry: Entry) -> set[str]:

@@ -268,7 +268,8 @@ class Router:
         self.known_words = self._explaining | frozenset(targets)
         self.vocab = frozenset(targets) | self._explaining | self.index.words
         self._vocab_list = sorted(w for w in targets if len(w) >= 3 and w.isalpha())
-        self._short_fixes = _short_word_fixes(self._vocab_list)
+        # Chat typos of short grammar words ("teh", "waht", "shoud") are corrected too.
+        self._short_fixes = _short_word_fixes([*self._vocab_list, *(w for w in STOPWORDS if w.isalpha())])
         self._by_initial: dict[str, list[str]] = {}
         for word in self._vocab_list:
             self._by_initial.setdefault(word[0], []).append(word)
@@ -394,10 +395,12 @@ class Router:
         return scores, taken
 
     def read(self, text: str) -> _Reading:
-        return self._read(tokens(text), bool(_SLASH_PMO.match(strip_chat_noise(text))))
+        return self._read(self._corrected(tokens(text)), bool(_SLASH_PMO.match(strip_chat_noise(text))))
 
-    def _read(self, raw: tuple[str, ...], slash: bool) -> _Reading:
-        words = tuple(self._correct(w) for w in raw)
+    def _corrected(self, raw: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._correct(w) for w in raw)
+
+    def _read(self, words: tuple[str, ...], slash: bool) -> _Reading:
         command = None
         if slash and words and words[0] == "pmo":
             words = words[1:]
@@ -465,7 +468,7 @@ class Router:
         return (strong or matches)[0]
 
     def _best_ranked(self, reading: _Reading, matches: list[Entity]) -> Entity:
-        ranked = {(h.kind, h.id): h.score for h in self.index.search(reading.words, 12)}
+        ranked = {(h.kind, h.id): h.score for h in self._search(reading)}
         return max(matches, key=lambda e: (ranked.get((e.kind, e.id), 0.0), e.end - e.start, -e.start))
 
     @staticmethod
@@ -609,24 +612,24 @@ class Router:
         """
         if not text.strip():
             return RouteResult(text, "unknown", {}, 0.0)
-        raw = tokens(text)
+        words = self._corrected(tokens(text))
         slash = bool(_SLASH_PMO.match(strip_chat_noise(text)))
         reason = scope.classify(text)
         if context is None or context.last is None:
-            # Without a conversation the decision depends on the words alone: the same words
-            # with another mention in front, or sent again, are decided once.
-            return self._decide_alone(raw, slash, reason, suggest).with_text(text)
-        return self._decide(raw, slash, reason, context, suggest).with_text(text)
+            # Without a conversation the decision depends on the (corrected) words alone: the same
+            # words with another mention in front, another typo or sent again are decided once.
+            return self._decide_alone(words, slash, reason, suggest).with_text(text)
+        return self._decide(words, slash, reason, context, suggest).with_text(text)
 
     @lru_cache(maxsize=32768)  # noqa: B019 - one router per process, built once
-    def _decide_alone(self, raw: tuple[str, ...], slash: bool, reason: str, suggest: bool) -> RouteResult:
-        return self._decide(raw, slash, reason, None, suggest)
+    def _decide_alone(self, words: tuple[str, ...], slash: bool, reason: str, suggest: bool) -> RouteResult:
+        return self._decide(words, slash, reason, None, suggest)
 
     def _decide(
-        self, raw: tuple[str, ...], slash: bool, reason: str, context: Context | None, suggest: bool
+        self, words: tuple[str, ...], slash: bool, reason: str, context: Context | None, suggest: bool
     ) -> RouteResult:
         text = ""
-        reading = self._read(raw, slash)
+        reading = self._read(words, slash)
         if not reading.words:
             if reason:
                 return RouteResult(text, "unknown", {}, 0.0, reason=reason)
@@ -696,7 +699,10 @@ class Router:
             return self._reported_comparison(chosen, reading)
         if reading.command is not None:
             return chosen
-        hits = self._search(reading, SERVED_SEARCH)
+        explained = self._explained(reading, best)
+        if all(i in explained for i in reading.content()):
+            return chosen  # the intent explains every word that carries meaning: nothing to rank
+        hits = self._search(reading)
         served = self._served(reading, best, hits)
         if served is not None:
             # The intent stays what it is; the topic that fits the rest of the message answers.
@@ -712,10 +718,10 @@ class Router:
         artefact = self.kb.topics[top.id].artefact
         if artefact is not None and best.slots.get("artefact", artefact) != artefact:
             return chosen  # a situation of another artefact than the one named
-        explained = {stem(reading.words[i]) for i in self._explained(reading, best)}
-        if not any(t not in explained and t not in HARMLESS for t in top.matched):
+        said = {stem(reading.words[i]) for i in explained}
+        if not any(t not in said and t not in HARMLESS for t in top.matched):
             return chosen  # the topic matches only what the intent explains already ("features")
-        mine = self._explained(reading, best)
+        mine = explained
         content = reading.content()
         share = sum(1 for i in content if i in mine) / max(1, len(content))
         if top.coverage >= share + RETRIEVE_OVER_INTENT:
@@ -824,7 +830,7 @@ class Router:
             ):
                 # The topic named, or one the ranking puts above it that serves the intent too.
                 named = topic.slots["topic"]
-                hits = self._search(reading, SERVED_SEARCH)
+                hits = self._search(reading)
                 floor = next((h.score for h in hits if h.id == named), 0.0) + OUTRANK
                 better = next(
                     (
@@ -892,9 +898,10 @@ class Router:
             return False
         return bool({stem(w) for w in reading.words} & self._named_stems)
 
-    def _search(self, reading: _Reading, limit: int = 3) -> tuple[Hit, ...]:
+    def _search(self, reading: _Reading) -> tuple[Hit, ...]:
+        """The best entries for the message (one search per message, however many ask)."""
         named = tuple((e.kind, e.id) for e in reading.entities if not e.weak)
-        return self.index.search(reading.words, limit, named)
+        return self.index.search(reading.words, SERVED_SEARCH, named)
 
     def _agreeing_hit(self, reading: _Reading, best: Candidate) -> Hit | None:
         """Below the threshold, an intent and the ranking may still agree: "someone left, how do I
@@ -932,9 +939,9 @@ class Router:
         previous = context.last if context is not None else None
         if previous is None or not previous.text or previous.intent == "unknown":
             return None
-        before = self._read(tokens(previous.text), False)
+        before = self._read(self._corrected(tokens(previous.text)), False)
         named = tuple((e.kind, e.id) for e in (*reading.entities, *before.entities) if not e.weak)
-        hits = self.index.search(reading.words + before.words, 3, named)
+        hits = self.index.search(reading.words + before.words, SERVED_SEARCH, named)
         top = hits[0] if hits else None
         own = {stem(w) for w in reading.words}
         if (

@@ -2,10 +2,11 @@
 
 Reading and validating ~250 entries of YAML and indexing their text takes most of a second,
 longer than a one-shot ``pmo-bot ask`` should take. So the built router is pickled into the
-user's cache folder, under a fingerprint of everything it is built from: the YAML files (path,
-size and modification time), the code that builds it, and the Python version. Any change makes
-a new fingerprint, and the next run builds afresh. A cache folder that cannot be written only
-costs the time.
+user's cache folder, under a fingerprint of everything it is built from: the content of the YAML
+files and of the code that builds it, and the Python version. Any change makes a new
+fingerprint, and the next run builds afresh (about a second). ``pmo-bot kb validate`` and the
+Makefile's install step build it, so that a one-shot ``ask`` finds it ready. A cache folder that
+cannot be written only costs the time.
 
 The file is read back with pickle, which runs code: it lives in the user's own cache folder,
 which only the user (who can run code anyway) can write.
@@ -87,8 +88,9 @@ def _fingerprint(knowledge_dir: Path | None) -> str:
             continue
         for file in files:
             try:
-                stat = file.stat()
+                content = file.read_bytes()
             except OSError:
                 continue
-            digest.update(f"{file}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+            digest.update(f"{file.relative_to(folder)}:{len(content)};".encode())
+            digest.update(content)
     return digest.hexdigest()[:24]
