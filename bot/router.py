@@ -90,7 +90,7 @@ CONTEXT_SCORE = 9.0
 AGREE_CUE = 0.3
 AGREE_SCORE = 8.0
 # A follow-on turn, ranked with the last message beside it, needs this much.
-FOLLOW_ON_SCORE = 13.0
+FOLLOW_ON_SCORE = 9.0
 # Over an intent that has won, a topic must explain this much more of the question than the intent.
 RETRIEVE_OVER_INTENT = 0.25
 # How far down the ranking to look for a topic that can answer within the winning intent, and
@@ -677,7 +677,10 @@ class Router:
                 and bool(best.slots)
                 and bool(runner_up.slots)
             )
-            hit = self._confident_hit(reading) if reading.command is None and not ambiguous else None
+            ongoing = context is not None and context.last is not None and context.last.intent != "unknown"
+            hit = self._confident_hit(reading, ongoing) if reading.command is None else None
+            if hit is not None and ambiguous and hit.kind != "topic":
+                hit = None  # two named entries and the ranking only picks one of them: ask which
             if hit is None and best is not None and reading.command is None and not ambiguous:
                 hit = self._agreeing_hit(reading, best)
             if hit is not None:
@@ -866,10 +869,13 @@ class Router:
                 positions.update(range(e.start, e.end))
         return positions
 
-    def _confident_hit(self, reading: _Reading) -> Hit | None:
-        """The best-ranked knowledge entry, when it explains enough of the question."""
+    def _confident_hit(self, reading: _Reading, ongoing: bool = False) -> Hit | None:
+        """The best-ranked knowledge entry, when it explains enough of the question (a little
+        less within a conversation about PMO work, which has placed the message already)."""
         hits = self._search(reading)
-        return hits[0] if hits and self._enough(hits[0], reading) else None
+        if not hits:
+            return None
+        return hits[0] if self._enough(hits[0], reading) or (ongoing and self._in_context(hits[0])) else None
 
     def _enough(self, hit: Hit, reading: _Reading) -> bool:
         """Whether an entry explains a question well enough to answer it: a topic the message
@@ -896,7 +902,7 @@ class Router:
         # in a message that names a function, role or artefact or says "PMO", "pulse" or "project".
         if hit.score < RETRIEVE_WHOLE_SCORE or hit.unseen > 0 or hit.coverage < 0.95 or hit.anchors < 2:
             return False
-        return bool({stem(w) for w in reading.words} & self._named_stems)
+        return bool({stem(w) for w in reading.words} & self._pmo_stems)
 
     def _search(self, reading: _Reading) -> tuple[Hit, ...]:
         """The best entries for the message (one search per message, however many ask)."""
