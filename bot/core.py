@@ -164,7 +164,10 @@ class Bot:
         except Exception:
             log.exception("routing failed")
             return _apology()
-        if route.intent != "unknown":
+        if not route.reason:
+            # A turn not understood is remembered too: the next one may make sense of it ("the
+            # digest came out this morning" ... "what does this column mean?"); an off-topic turn
+            # is not.
             self.conversations.remember(conversation, route, now)
         if route.intent == "unknown":
             suggestions = tuple(self._button(c.intent, c.slots) for c in route.suggestions)

@@ -67,6 +67,9 @@ ENTITY_BONUS_DEFAULT = 0.8
 ENTITY_BONUS_OTHER = 0.5
 COMPARE_BONUS = 1.1  # two entries of one kind, set side by side
 AUDIENCE_BONUS = 0.3
+# Small talk is short: each word that carries meaning beyond the first few costs it this much.
+SMALLTALK_WORDS = 3
+SMALLTALK_LONG = 0.3
 MAX_CUE = 2.0
 FURTHER_CUE = 0.3
 RESULTS_OVER_SURVEY = 0.4  # weight of each cue after an intent's strongest
@@ -513,6 +516,9 @@ class Router:
             if intent == "challenge_questions" and self._for_managers(reading):
                 part = "manager"
                 score += AUDIENCE_BONUS  # the manager's questions explain "as PMO manager" too
+            if intent == "smalltalk":
+                # "ok but which one would an exec care about" is a question, not small talk.
+                score -= SMALLTALK_LONG * max(0, len(reading.content()) - SMALLTALK_WORDS)
             if reading.command == intent:
                 score += 1.0
             candidates.append(Candidate(intent, slots, round(score, 4), part))
@@ -635,7 +641,12 @@ class Router:
                 return RouteResult(text, "unknown", {}, 0.0, reason=reason)
             # A bare mention ("@pmo-bot") or "/pmo" alone: say what the bot can do.
             return RouteResult(text, reading.command or "help", {}, 1.0)
-        if reason in ("injection", "language", "offtopic") or (reason and not self._pmo_signal(reading)):
+        # (Within a conversation about PMO work, "I'm on annual leave, will it keep pinging me?"
+        # is still about the pulse.)
+        ongoing = context is not None and context.last is not None and context.last.intent != "unknown"
+        if reason in ("injection", "language", "offtopic") or (
+            reason and not self._pmo_signal(reading) and not ongoing
+        ):
             # Another language, or an HR, IT or wellbeing matter that mentions no PMO work:
             # never answered from the knowledge base, whatever words it shares with it.
             return self._unknown(text, reading, [], suggest and reason == "language", reason)
@@ -943,7 +954,7 @@ class Router:
         permanent?", "ok how do I opt out then"): ranked with the last message's words beside its
         own, answered when the best entry takes some of its own words and scores well."""
         previous = context.last if context is not None else None
-        if previous is None or not previous.text or previous.intent == "unknown":
+        if previous is None or not previous.text or previous.reason:
             return None
         before = self._read(self._corrected(tokens(previous.text)), False)
         named = tuple((e.kind, e.id) for e in (*reading.entities, *before.entities) if not e.weak)

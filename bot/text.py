@@ -13,6 +13,8 @@ from functools import lru_cache
 # Slack user mentions (<@U123ABC> or <@U123|name>), Teams mentions (<at>name</at>), channel and
 # special mentions (<!here>, <#C123|general>), links, and a typed "@pmo-bot".
 _MENTION = re.compile(r"<at>.*?</at>|<[@#!][^>]*>|<https?://[^>]*>|(?<!\w)@[\w.-]+")
+# A channel typed by name ("post it to #pmo-leads") is a channel, whatever its name says.
+_CHANNEL = re.compile(r"(?<![\w&])#[\w-]+")
 _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _APOSTROPHE_S = re.compile(r"(\w)'s\b")
 _CO_HYPHEN = re.compile(r"\bco-(?=[a-z])")
@@ -51,6 +53,11 @@ _WORD_FOLDS: dict[str, str] = {
     "rpt": "report",
     "rpts": "reports",
     "reqs": "requirements",
+    "qual": "qualification",
+    "quals": "qualifications",
+    "cert": "certification",
+    "certs": "certifications",
+    "certified": "certification",
     "mgt": "management",
     "mngmt": "management",
     "mgr": "manager",
@@ -131,6 +138,8 @@ def strip_chat_noise(text: str) -> str:
     # passes thousands of sentences through here when the router is built.)
     if "<" in text or "@" in text:
         text = _MENTION.sub(" ", text)
+    if "#" in text:
+        text = _CHANNEL.sub(" channel ", text)
     text = text.lower()
     return _SHORTCODE.sub(" ", text) if ":" in text else text
 
