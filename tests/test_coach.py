@@ -187,3 +187,36 @@ def test_kb_counts_each_section(kb: KnowledgeBase) -> None:
     assert stats["concepts"] >= 57  # the seventeen the issue names and forty more
     for section in ("pmo", "challenge", "situations", "careers", "certifications", "survey"):
         assert stats[section] >= 8, section
+
+
+# -- the blind question sets --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "floor", "kind_floor"), [("dev", 0.75, 0.6), ("holdout", 0.65, 0.4)])
+def test_usefulness_on_the_blind_question_sets(bot: Bot, name: str, floor: float, kind_floor: float) -> None:
+    """The development set was tuned on; the held-out set is measured (see the README for both).
+    Off-topic input is never answered with PMO content, in either."""
+    from tests.coach_eval import DATA, KINDS, evaluate, read_questions, report, usefulness
+    from tests.conftest import REPORTS
+
+    outcomes = evaluate(bot, read_questions(DATA / f"questions_{name}.yaml"))
+    REPORTS.append(f"== coach on questions_{name}.yaml\n{report(outcomes, show_misses=0)}")
+    useful, total = usefulness(outcomes)
+    assert useful / total >= floor, report(outcomes)
+    for kind in KINDS:
+        got, n = usefulness(outcomes, kind)
+        assert got / n >= kind_floor, (kind, got, n)
+    off = [o for o in outcomes if o.question.kind == "offtopic"]
+    assert all(o.got.startswith(("scope:", "unknown")) for o in off), [o.got for o in off]
+
+
+def test_every_label_names_a_real_answer(kb: KnowledgeBase) -> None:
+    from tests.coach_eval import DATA, read_questions
+
+    for path in sorted(DATA.glob("questions_*.yaml")):
+        for q in read_questions(path):
+            for pattern in q.expect:
+                kind, _, rest = pattern.partition(":")
+                entry = rest.split(":")[0]
+                if kind in ("topic", "function", "role", "artefact") and "*" not in entry:
+                    assert entry in kb.entries(kind), (path.name, q.id, pattern)  # type: ignore[arg-type]
