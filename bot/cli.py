@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
+from bot.errors import ConfigError
+
 if TYPE_CHECKING:
     from bot.core import Bot
     from bot.settings import Settings
@@ -46,27 +48,20 @@ def fail(message: str) -> NoReturn:
 
 
 def _knowledge_dir() -> Path | None:
-    from pydantic import ValidationError
-
-    from bot.settings import Settings
+    from bot.oneshot import knowledge_dir
 
     try:
-        return Settings().pmo_knowledge_dir
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        # A .env file that is not UTF-8 text, or cannot be read.
-        fail(f"cannot read the settings (.env or environment): {type(exc).__name__}: {exc}".splitlines()[0])
+        return knowledge_dir()
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def _bot() -> Bot:
-    from bot.core import Bot
-    from knowledge.base import KnowledgeBaseError
+    from bot.oneshot import make_bot
 
     try:
-        return Bot.from_settings(_knowledge_dir())
-    except KnowledgeBaseError as exc:
+        return make_bot()
+    except ConfigError as exc:
         fail(str(exc))
 
 
@@ -110,57 +105,12 @@ def ask(
 ) -> None:
     """One turn: the bot's reply as plain text. A follow-up ("and for a manager?") within 30
     minutes follows on from the previous ask of the same user."""
-    from adapters.text import render
+    from bot.oneshot import answer
 
-    bot = _bot()
-    conversation = f"cli:{user}"
-    state = _state_file()
-    saved = _read_json(state)
-    now = bot.now()
-    if isinstance(saved, dict):
-        bot.conversations.restore(conversation, saved.get(conversation), now)
-    typer.echo(render(bot.handle_text(text, conversation=conversation)))
-    exported = bot.conversations.export(conversation, bot.now())
-    if exported is not None:
-        kept = {k: v for k, v in saved.items() if k != conversation} if isinstance(saved, dict) else {}
-        _write_json(state, {**kept, conversation: exported})
-
-
-def _plain_ask(argv: list[str]) -> tuple[str, str] | None:
-    """(text, user) for exactly ``ask TEXT`` or ``ask TEXT --user ID``; anything else is None."""
-    if len(argv) not in (2, 4) or argv[0] != "ask" or argv[1].startswith("-"):
-        return None
-    if len(argv) == 4:
-        if argv[2] != "--user" or argv[3].startswith("-"):
-            return None
-        return argv[1], argv[3]
-    return argv[1], "cli"
-
-
-def _state_file() -> Path:
-    """Where ``ask`` keeps each user's last turn between runs (XDG state folder)."""
-    import os
-
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "pmo-bot" / "ask-context.json"
-
-
-def _read_json(path: Path) -> object:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path: Path, data: object) -> None:
-    # The context is a convenience: a folder that cannot be written only loses the follow-up.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(data), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        pass
+        typer.echo(answer(text, user))
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -450,15 +400,6 @@ def clock() -> None:
 
 def main() -> None:
     """Run the CLI; a usage error is a user error like any other: one line, exit code 1."""
-    quick = _plain_ask(sys.argv[1:])
-    if quick is not None:
-        # `pmo-bot ask TEXT [--user ID]` skips the command-line framework's parameter machinery,
-        # a tenth of a second of the half second a one-shot answer may take.
-        try:
-            ask(*quick)
-        except typer.Exit as exc:
-            sys.exit(exc.exit_code)
-        return
     try:
         result = app(standalone_mode=False)
     except (typer.Exit, typer.Abort) as exc:

@@ -560,6 +560,11 @@ class Router:
             ids = by_kind.setdefault(e.kind, [])
             if e.id not in ids:
                 ids.append(e.id)
+        # "which cert is better, P3O or MSP?" names a third topic (choosing a certification):
+        # the two that carry comparable facts are the pair.
+        comparable = [t for t in by_kind.get("topic", []) if self.kb.topics[t].facts]
+        if len(by_kind.get("topic", [])) > 2 and len(comparable) == 2:
+            by_kind["topic"] = comparable
         for kind in ("topic", "role", "function", "artefact"):
             ids = by_kind.get(kind, [])
             if len(ids) == 2:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.text import normalise
@@ -189,6 +188,8 @@ class _Reader:
         self.problems = problems
 
     def read_layer(self, files: Iterable[Path]) -> None:
+        import yaml  # only a run that reads the YAML pays for it (see bot/snapshot.py)
+
         seen_in_layer: dict[tuple[str, str], str] = {}
         for path in files:
             name = _display(path)
