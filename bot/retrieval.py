@@ -36,7 +36,7 @@ TEXT_WEIGHT = 1.0
 PAIR_WEIGHT = 1.5  # per adjacent pair of question words found together in a name or keyword
 NAMED_BONUS = 4.0
 # How many of the best entries are re-ranked by likeness to their phrasings, and by how much.
-RERANK_DEPTH = 8
+RERANK_DEPTH = 6
 RERANK_WEIGHT = 10.0  # for an entry whose name or alias the question says outright
 K1 = 1.2
 B = 0.5

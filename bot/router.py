@@ -98,7 +98,7 @@ FOLLOW_ON_SCORE = 9.0
 RETRIEVE_OVER_INTENT = 0.25
 # How far down the ranking to look for a topic that can answer within the winning intent, and
 # the least score it needs.
-SERVED_SEARCH = 8
+SERVED_SEARCH = 5
 SERVED_SCORE = 6.0
 # A word picks an entry when few entries use it: its inverse document frequency is at least this.
 DISTINCTIVE_IDF = 1.5
@@ -277,7 +277,9 @@ class Router:
         for word in self._vocab_list:
             self._by_initial.setdefault(word[0], []).append(word)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
-        self._alias_list = sorted(self.aliases)
+        # "Did you mean" by likeness of names looks at functions, roles and artefacts; topics are
+        # found by the ranking (Router._near_hits), and looking at all their aliases is slow.
+        self._alias_list = sorted(p for p, (kind, _) in self.aliases.items() if kind != "topic")
         self._phrases_by_kind: dict[str, list[str]] = {}
         for phrase, (kind, _) in sorted(self.aliases.items()):
             self._phrases_by_kind.setdefault(kind, []).append(phrase)
@@ -624,7 +626,7 @@ class Router:
         if not text.strip():
             return RouteResult(text, "unknown", {}, 0.0)
         words = self._corrected(tokens(text))
-        slash = bool(_SLASH_PMO.match(strip_chat_noise(text)))
+        slash = "/" in text and bool(_SLASH_PMO.match(strip_chat_noise(text)))
         reason = scope.classify(text)
         if context is None or context.last is None:
             # Without a conversation the decision depends on the (corrected) words alone: the same

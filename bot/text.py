@@ -144,10 +144,15 @@ def strip_chat_noise(text: str) -> str:
     return _SHORTCODE.sub(" ", text) if ":" in text else text
 
 
-@lru_cache(maxsize=65536)
 def tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens in canonical (UK, unhyphenated) form."""
-    text = strip_chat_noise(text)
+    # Mentions and case are dropped first, so that "@pmo-bot Help" and "help" share one entry of
+    # the cache below.
+    return _tokens(strip_chat_noise(text))
+
+
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
     if "’" in text or "‘" in text:
         text = text.replace("’", "'").replace("‘", "'")
     if "'" in text:
