@@ -268,7 +268,7 @@ INTENTS: tuple[Intent, ...] = (
         "role_competencies",
         skills.role_competencies,
         label="PMO roles",
-        slot_label="{name} competencies",
+        slot_label="{name}: the role",
         cues=_ROLE_COMPETENCIES_CUES,
         slot="role",
         slot_required=True,

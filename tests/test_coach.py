@@ -93,9 +93,11 @@ def test_certifications_compare_side_by_side_as_development_advice(bot: Bot, kb:
 
 def test_roles_compare_where_their_levels_differ(bot: Bot) -> None:
     reply = bot.handle_text("difference between a pmo manager and a head of pmo")
-    assert reply.intent in ("compare", "knowledge")
-    if reply.intent == "compare":
-        assert any(s.heading.startswith("Where the levels differ") for s in reply.sections)
+    assert (reply.intent, reply.slots) == ("compare", {"role": "pmo_manager", "with": "pmo_director"})
+    differ = next(s for s in reply.sections if s.heading.startswith("Where the levels differ"))
+    assert differ.bullets  # e.g. "Governance: proficient / expert"
+    # The button to the path between them names where they come from.
+    assert any(b.action.part == "become:pmo_manager" for b in reply.buttons)
 
 
 # -- follow-ups ---------------------------------------------------------------------------

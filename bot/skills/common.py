@@ -45,7 +45,7 @@ def entry_label(kb: KnowledgeBase, kind: Kind, entry_id: str) -> str:
     if kind == "function":
         return f"About {lower_first(name)}"
     if kind == "role":
-        return f"{name} competencies"
+        return f"{name}: the role"
     return name
 
 

@@ -67,10 +67,7 @@ def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
     scarce = "" if starter else _scarce_gap(kb, role)
     if scarce:
         sections.append(Section(text=scarce))
-    if role.development.credentials:
-        sections.append(
-            Section(text="Credentials people often take: " + ", ".join(role.development.credentials) + ".")
-        )
+    sections += _credentials(role)
     buttons = [button(f"{role.name}: the role", "role_competencies", slots)]
     buttons += [
         button(f"Becoming {an(kb.name('role', r))}", "development_advice", {"role": r}, "become")
@@ -104,10 +101,7 @@ def _become(kb: KnowledgeBase, target: Role, source: Role | None) -> Reply:
         sections.append(
             Section(heading, text="; ".join(gaps[:4]) + "." if gaps else "Little: the levels match.")
         )
-    if target.development.credentials:
-        sections.append(
-            Section(text="Credentials people often take: " + ", ".join(target.development.credentials) + ".")
-        )
+    sections += _credentials(target)
     buttons: list[Button] = [button(f"{target.name}: the role", "role_competencies", slots)]
     if source is not None and source.id != target.id:
         buttons.append(button(f"Advice for {an(source.name)}", "development_advice", {"role": source.id}))
@@ -119,6 +113,11 @@ def _become(kb: KnowledgeBase, target: Role, source: Role | None) -> Reply:
         intent="development_advice",
         slots=slots,
     )
+
+
+def _credentials(role: Role) -> list[Section]:
+    names = role.development.credentials
+    return [Section(text="Credentials people often take: " + ", ".join(names) + ".")] if names else []
 
 
 def _scarce_gap(kb: KnowledgeBase, role: Role) -> str:

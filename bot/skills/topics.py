@@ -121,9 +121,7 @@ def compare(kb: KnowledgeBase, action: Action) -> Reply:
     )
     if typed == "role":
         buttons += (
-            button(
-                f"From {a.name} to {b.name}", "development_advice", {"role": second, "from": first}, "become"
-            ),
+            button(f"From {a.name} to {b.name}", "development_advice", {"role": second}, f"become:{first}"),
         )
     return Reply(
         f"{a.name} and {b.name}",
