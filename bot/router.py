@@ -660,7 +660,7 @@ class Router:
         candidates = self._score(reading, context)
         follow = self._follow_up(reading, context, candidates)
         if follow is not None:
-            return RouteResult(
+            route = RouteResult(
                 text,
                 follow.intent,
                 follow.slots,
@@ -669,6 +669,12 @@ class Router:
                 follow_up=True,
                 part=follow.part,
             )
+            # "and the D, is it dependencies or decisions?" after the RAID log: the topic that
+            # answers within the same intent, when the turn says more than a new subject.
+            served = self._served(reading, follow, self._search(reading)) if not follow.part else None
+            if served is not None:
+                route.shown = Action("knowledge", {"topic": served.id})
+            return route
         if reading.command is not None and reading.command in SLOT_REQUIRED:
             best_for_command = next((c for c in candidates if c.intent == reading.command), None)
             if best_for_command is not None and not reading.unexplained:
@@ -721,7 +727,8 @@ class Router:
         if reading.command is not None:
             return chosen
         explained = self._explained(reading, best)
-        if all(i in explained for i in reading.content()):
+        weak = {i for e in reading.entities if e.weak for i in range(e.start, e.end)}
+        if all(i in explained and i not in weak for i in reading.content()):
             return chosen  # the intent explains every word that carries meaning: nothing to rank
         hits = self._search(reading)
         served = self._served(reading, best, hits)
@@ -829,7 +836,10 @@ class Router:
         """The best-ranked topic that answers within the winning intent and matches something the
         intent leaves out ("how long does the survey take?": the survey's timing)."""
         explained = self._explained(reading, best)
-        left = {stem(reading.words[i]) for i in reading.content() if i not in explained}
+        # An entry named by an ordinary word ("the assumptions bit") is a hint, not the subject:
+        # a topic may still say more about that word.
+        weak = {i for e in reading.entities if e.weak for i in range(e.start, e.end)}
+        left = {stem(reading.words[i]) for i in reading.content() if i not in explained or i in weak}
         if not left:
             return None
         floor = max(SERVED_SCORE, (hits[0].score - OUTRANK * 3) if hits else 0.0)
@@ -975,6 +985,16 @@ class Router:
             and top.matched & own
             and top.unseen <= RETRIEVE_UNSEEN
         ):
+            said_before = {f"{k}:{v}" for k, v in previous.slots.items()}
+            if f"{top.kind}:{top.id}" in said_before and previous.intent in BY_NAME:
+                # The last subject again: what this turn adds is a topic within it ("...and the
+                # assumptions bit?" after the RAID log's questions).
+                within = Candidate(previous.intent, dict(previous.slots), 1.0)
+                served = self._served(reading, within, self._search(reading))
+                if served is not None:
+                    route = RouteResult("", previous.intent, dict(previous.slots), 0.5, follow_up=True)
+                    route.shown = Action("knowledge", {"topic": served.id})
+                    return route
             route = self._answer_from("", top, reading)
             route.follow_up = True
             return route
