@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.reply import Action, Button, Reply, Section
 from bot.skills.common import button, entry_button
+from bot.skills.topics import knowledge
 from bot.text import tokens
 from knowledge.base import KnowledgeBase
 
@@ -105,32 +108,34 @@ def _section_buttons(kb: KnowledgeBase, section: str, limit: int = 3) -> tuple[B
 
 
 def pulse_survey(kb: KnowledgeBase, action: Action) -> Reply:
-    return Reply(
+    return _stand_in(
+        kb,
+        "pulse_what_it_asks",
         "Pulse survey",
-        (
-            Section(
-                text="No pulse survey is set up for you in this installation yet. "
-                "When your PMO turns them on, "
-                "you get a short weekly message here and can answer in a few clicks."
-            ),
-        ),
-        _section_buttons(kb, "survey"),
-        intent="pulse_survey",
+        "No pulse survey is set up for you in this installation yet. When your PMO turns them on, "
+        "you get a short weekly message here and can answer in a few clicks.",
+        "pulse_survey",
     )
 
 
 def digest(kb: KnowledgeBase, action: Action) -> Reply:
-    return Reply(
+    return _stand_in(
+        kb,
+        "pulse_digest",
         "Digest",
-        (
-            Section(
-                text="There is no digest yet: digests are made from pulse survey answers once a team's "
-                "survey has run and closed."
-            ),
-        ),
-        _section_buttons(kb, "survey"),
-        intent="digest",
+        "There is no digest yet: digests are made from pulse survey answers once a team's survey has "
+        "run and closed.",
+        "digest",
     )
+
+
+def _stand_in(kb: KnowledgeBase, topic_id: str, title: str, note: str, intent: str) -> Reply:
+    """Where no survey runs (the command line, an installation without teams): say so, then what
+    the survey or its digest is, from the knowledge base, since that is what the question wants."""
+    if topic_id not in kb.topics:
+        return Reply(title, (Section(text=note),), _section_buttons(kb, "survey"), intent=intent)
+    about = knowledge(kb, Action("knowledge", {"topic": topic_id}))
+    return replace(about, sections=(Section(text=note), *about.sections), intent=intent)
 
 
 # What the bot says to a message it will not answer, by why (see bot.scope).
