@@ -72,7 +72,7 @@ NEUTRAL_WORDS = frozenset(
     optimistic pessimistic realistic unrealistic accurate inaccurate complete incomplete messy tidy
     clean vague unclear clear confusing solid weak strong good bad poor great fine decent low high
     higher lower top bottom worst biggest smallest ready busy stuck lost
-    weather dm dms heard specifically specific hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
+    weather dm dms heard specifically specific left hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
     mostly partly fully totally completely pretty fairly nearly almost roughly exactly probably
     possibly definitely seriously literally honestly frankly personally generally apparently
     usually lately anyway though
