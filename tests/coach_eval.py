@@ -24,6 +24,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,22 +52,28 @@ class Outcome:
     useful: bool
 
 
+class QuestionFileError(ValueError):
+    """A question file that is not a list of {id, kind, turns, ...} items."""
+
+
 def read_questions(path: Path) -> list[Question]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out = []
-    for item in raw:
-        turns = item["turns"] if isinstance(item["turns"], list) else [item["turns"]]
-        expect = item.get("expect") or []
-        out.append(
-            Question(
-                str(item["id"]),
-                str(item["kind"]),
-                tuple(str(t) for t in turns),
-                str(item.get("useful_if", "")),
-                tuple(str(e) for e in ([expect] if isinstance(expect, str) else expect)),
-            )
-        )
-    return out
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return [_question(item) for item in raw]
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise QuestionFileError(f"{path}: not a question file ({type(exc).__name__}: {exc})") from exc
+
+
+def _question(item: dict[str, Any]) -> Question:
+    turns = item["turns"] if isinstance(item["turns"], list) else [item["turns"]]
+    expect = item.get("expect") or []
+    return Question(
+        str(item["id"]),
+        str(item["kind"]),
+        tuple(str(t) for t in turns),
+        str(item.get("useful_if", "")),
+        tuple(str(e) for e in ([expect] if isinstance(expect, str) else expect)),
+    )
 
 
 def answer_key(reply: Reply) -> str:
@@ -155,12 +162,27 @@ def report(outcomes: list[Outcome], show_misses: int = 60) -> str:
     return "\n".join(lines)
 
 
+USAGE = "usage: python -m tests.coach_eval [QUESTIONS.yaml ...] (default: tests/data/coach/questions_*.yaml)"
+
+
 def main(argv: list[str]) -> int:
-    bot = Bot(load())
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE)
+        return 0
     paths = [Path(a) for a in argv] or sorted(DATA.glob("questions_*.yaml"))
-    for path in paths:
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"coach_eval: no such question file: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    try:
+        sets = [(path, read_questions(path)) for path in paths]
+    except QuestionFileError as exc:
+        print(f"coach_eval: {exc}", file=sys.stderr)
+        return 1
+    bot = Bot(load())
+    for path, questions in sets:
         print(f"== {path.name}")
-        print(report(evaluate(bot, read_questions(path)), show_misses=200))
+        print(report(evaluate(bot, questions), show_misses=200))
         print()
     return 0
 
