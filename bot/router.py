@@ -977,13 +977,12 @@ class Router:
         named = tuple((e.kind, e.id) for e in (*reading.entities, *before.entities) if not e.weak)
         hits = self.index.search(reading.words + before.words, SERVED_SEARCH, named)
         top = hits[0] if hits else None
-        own = {stem(w) for w in reading.words}
         if (
             top is not None
             and top.score >= FOLLOW_ON_SCORE
             and top.anchors >= 1
-            and top.matched & own
             and top.unseen <= RETRIEVE_UNSEEN
+            and self._carries(reading, top, strictly=previous.intent == "unknown")
         ):
             said_before = {f"{k}:{v}" for k, v in previous.slots.items()}
             if f"{top.kind}:{top.id}" in said_before and previous.intent in BY_NAME:
@@ -1008,6 +1007,19 @@ class Router:
                 route.shown = Action("knowledge", {"topic": topic}, "more")
             return route
         return None
+
+    def _carries(self, reading: _Reading, hit: Hit, strictly: bool) -> bool:
+        """Whether this turn's own words point at the entry, not only the last message's. After a
+        message the bot could not place, one of them must be in the entry's name, aliases,
+        keywords or questions and be a word few entries use: otherwise a new question ("only 30%
+        responded, how do I get more people to answer?") was answered with the unplaced
+        message's best entry, which "people" merely touched."""
+        own = {stem(w) for w in reading.words}
+        if not strictly:
+            return bool(own & hit.matched)
+        own -= HARMLESS
+        strong = self.index.docs[self.index.position[(hit.kind, hit.id)]].strong
+        return any(self.index.idf[t] >= DISTINCTIVE_IDF for t in own & hit.matched & strong)
 
     def _answer_from(self, text: str, hit: Hit, reading: _Reading) -> RouteResult:
         """An answer from the best-ranked entry, under the intent that reports it."""

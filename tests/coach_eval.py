@@ -20,6 +20,7 @@ out-of-scope reply). Run as a script for the report::
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -97,8 +98,13 @@ def answer_key(reply: Reply) -> str:
     return {"pulse_survey": "pulse", "digest": "digest"}.get(intent, intent)
 
 
+_RUNS = itertools.count()
+
+
 def ask(bot: Bot, question: Question) -> Reply:
-    conversation = f"eval:{question.id}"
+    # A conversation of its own: the sets share ids (ma08 is in each), and a question must not
+    # start inside another set's conversation.
+    conversation = f"eval:{next(_RUNS)}:{question.id}"
     reply = None
     for turn in question.turns:
         reply = bot.handle_text(turn, conversation=conversation)

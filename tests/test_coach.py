@@ -137,6 +137,18 @@ def test_a_follow_up_with_no_earlier_turn_is_not_forced(bot: Bot) -> None:
     assert reply.intent != "challenge_questions"
 
 
+def test_after_an_unplaced_message_only_the_new_words_can_pick_the_answer(bot: Bot) -> None:
+    unplaced = "pmo says my project is 'outside tolerance'. am i in trouble??"
+    # A different question: the unplaced message's best entry (watermelon reporting) shares only
+    # "people" with it, so it is not offered.
+    got = turns(bot, unplaced, "only 30% responded. how do i get more people to answer", conversation="a")
+    assert got[0][0] == "unknown"
+    assert got[1][1].get("topic") != "watermelon_reporting"
+    # A rephrase that says what it is about is read with the message before it.
+    got = turns(bot, unplaced, "i mean what happens with an exception", conversation="b")
+    assert got[1][:2] == ("knowledge", {"topic": "exception_report"})
+
+
 # -- off topic ----------------------------------------------------------------------------
 
 
