@@ -65,7 +65,9 @@ def test_every_button_leads_to_a_real_answer(bot: Bot, kb: KnowledgeBase) -> Non
 
 def test_challenge_questions_are_grouped_by_theme(bot: Bot) -> None:
     reply = bot.handle_text("what should I check in this risk register?")
-    bullets = reply.sections[0].bullets
+    # What the register is comes first, then the questions.
+    assert reply.sections[0].text.startswith("A risk register is a record of the uncertain events")
+    bullets = reply.sections[1].bullets
     assert [b.split(":")[0] for b in bullets] == [
         "Identification",
         "Evaluation",
@@ -87,6 +89,18 @@ def test_challenge_questions_are_grouped_by_theme(bot: Bot) -> None:
         "Review",
     ]
     assert any(b.label.startswith("All ownership") for b in themes.buttons)
+
+
+def test_what_is_an_artefact_is_answered_before_its_questions(bot: Bot, kb: KnowledgeBase) -> None:
+    for art in kb.artefacts.values():
+        reply = bot.handle_text(f"what is {art.name}?", conversation=art.id)
+        assert reply.slots == {"artefact": art.id}, art.id
+        opening = reply.sections[0].text
+        assert opening.lower().startswith(("a ", "an ")) and f"{art.name.lower()} is " in opening.lower(), (
+            opening
+        )
+        assert opening.endswith(".") and ". " not in opening, opening  # one sentence
+        assert reply.sections[1].bullets, art.id
 
 
 def test_theme_part_shows_all_questions_of_the_theme(bot: Bot, kb: KnowledgeBase) -> None:

@@ -72,7 +72,12 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
 def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
     # One general question per theme fits a phone screen; the rest are a button away.
     bullets = tuple(f"{_theme_title(g.theme)}: {_lead_question(g.questions)}" for g in art.questions)
-    sections = [Section(text="Questions to put to the project manager, one per theme:", bullets=bullets)]
+    # What the artefact is comes first: "what is a RAID log?" lands here as often as "what should
+    # I check in it?", and the questions make more sense once its purpose is said.
+    sections = [
+        Section(text=_first_sentence(art.purpose, art.name)),
+        Section(text="Questions to put to the project manager, one per theme:", bullets=bullets),
+    ]
     if art.id in REVIEWABLE:
         sections.append(
             Section(text="Send me the file itself (CSV or Excel) and I will check it row by row.")
@@ -84,6 +89,14 @@ def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
         intent="challenge_questions",
         slots=slots,
     )
+
+
+def _first_sentence(purpose: str, name: str) -> str:
+    """ "A RAID log is a single working log of ..." from the purpose's first sentence."""
+    first = purpose.split(". ")[0].rstrip(".")
+    subject = an(lower_first(name))
+    # The purpose starts "A record of ..." or "The approved ...": no acronym comes first.
+    return f"{subject[0].upper()}{subject[1:]} is {first[:1].lower()}{first[1:]}."
 
 
 def _lead_question(questions: list[str]) -> str:
