@@ -163,6 +163,11 @@ AUDIENCE_MANAGER = frozenset({"manager", "managers", "head", "director", "leader
 
 # Words that put a message in the PMO's world even when it also names an HR or IT matter
 # ("I'm on leave next week, will I miss the pulse?").
+# Words that put a question about using the bot onto the pulse survey ("how do I open the pulse?").
+SURVEY_MARKERS = frozenset(
+    "pulse survey surveys digest questionnaire poll rate rating ratings score scores dm".split()
+)
+
 PMO_MARKERS = frozenset(
     "pmo pmos pulse survey surveys digest project projects programme programmes portfolio portfolios raid rag".split()
 )

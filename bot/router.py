@@ -45,11 +45,12 @@ from bot.lexicon import (
     PMO_MARKERS,
     STOPWORDS,
     SUBCOMMANDS,
+    SURVEY_MARKERS,
     TARGET_MARKERS,
     WEAK_ALIASES,
 )
 from bot.reply import Action
-from bot.retrieval import HARMLESS, Hit, Index, stem
+from bot.retrieval import HARMLESS, Hit, Index, stem, terms
 from bot.text import US_FORMS, fold_word, strip_chat_noise, tokens
 from knowledge.base import Kind, KnowledgeBase
 
@@ -263,6 +264,11 @@ class Router:
         }
         self._named_stems = frozenset(stem(w) for w in usable - WEAK_ALIASES)
         self._pmo_stems = frozenset(stem(w) for w in usable | (DOMAIN_WORDS - NEUTRAL_WORDS - STOPWORDS))
+        self._defined_by = {
+            frozenset(t for t in terms(tokens(term)) if t not in HARMLESS): topic.id
+            for topic in kb.topics.values()
+            for term in topic.defines
+        }
         self._distinctive_words = frozenset(
             w
             for w in self.index.vocabulary
@@ -675,6 +681,10 @@ class Router:
             if served is not None:
                 route.shown = Action("knowledge", {"topic": served.id})
             return route
+        defined = self._defined(reading, candidates) if reading.command is None else None
+        if defined is not None:
+            route = RouteResult(text, "knowledge", {"topic": defined}, 1.0, tuple(candidates[:5]))
+            return self._reported(route, defined, reading, Candidate("knowledge", {"topic": defined}, 1.0))
         if reading.command is not None and reading.command in SLOT_REQUIRED:
             best_for_command = next((c for c in candidates if c.intent == reading.command), None)
             if best_for_command is not None and not reading.unexplained:
@@ -835,6 +845,8 @@ class Router:
     def _served(self, reading: _Reading, best: Candidate, hits: tuple[Hit, ...]) -> Hit | None:
         """The best-ranked topic that answers within the winning intent and matches something the
         intent leaves out ("how long does the survey take?": the survey's timing)."""
+        if best.intent == "help" and not SURVEY_MARKERS & set(reading.words):
+            return None  # "what kind of PMO questions can you answer?" is about the bot, not the survey
         explained = self._explained(reading, best)
         # An entry named by an ordinary word ("the assumptions bit") is a hint, not the subject:
         # a topic may still say more about that word.
@@ -1007,6 +1019,27 @@ class Router:
                 route.shown = Action("knowledge", {"topic": topic}, "more")
             return route
         return None
+
+    def _defined(self, reading: _Reading, candidates: Sequence[Candidate] = ()) -> str | None:
+        """The topic defining the one term a message is about ("what does the PMO actually do?",
+        "RAG?"): such a message has too few words for the ranking to place it. Not when another
+        intent reads the message clearly ("what PMO questions can you answer?" asks for help), nor
+        when it uses a word the knowledge base never does ("photography portfolio tips")."""
+        said = [t for t in terms(reading.words) if t not in HARMLESS]
+        known = frozenset(t for t in said if t in self.index.idf)
+        if not known or len(known) < len(said) or reading.unexplained or reading.anaphor >= 0:
+            return None  # ("is that good for a PMO?" asks about what came before)
+        topic = self._defined_by.get(known)
+        # (An entry the term is only a loose alias of does not count: "RAG?" is not the status report.)
+        loose = {(e.kind, e.id) for e in reading.entities if e.weak}
+        if topic is None or any(
+            c.intent != "knowledge" and c.score >= ACCEPT and not (c.slots and set(c.slots.items()) <= loose)
+            for c in candidates
+        ):
+            return None
+        if any(not e.weak and (e.kind, e.id) != ("topic", topic) for e in reading.entities):
+            return None  # "questions for my program plan" names the schedule, not programmes
+        return topic
 
     def _carries(self, reading: _Reading, hit: Hit, strictly: bool) -> bool:
         """Whether this turn's own words point at the entry, not only the last message's. After a

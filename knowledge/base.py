@@ -312,8 +312,16 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
     for aid, art in kb.artefacts.items():
         here = where("artefact", aid)
         need("artefact", here, "function", art.function, "function")
+    definer: dict[str, str] = {}
     for tid, topic in kb.topics.items():
         problems += _check_topic(kb, where("topic", tid), topic)
+        for term in topic.defines:
+            key = " ".join(term.lower().split())
+            if key in definer:
+                problems.append(
+                    Problem(*where("topic", tid), f"defines '{term}', already defined by {definer[key]}")
+                )
+            definer.setdefault(key, tid)
     if kb.facts is not None:
         for area in kb.facts.core_competencies:
             need("function", ("facts", "facts"), "function", area.function, "core_competencies")

@@ -173,3 +173,6 @@ class Topic(Entry):
     facts: dict[str, str] = Field(default_factory=dict)
     # Entries to offer next: "topic:ID", "function:ID", "role:ID" or "artefact:ID".
     related: list[str] = Field(default_factory=list, max_length=6)
+    # Terms this topic defines: a message that says one of them and nothing else of substance
+    # ("what does the PMO do?", "RAG?") is answered with this topic.
+    defines: list[str] = Field(default_factory=list)

@@ -35,6 +35,35 @@ def test_concepts_are_answered_from_their_topic(bot: Bot, text: str, topic: str)
     assert (reply.intent, reply.slots) == ("knowledge", {"topic": topic})
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("what does the pmo do", "what_is_a_pmo"),
+        ("pmo??", "what_is_a_pmo"),
+        ("what do PMOs actually do all day", "what_is_a_pmo"),
+        ("rag?", "rag_ratings"),
+        ("raid?", "raid_meaning"),
+        ("what's a portfolio", "project_programme_portfolio"),
+    ],
+)
+def test_a_message_about_one_term_gets_the_topic_defining_it(bot: Bot, text: str, topic: str) -> None:
+    reply = bot.handle_text(text)
+    assert (reply.intent, reply.slots) == ("knowledge", {"topic": topic})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("what kind of PMO questions can you answer?", "help"),
+        ("how do I move up in PMO", "development_advice"),
+        ("photography portfolio tips", "unknown"),
+        ("questions for my program plan", "challenge_questions"),
+    ],
+)
+def test_a_defined_term_beside_other_words_is_read_as_usual(bot: Bot, text: str, intent: str) -> None:
+    assert bot.handle_text(text).intent == intent
+
+
 def test_a_checkpoint_report_is_not_a_status_report(kb: KnowledgeBase) -> None:
     assert kb.alias_index()["checkpoint report"] == ("topic", "checkpoint_report_prince2")
 
