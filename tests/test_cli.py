@@ -137,6 +137,7 @@ def test_kb_validate_checks_topic_sections(tmp_path: Path) -> None:
         "    related: [topic:no_such_topic]\n"
         "    artefact: risk_register\n"
         "    ask: [Is this a question the risk register does not have?]\n"
+        "    defines: [RAG]\n"
         "    sources: [house rules]\n",
         encoding="utf-8",
     )
@@ -149,6 +150,7 @@ def test_kb_validate_checks_topic_sections(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "topic our_rule: related refers to unknown topic 'no_such_topic'" in result.stderr
     assert "topic our_rule: ask: not one of risk_register's challenge questions" in result.stderr
+    assert "defines 'RAG', already defined by" in result.stderr
     assert "headless.yaml: file: a file needs both 'section' and 'topics'" in result.stderr
     assert "Traceback" not in result.stderr
 
