@@ -307,3 +307,23 @@ def test_serve_announces_itself_only_once_it_holds_the_port(tmp_path: Path) -> N
     said = [line for line in result.stderr.splitlines() if not line.startswith("{")]
     assert len(said) == 1 and said[0].startswith(f"pmo-bot: cannot listen on 127.0.0.1:{taken}: ")
     assert "Traceback" not in result.stderr
+
+
+def test_ask_reads_the_knowledge_folder_from_dotenv(tmp_path: Path) -> None:
+    # Without a .env the one-shot ask reads the environment alone; with one, the .env counts.
+    override = tmp_path / "kb"
+    override.mkdir()
+    (override / "ours.yaml").write_text("roles: nope\n", encoding="utf-8")
+    (tmp_path / ".env").write_text(f"PMO_KNOWLEDGE_DIR={override}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k.upper() != "PMO_KNOWLEDGE_DIR"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.oneshot", "ask", "hello"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+        env={**env, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 1, proc.stdout
+    assert "ours.yaml" in proc.stderr
