@@ -128,12 +128,14 @@ class Index:
         for term in sorted(self.idf):
             if len(term) >= 5:
                 self._by_initial[term[0]].append(term)
-        # Every word the knowledge base uses: a real word, never to be "corrected" into another.
+        # Every word the knowledge base writes: a real word, never to be "corrected" into another.
+        # (Not the words of the questions it answers: those are written as people type, typos and
+        # all, and "managment" there must not stop "pmo managment" being read as management.)
         self.words = frozenset(
             word
             for kind in KINDS
             for entry in kb.entries(kind).values()
-            for phrase in (*_phrases(entry, "strong"), *_phrases(entry, "asked"), *_phrases(entry, "text"))
+            for phrase in (*_phrases(entry, "strong"), *_phrases(entry, "text"))
             for word in tokens(phrase)
         )
         # The words of names, aliases and keywords.

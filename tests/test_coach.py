@@ -64,6 +64,16 @@ def test_a_defined_term_beside_other_words_is_read_as_usual(bot: Bot, text: str,
     assert bot.handle_text(text).intent == intent
 
 
+def test_a_typo_in_the_questions_an_entry_answers_does_not_stop_correction(
+    bot: Bot, kb: KnowledgeBase
+) -> None:
+    # "managment" is in a survey topic's asked lines, as people type it; it is still corrected.
+    assert any("managment" in line for t in kb.topics.values() for line in t.asked)
+    for name in ("pmo", "financial", "portfolio"):
+        reply = bot.handle_text(f"{name} managment", conversation=name)
+        assert (reply.intent, reply.slots) == ("function_info", {"function": f"{name}_management"})
+
+
 def test_a_checkpoint_report_is_not_a_status_report(kb: KnowledgeBase) -> None:
     assert kb.alias_index()["checkpoint report"] == ("topic", "checkpoint_report_prince2")
 
