@@ -29,6 +29,8 @@ STOPWORDS = frozenset(
 # PMO's world nor take it out of it, so they are not held against an answer.
 NEUTRAL_WORDS = frozenset(
     """
+    behind beyond across within without among amongst towards toward throughout despite upon till
+    whilst above below around through
     make makes making made take takes taking took use uses using used find finds finding found think
     thinking thought see seeing seen come comes coming came put puts putting keep keeps keeping
     start run runs running move moving write writing wrote read reading send sending sent share

@@ -1088,8 +1088,11 @@ class Router:
         skip = reading.follow_up_opener
         inside = {i - skip for e in reading.entities for i in range(e.start, e.end) if i >= skip}
         rest_cues, _ = self._find_cues(reading.words[skip:], inside)
-        if any(w >= CLEAR_CUE for i, w in rest_cues.items() if i != previous.intent):
-            return None  # a question of its own ("what is governance")
+        own = rest_cues.get(previous.intent, 0.0)
+        if any(w >= CLEAR_CUE and w > own for i, w in rest_cues.items() if i != previous.intent):
+            # A question of its own ("what is governance"), unless it asks as clearly for the
+            # same kind of answer ("and as PMO manager what should I be asking?").
+            return None
         kind = SLOT_KIND[previous.intent]
         rest = [w for w in reading.words[skip:] if w not in STOPWORDS]
         # "and for a manager?" after an artefact's questions: the PMO manager's questions.

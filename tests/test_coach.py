@@ -142,8 +142,14 @@ def test_roles_compare_where_their_levels_differ(bot: Bot) -> None:
 # -- follow-ups ---------------------------------------------------------------------------
 
 
-def test_and_for_a_manager_after_register_questions_gives_the_managers_questions(bot: Bot) -> None:
-    got = turns(bot, "risk register questions", "and for a manager?")
+@pytest.mark.parametrize(
+    "follow",
+    ["and for a manager?", "and as pmo manager what should i be asking about the process behind it?"],
+)
+def test_and_for_a_manager_after_register_questions_gives_the_managers_questions(
+    bot: Bot, follow: str
+) -> None:
+    got = turns(bot, "risk register questions", follow, conversation=follow)
     assert got[1][:2] == ("challenge_questions", {"artefact": "risk_register"})
     assert got[1][2] == "Risk register: questions for the PMO manager"
 
