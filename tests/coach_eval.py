@@ -51,6 +51,9 @@ class Outcome:
     question: Question
     got: str
     useful: bool
+    # Not useful itself, but one of its buttons leads to a useful answer ("Not quite it? Try
+    # the buttons"): what a user gets with one more click.
+    one_click: bool = False
 
 
 class QuestionFileError(ValueError):
@@ -101,7 +104,7 @@ def answer_key(reply: Reply) -> str:
 _RUNS = itertools.count()
 
 
-def ask(bot: Bot, question: Question) -> Reply:
+def ask(bot: Bot, question: Question) -> tuple[Reply, str]:
     # A conversation of its own: the sets share ids (ma08 is in each), and a question must not
     # start inside another set's conversation.
     conversation = f"eval:{next(_RUNS)}:{question.id}"
@@ -109,7 +112,7 @@ def ask(bot: Bot, question: Question) -> Reply:
     for turn in question.turns:
         reply = bot.handle_text(turn, conversation=conversation)
     assert reply is not None
-    return reply
+    return reply, conversation
 
 
 def matches(key: str, patterns: tuple[str, ...]) -> bool:
@@ -124,8 +127,15 @@ def matches(key: str, patterns: tuple[str, ...]) -> bool:
 def evaluate(bot: Bot, questions: list[Question]) -> list[Outcome]:
     outcomes = []
     for q in questions:
-        key = answer_key(ask(bot, q))
-        outcomes.append(Outcome(q, key, matches(key, q.expect)))
+        reply, conversation = ask(bot, q)
+        key = answer_key(reply)
+        useful = matches(key, q.expect)
+        # (Each button pressed in a conversation of its own, so one press cannot set up the next.)
+        one_click = not useful and any(
+            matches(answer_key(bot.handle_action(b.action, f"{conversation}:{n}")), q.expect)
+            for n, b in enumerate(reply.buttons)
+        )
+        outcomes.append(Outcome(q, key, useful, one_click))
     return outcomes
 
 
@@ -152,6 +162,11 @@ def report(outcomes: list[Outcome], show_misses: int = 60) -> str:
         1 for o in outcomes if o.question.kind == "offtopic" and not o.got.startswith(("scope:", "unknown"))
     )
     lines.append(f"off-topic answered as PMO content: {wrong_pmo}")
+    near = sum(o.one_click for o in pmo)
+    lines.append(
+        f"PMO questions useful or one button away: {in_useful + near}/{in_total} = "
+        f"{(in_useful + near) / max(1, in_total):.1%}"
+    )
     confusions = Counter(
         (o.question.expect[0] if o.question.expect else "?", o.got) for o in outcomes if not o.useful
     )
