@@ -207,9 +207,8 @@ def teams_package(
 ) -> None:
     """Build the Teams app package (manifest and icons) to sideload or upload to Teams."""
     from adapters.teams.package import build_package
-    from bot.settings import Settings
 
-    app_id = app_id or Settings().microsoft_app_id or ""
+    app_id = app_id or _settings().microsoft_app_id or ""
     if not app_id:
         typer.echo("pmo-bot: no MICROSOFT_APP_ID or --app-id: the package uses a placeholder id; rebuild it "
                    "with your bot's id before uploading to Teams.", err=True)  # fmt: skip
@@ -225,11 +224,10 @@ def teams_package(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (serve does this on start too)."""
-    from bot.settings import Settings
     from bot.storage import Storage, StorageError
 
     try:
-        storage = Storage(Settings().database_url)
+        storage = Storage(_settings().database_url)
         storage.upgrade()
         storage.close()
     except StorageError as exc:
@@ -249,9 +247,9 @@ def kb_validate() -> None:
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
-    from bot.snapshot import router_for
+    from bot.snapshot import prepare
 
-    router_for(knowledge_dir)  # ready for the next run (see bot/snapshot.py)
+    prepare(knowledge_dir, kb)  # ready for the next run (see bot/snapshot.py)
     stats = kb.stats()
     sections = ", ".join(f"{stats[s]} {s.replace('_', ' ')}" for s in kb.sections)
     typer.echo(
@@ -278,15 +276,12 @@ def kb_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
-
-    from bot.settings import Settings
+    from bot.settings import read_settings
 
     try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}")
+        return read_settings()
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def _operate(work: Callable[[Settings], T]) -> T:
@@ -400,6 +395,9 @@ def clock() -> None:
 
 def main() -> None:
     """Run the CLI; a usage error is a user error like any other: one line, exit code 1."""
+    from bot.oneshot import tolerant_output
+
+    tolerant_output()
     try:
         result = app(standalone_mode=False)
     except (typer.Exit, typer.Abort) as exc:

@@ -20,8 +20,8 @@ from bot.errors import ReviewError
 from bot.intents import BY_NAME, label_for
 from bot.reply import Action, Button, Reply, Section
 from bot.router import Context, Router, RouteResult
-from bot.skills import MAX_BUTTONS, unknown_reply
-from bot.skills import lower_first as skills_lower
+from bot.skills import MAX_BUTTONS, Skill, unknown_reply
+from bot.skills.common import lower_first
 from knowledge.base import KINDS, Kind, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,15 @@ class Conversations:
             return None
         return turn.context
 
-    def last(self, key: str, now: float) -> RouteResult | None:
-        context = self.context(key, now)
-        return context.last if context is not None else None
-
     def remember(self, key: str, route: RouteResult, now: float) -> None:
         context = self.context(key, now) or Context()
-        self._turns[key] = _Turn(context.after(route), now)
+        self._keep(key, _Turn(context.after(route), now))
+
+    def _keep(self, key: str, turn: _Turn) -> None:
+        self._turns[key] = turn
         self._turns.move_to_end(key)
+        while len(self._turns) > self.limit:
+            self._turns.popitem(last=False)  # the conversation quiet for longest
 
     def export(self, key: str, now: float) -> dict[str, object] | None:
         """A conversation's context as plain data, for a process that answers one turn and exits."""
@@ -76,30 +77,42 @@ class Conversations:
             "intent": last.intent,
             "slots": dict(last.slots),
             "part": last.part,
+            "reason": last.reason,
             "named": [list(pair) for pair in turn.context.named],
         }
 
-    def restore(self, key: str, data: object, now: float) -> None:
-        """The context :meth:`export` gave; anything malformed or stale is ignored."""
+    def restore(self, key: str, data: object, now: float, known: Callable[[str, str], bool]) -> None:
+        """The context :meth:`export` gave; anything malformed, stale or naming an entry the
+        knowledge base no longer has (``known(kind, id)`` says) is ignored."""
         if not isinstance(data, dict):
             return
         at, intent, slots, part, named = (data.get(k) for k in ("at", "intent", "slots", "part", "named"))
-        if not isinstance(at, int | float) or now - at > self.ttl_s or not isinstance(intent, str):
+        if not isinstance(at, int | float) or now - at > self.ttl_s or intent not in BY_NAME:
             return
         if not isinstance(slots, dict) or not isinstance(part, str) or not isinstance(named, list):
             return
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in slots.items()):
             return
+        kinds = [k for k in slots if k in KINDS]
+        if not all(known(k, v) for k, v in slots.items() if k in KINDS) or (
+            "with" in slots and not (kinds and known(kinds[0], slots["with"]))
+        ):
+            return  # renamed or removed since (another PMO_KNOWLEDGE_DIR, a new release)
         pairs = tuple(
             (p[0], p[1])
             for p in named
-            if isinstance(p, list) and len(p) == 2 and p[0] in KINDS and isinstance(p[1], str)
+            if isinstance(p, list) and len(p) == 2 and p[0] in KINDS and isinstance(p[1], str) and known(*p)
         )
-        said = data.get("text")
-        route = RouteResult(said if isinstance(said, str) else "", intent, dict(slots), 1.0, part=part)
-        self._turns[key] = _Turn(Context(route, pairs), float(at))
-        while len(self._turns) > self.limit:
-            self._turns.popitem(last=False)
+        said, reason = data.get("text"), data.get("reason")
+        route = RouteResult(
+            said if isinstance(said, str) else "",
+            str(intent),
+            dict(slots),
+            1.0,
+            part=part,
+            reason=reason if isinstance(reason, str) else "",
+        )
+        self._keep(key, _Turn(Context(route, pairs), float(at)))
 
 
 class SurveyDesk(Protocol):
@@ -131,7 +144,7 @@ class Bot:
         self.router = router if router is not None else shared_router(kb)
         self.conversations = Conversations()
         self._now = clock or time.time
-        self._answers: dict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = {}
+        self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = OrderedDict()
         # Set when a database and teams are at hand (serve); without it surveys say they are off.
         self.surveys: SurveyDesk | None = None
 
@@ -177,7 +190,7 @@ class Bot:
             slots["text"] = text
         action = Action(route.intent, slots, route.part)
         survey_desk = self.surveys
-        if survey_desk is not None and route.intent in ("pulse_survey", "digest"):
+        if survey_desk is not None and BY_NAME[route.intent].desk:
             # What the desk shows (this week's survey, the team's digest) comes first; a topic the
             # question was about is a button away.
             if route.intent == "pulse_survey":
@@ -203,13 +216,17 @@ class Bot:
         intent's own answer where it has one worth offering."""
         assert route.shown is not None
         reply = self.handle_action(route.shown, user=user)
-        if reply.intent == "error" or route.intent in ("pulse_survey", "digest", "knowledge"):
+        if (
+            reply.intent == "error"
+            or BY_NAME[route.intent].desk
+            or route.intent in ("knowledge", route.shown.intent)
+        ):
             return reply
         own = self._button(action.intent, {k: v for k, v in action.slots.items() if k != "text"}, action.part)
         if action.intent == "challenge_questions" and "artefact" in action.slots:
             name = self.kb.name("artefact", action.slots["artefact"])
-            own = Button(f"All {skills_lower(name)} questions", own.action)
-        kept = [b for b in reply.buttons if b.action.encode() != own.action.encode()]
+            own = Button(f"All {lower_first(name)} questions", own.action)
+        kept = [b for b in reply.buttons if b.action != own.action]
         return replace(reply, buttons=(own, *kept)[:MAX_BUTTONS])
 
     def _button(self, intent: str, slots: dict[str, str], part: str = "") -> Button:
@@ -218,23 +235,25 @@ class Bot:
     def _with_source(self, reply: Reply, route: RouteResult) -> Reply:
         """A retrieved answer says which entry it comes from and offers the next two."""
         shown = route.shown.slots if route.shown is not None else route.slots
-        kind, entry_id = next(iter(shown.items()))
-        typed: Kind = kind  # type: ignore[assignment]
-        name = self.kb.name(typed, entry_id)
-        section = self.kb.section_of(entry_id) if typed == "topic" else None
+        entry = next(((k, v) for k, v in shown.items() if self.kb.has(k, v)), None)
+        if entry is None:
+            return reply
+        typed: Kind = entry[0]  # type: ignore[assignment]  # (kb.has checked it is one of KINDS)
+        name = self.kb.name(typed, entry[1])
+        section = self.kb.section_of(entry[1]) if typed == "topic" else None
         where = section.name if section is not None else f"PMO {typed}s"
         note = Section(text=f"Best match for your question: {name} ({where}). Not quite it? Try the buttons.")
         # The way back to the intent's own answer (a shown topic's first button) stays first;
         # then the next two entries of the ranking, then the answer's own follow-ups.
         first = list(reply.buttons[:1]) if route.shown is not None else []
-        seen = {b.action.encode() for b in first}
+        offered = [b.action for b in first]
         others = []
         for candidate in route.alternatives:
             made = self._button(candidate.intent, candidate.slots)
-            if made.action.encode() not in seen:
-                seen.add(made.action.encode())
+            if made.action not in offered:
+                offered.append(made.action)
                 others.append(made)
-        kept = [b for b in reply.buttons[len(first) :] if b.action.encode() not in seen]
+        kept = [b for b in reply.buttons[len(first) :] if b.action not in offered]
         buttons = tuple([*first, *others, *kept][:MAX_BUTTONS])
         return replace(reply, sections=(*reply.sections, note), buttons=buttons)
 
@@ -288,26 +307,30 @@ class Bot:
         if spec is None:
             return unknown_reply(self.kb)
         skill = spec.skill
-        if conversation is not None and action.intent != "unknown":
-            route = RouteResult(
-                "",
-                action.intent,
-                {k: v for k, v in action.slots.items() if k != "text"},
-                1.0,
-                part=action.part,
-            )
+        reply = self._safe(lambda: skill(self.kb, action)) if not spec.cached else self._cached(skill, action)
+        if conversation is not None and action.intent != "unknown" and reply.intent != "error":
+            # Only the slots the skill recognised: a button naming an entry the knowledge base
+            # lacks (a stale card, a hand-made request) must not become "the role just named".
+            kept = {k: v for k, v in action.slots.items() if reply.slots.get(k) == v}
+            route = RouteResult("", action.intent, kept, 1.0, part=action.part)
             self.conversations.remember(conversation, route, self._now())
-        if not spec.cached:
-            return self._safe(lambda: skill(self.kb, action))
+        return reply
+
+    def _cached(self, skill: Skill, action: Action) -> Reply:
         # Knowledge answers depend on the action alone, and the knowledge base never changes in a
-        # running process: answer each once. Adapters can then cache their rendering too.
+        # running process: answer each once. Adapters can then cache their rendering too. The
+        # least recently asked answer makes room, so odd requests cannot fill the cache for good.
         key = (action.intent, tuple(sorted(action.slots.items())), action.part)
         cached = self._answers.get(key)
-        if cached is None:
-            cached = self._safe(lambda: skill(self.kb, action))
-            if cached.intent != "error" and len(self._answers) < ANSWER_CACHE_SIZE:
-                self._answers[key] = cached
-        return cached
+        if cached is not None:
+            self._answers.move_to_end(key)
+            return cached
+        reply = self._safe(lambda: skill(self.kb, action))
+        if reply.intent != "error":
+            self._answers[key] = reply
+            while len(self._answers) > ANSWER_CACHE_SIZE:
+                self._answers.popitem(last=False)
+        return reply
 
     def _safe(self, make: Callable[[], Reply]) -> Reply:
         try:
@@ -317,7 +340,8 @@ class Bot:
             return _apology()
 
 
-_SHARED: dict[int, Router] = {}
+_SHARED: OrderedDict[int, Router] = OrderedDict()
+_SHARED_LIMIT = 4  # a process holds one or two knowledge bases; tests make a few more
 
 
 def shared_router(kb: KnowledgeBase) -> Router:
@@ -325,6 +349,9 @@ def shared_router(kb: KnowledgeBase) -> Router:
     router = _SHARED.get(id(kb))
     if router is None or router.kb is not kb:
         router = _SHARED[id(kb)] = Router(kb)
+        while len(_SHARED) > _SHARED_LIMIT:
+            _SHARED.popitem(last=False)
+    _SHARED.move_to_end(id(kb))
     return router
 
 

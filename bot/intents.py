@@ -2,7 +2,10 @@
 button that asks for it, and whether its answers are cached.
 
 Adding an intent means adding one :class:`Intent` here (and its tests); the router, the core and
-the "did you mean" buttons read everything from this table. Cue phrases are written in canonical
+the "did you mean" buttons read its cues, slot, labels, caching, sections and survey desk from this
+table. A few intents also have reading rules of their own in the router, named there: a
+comparison's two entries, a development path's source and target, the PMO manager's questions
+about an artefact, small talk that turns into a question. Cue phrases are written in canonical
 form (UK spelling, no punctuation), since they are compared with the output of
 :func:`bot.text.tokens`. Weights say how strongly a phrase points at an intent: 1.0 is a clear
 signal ("competencies"), 0.5 a hint ("do" in "what does X do").
@@ -13,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import skills
-from bot.skills import Skill
-from knowledge.base import Kind, KnowledgeBase
+from bot.skills import ENTRY_LABEL, Skill
+from knowledge.base import KINDS, Kind, KnowledgeBase
 
 Cues = tuple[tuple[str, float], ...]
 
@@ -38,6 +41,9 @@ class Intent:
     # risk register's questions, and the situation that fits it answers. A section reported by no
     # intent (concepts, the PMO itself) is answered as "knowledge".
     sections: frozenset[str] = frozenset()
+    # Answered by the survey desk where surveys run (this week's survey, the team's digest); a
+    # topic the question was about is then a button away.
+    desk: bool = False
 
 
 def _phrases(weight: float, *phrases: str) -> tuple[tuple[str, float], ...]:
@@ -245,7 +251,7 @@ INTENTS: tuple[Intent, ...] = (
         "challenge_questions",
         skills.challenge_questions,
         label="Questions for a register",
-        slot_label="Questions for {a_lower}",
+        slot_label=ENTRY_LABEL["artefact"],
         cues=_CHALLENGE_QUESTIONS_CUES,
         slot="artefact",
         slot_required=True,
@@ -257,7 +263,7 @@ INTENTS: tuple[Intent, ...] = (
         "function_info",
         skills.function_info,
         label="PMO functions",
-        slot_label="About {lower}",
+        slot_label=ENTRY_LABEL["function"],
         cues=_FUNCTION_INFO_CUES,
         slot="function",
         slot_required=True,
@@ -268,7 +274,7 @@ INTENTS: tuple[Intent, ...] = (
         "role_competencies",
         skills.role_competencies,
         label="PMO roles",
-        slot_label="{name}: the role",
+        slot_label=ENTRY_LABEL["role"],
         cues=_ROLE_COMPETENCIES_CUES,
         slot="role",
         slot_required=True,
@@ -279,7 +285,7 @@ INTENTS: tuple[Intent, ...] = (
         "knowledge",
         skills.knowledge,
         label="PMO concepts",
-        slot_label="{name}",
+        slot_label=ENTRY_LABEL["topic"],
         cues=_KNOWLEDGE_CUES,
         slot="topic",
         slot_required=True,
@@ -310,6 +316,7 @@ INTENTS: tuple[Intent, ...] = (
         label="My pulse survey",
         cues=_PULSE_SURVEY_CUES,
         sections=frozenset({"survey"}),
+        desk=True,
     ),
     Intent(
         "digest",
@@ -317,6 +324,7 @@ INTENTS: tuple[Intent, ...] = (
         label="The team digest",
         cues=_DIGEST_CUES,
         sections=frozenset({"survey"}),
+        desk=True,
     ),
     Intent(
         "help",
@@ -348,10 +356,7 @@ def label_for(kb: KnowledgeBase, intent: str, slots: dict[str, str]) -> str:
     spec = BY_NAME.get(intent)
     if spec is None:
         return intent.replace("_", " ")
-    named: tuple[Kind, ...] = ("topic", "role", "function", "artefact")
-    kind = spec.slot or next((k for k in named if k in slots), None)
+    kind = spec.slot or next((k for k in reversed(KINDS) if k in slots), None)
     if kind is None or kind not in slots or not spec.slot_label:
         return spec.label
-    name = kb.name(kind, slots[kind])
-    lower = skills.lower_first(name)
-    return spec.slot_label.format(name=name, a_name=skills.an(name), lower=lower, a_lower=skills.an(lower))
+    return skills.fill_label(spec.slot_label, kb.name(kind, slots[kind]))

@@ -74,7 +74,7 @@ NEUTRAL_WORDS = frozenset(
     optimistic pessimistic realistic unrealistic accurate inaccurate complete incomplete messy tidy
     clean vague unclear clear confusing solid weak strong good bad poor great fine decent low high
     higher lower top bottom worst biggest smallest ready busy stuck lost
-    weather dm dms heard specifically specific left hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
+    weather dm dms heard specifically left hear hearing contain contains containing consist consists mention mentions mentioned cause causes caused
     mostly partly fully totally completely pretty fairly nearly almost roughly exactly probably
     possibly definitely seriously literally honestly frankly personally generally apparently
     usually lately anyway though
@@ -118,7 +118,7 @@ WEAK_ALIASES = frozenset(
     assumptions stakeholders audits tolerances scheduling estimating budgeting tooling versioning
     gating messaging prioritisation analyst coordinator trainer project support secretariat
     governance planning reporting administration communications assurance performance budget
-    schedule gantt raid rag dependencies dependency manager
+    schedule gantt raid rag dependency manager
     """.split()
 )
 
@@ -163,13 +163,13 @@ ANAPHORS = frozenset({"one", "it", "that", "this", "them", "those", "these", "th
 # Words that, after an artefact's questions, ask for the PMO manager's questions ("and for a manager?").
 AUDIENCE_MANAGER = frozenset({"manager", "managers", "head", "director", "leadership", "senior"})
 
-# Words that put a message in the PMO's world even when it also names an HR or IT matter
-# ("I'm on leave next week, will I miss the pulse?").
 # Words that put a question about using the bot onto the pulse survey ("how do I open the pulse?").
 SURVEY_MARKERS = frozenset(
     "pulse survey surveys digest questionnaire poll rate rating ratings score scores dm".split()
 )
 
+# Words that put a message in the PMO's world even when it also names an HR or IT matter
+# ("I'm on leave next week, will I miss the pulse?").
 PMO_MARKERS = frozenset(
     "pmo pmos pulse survey surveys digest project projects programme programmes portfolio portfolios raid rag".split()
 )

@@ -8,9 +8,11 @@ answer may take. Every other command, and any ``ask`` with other arguments, goes
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +29,20 @@ def main() -> None:
 
         full()
         return
+    tolerant_output()
     try:
         sys.stdout.write(answer(*quick) + "\n")
     except ConfigError as exc:
         sys.stderr.write(f"pmo-bot: {exc}\n")
         sys.exit(1)
+
+
+def tolerant_output() -> None:
+    """A console in a narrower encoding (cp1252, latin-1) shows "?" for an arrow or a bullet
+    rather than failing on it."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def plain_ask(argv: list[str]) -> tuple[str, str] | None:
@@ -52,20 +63,10 @@ def knowledge_dir() -> Path | None:
         # (a tenth of a second of the answer's half second).
         # (Names are not case-sensitive there either.)
         value = next((v for k, v in os.environ.items() if k.upper() == "PMO_KNOWLEDGE_DIR"), "")
-        return Path(value) if value else None
-    from pydantic import ValidationError
+        return Path(value) if value.strip() else None
+    from bot.settings import read_settings
 
-    from bot.settings import Settings
-
-    try:
-        return Settings().pmo_knowledge_dir
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        # A .env file that is not UTF-8 text, or cannot be read.
-        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        raise ConfigError(f"cannot read the settings (.env or environment): {detail}") from None
+    return read_settings().pmo_knowledge_dir
 
 
 def make_bot() -> Bot:
@@ -89,12 +90,11 @@ def answer(text: str, user: str) -> str:
     state = _state_file()
     saved = _read_json(state)
     if isinstance(saved, dict):
-        bot.conversations.restore(conversation, saved.get(conversation), bot.now())
+        bot.conversations.restore(conversation, saved.get(conversation), bot.now(), bot.kb.has)
     reply = render(bot.handle_text(text, conversation=conversation))
     exported = bot.conversations.export(conversation, bot.now())
     if exported is not None:
-        kept = {k: v for k, v in saved.items() if k != conversation} if isinstance(saved, dict) else {}
-        _write_json(state, {**kept, conversation: exported})
+        _write_json(state, {**_fresh(saved, bot.now(), skip=conversation), conversation: exported})
     return reply
 
 
@@ -110,15 +110,38 @@ def _read_json(path: Path) -> object:
         return None
 
 
+def _fresh(saved: object, now: float, skip: str) -> dict[str, object]:
+    """Other users' turns still young enough to follow on from: the file does not grow for ever."""
+    from bot.core import CONVERSATION_TTL_S
+
+    if not isinstance(saved, dict):
+        return {}
+    return {
+        k: v
+        for k, v in saved.items()
+        if k != skip
+        and isinstance(v, dict)
+        and isinstance(v.get("at"), int | float)
+        and now - v["at"] <= CONVERSATION_TTL_S
+    }
+
+
 def _write_json(path: Path, data: object) -> None:
     # The context is a convenience: a folder that cannot be written only loses the follow-up.
+    # (A temporary file of its own, so that two asks at once cannot mix their halves.)
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(data), encoding="utf-8")
-        temporary.replace(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(temporary, path)
+        temporary = None
     except OSError:
         pass
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

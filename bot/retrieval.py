@@ -1,9 +1,11 @@
 """Lexical retrieval over every knowledge entry, for questions no specific intent claims.
 
-Each entry (topic, function, role, artefact) is one document with three fields, weighted: its
-name and aliases, its keywords, and its text (answer, example, points, services, profile...).
-A question is ranked against them with BM25 over stemmed words, plus a bonus for each pair of
-adjacent words that also stands together in a name, alias or keyword ("residual risk").
+Each entry (topic, function, role, artefact) is one document with four fields, weighted: its
+name and aliases, its keywords, the questions people ask that it answers, and its text (answer,
+example, points, services, profile...). A question is ranked against them with BM25 over stemmed
+words, plus a bonus for each pair of adjacent words that also stands together in a name, alias,
+keyword or asked question ("residual risk"); the best few are then re-ranked by how closely the
+question reads like one of their names or asked questions (rapidfuzz).
 
 Beside the ranking, :meth:`Index.search` says how much of the question the best entry explains
 (``coverage``: the share of the question's weight, by inverse document frequency, that the entry
@@ -88,7 +90,6 @@ class Hit:
     matched: frozenset[str]  # the question's stems it matches
     anchors: int  # matched stems, everyday words aside, that are in its name, aliases or keywords
     unseen: float  # share of the question's words (everyday words aside) the knowledge base never uses
-    own: int  # the question's stems, everyday words aside, that the knowledge base uses
 
 
 @dataclass
@@ -110,8 +111,6 @@ class Index:
         for doc in self.docs:
             frequency.update(doc.weights.keys())
         self.idf = {t: math.log(1 + (count - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
-        # A word the knowledge base never uses weighs as much as its rarest word.
-        self.unseen_idf = math.log(1 + (count - 0.5) / 1.5)
         lengths = [sum(d.weights.values()) for d in self.docs]
         average = sum(lengths) / max(1, count)
         # Each posting carries its BM25 weight (the term's inverse document frequency times its
@@ -237,7 +236,6 @@ class Index:
                     got,
                     anchors,
                     round(unseen, 4),
-                    len(known),
                 )
             )
         return tuple(hits)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -110,7 +110,6 @@ POSSESSIVES = frozenset({"my", "our", "your", "his", "her", "their", "line"})
 # Roles whose questions about an artefact are the PMO manager's (process, appetite, culture).
 MANAGER_ROLES = frozenset({"pmo_manager", "pmo_director"})
 # Intents that take no entry as a slot; a knowledge entry that explains more of the question wins.
-_SLOTLESS = frozenset({"pulse_survey", "digest", "help", "smalltalk", "development_advice"})
 
 
 @dataclass(frozen=True)
@@ -151,32 +150,17 @@ class RouteResult:
     # Answered from the best-ranked knowledge entry; ``alternatives`` are the next ones.
     retrieved: bool = False
     alternatives: tuple[Candidate, ...] = ()
-    # For "unknown": why, where it is plain (see bot.scope), or "offtopic" with no PMO words at all.
+    # For "unknown": why, where it is plain (see bot.scope), or "offtopic" when no word of the
+    # message is one the router or the knowledge base knows (everyday words included).
     reason: str = ""
     # The answer to show when it is not the intent's own: a topic that answers the question within
     # the intent ("every mitigation says monitor", within the risk register's questions), or a
     # comparison of two certifications within development advice.
     shown: Action | None = None
 
-    @property
-    def aim(self) -> bool:
-        return self.part.startswith("become")
-
     def with_text(self, text: str) -> RouteResult:
-        return RouteResult(
-            text,
-            self.intent,
-            self.slots,
-            self.confidence,
-            self.candidates,
-            self.suggestions,
-            self.follow_up,
-            self.part,
-            self.retrieved,
-            self.alternatives,
-            self.reason,
-            self.shown,
-        )
+        # A copy: a decision cached for its words is shared by every text that reads the same.
+        return replace(self, text=text)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -221,7 +205,6 @@ class _Reading:
     follow_up_opener: int  # how many leading words are a follow-up opener ("what about"), or 0
     command: str | None = None
     anaphor: int = -1  # position of "one", "it", "that role"... or -1
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def content(self) -> list[int]:
         """Positions of the words that carry meaning."""
@@ -262,13 +245,15 @@ class Router:
             for w in entity_words | PMO_MARKERS
             if w not in NEUTRAL_WORDS and w not in STOPWORDS and len(w) > 2
         }
-        self._named_stems = frozenset(stem(w) for w in usable - WEAK_ALIASES)
         self._pmo_stems = frozenset(stem(w) for w in usable | (DOMAIN_WORDS - NEUTRAL_WORDS - STOPWORDS))
-        self._defined_by = {
-            frozenset(t for t in terms(tokens(term)) if t not in HARMLESS): topic.id
-            for topic in kb.topics.values()
-            for term in topic.defines
-        }
+        # The term's meaningful stems -> the topic; the first topic to define a term keeps it (the
+        # built-in base is read before an override, and `kb validate` reports the clash).
+        self._defined_by: dict[frozenset[str], str] = {}
+        for topic in kb.topics.values():
+            for term in topic.defines:
+                key = frozenset(t for t in terms(tokens(term)) if t not in HARMLESS)
+                if key:
+                    self._defined_by.setdefault(key, topic.id)
         self._distinctive_words = frozenset(
             w
             for w in self.index.vocabulary
@@ -405,9 +390,6 @@ class Router:
             scores["pulse_survey"] -= RESULTS_OVER_SURVEY
         return scores, taken
 
-    def read(self, text: str) -> _Reading:
-        return self._read(self._corrected(tokens(text)), bool(_SLASH_PMO.match(strip_chat_noise(text))))
-
     def _corrected(self, raw: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self._correct(w) for w in raw)
 
@@ -539,7 +521,7 @@ class Router:
         if any(e.kind == "role" and e.id in MANAGER_ROLES for e in reading.entities):
             return True
         words = reading.words
-        return any(words[i : i + 2] in (("as", "manager"), ("as", "head")) for i in range(len(words) - 1))
+        return any(words[i] == "as" and words[i + 1] in AUDIENCE_MANAGER for i in range(len(words) - 1))
 
     def _remembered(self, intent: str, reading: _Reading, context: Context) -> str | None:
         """A slot the message leaves out, from the conversation: only when it points back ("how
@@ -633,41 +615,45 @@ class Router:
             return RouteResult(text, "unknown", {}, 0.0)
         words = self._corrected(tokens(text))
         slash = "/" in text and bool(_SLASH_PMO.match(strip_chat_noise(text)))
-        reason = scope.classify(text)
+        foreign = scope.foreign(text)
         if context is None or context.last is None:
             # Without a conversation the decision depends on the (corrected) words alone: the same
             # words with another mention in front, another typo or sent again are decided once.
-            return self._decide_alone(words, slash, reason, suggest).with_text(text)
-        return self._decide(words, slash, reason, context, suggest).with_text(text)
+            return self._decide_alone(words, slash, foreign, suggest).with_text(text)
+        return self._decide(words, slash, foreign, context, suggest).with_text(text)
 
     @lru_cache(maxsize=32768)  # noqa: B019 - one router per process, built once
-    def _decide_alone(self, words: tuple[str, ...], slash: bool, reason: str, suggest: bool) -> RouteResult:
-        return self._decide(words, slash, reason, None, suggest)
+    def _decide_alone(self, words: tuple[str, ...], slash: bool, foreign: bool, suggest: bool) -> RouteResult:
+        return self._decide(words, slash, foreign, None, suggest)
 
     def _decide(
-        self, words: tuple[str, ...], slash: bool, reason: str, context: Context | None, suggest: bool
+        self, words: tuple[str, ...], slash: bool, foreign: bool, context: Context | None, suggest: bool
     ) -> RouteResult:
-        text = ""
         reading = self._read(words, slash)
+        # (An entry named outright covers its words: "the issue log in a PMO" has no "log in". A
+        # word that only loosely names one, "risk" in "risk of rain", does not.)
+        named = frozenset(i for e in reading.entities if not e.weak for i in range(e.start, e.end))
+        reason = "language" if foreign else scope.reason_in(reading.words, named)
         if not reading.words:
             if reason:
-                return RouteResult(text, "unknown", {}, 0.0, reason=reason)
+                return RouteResult("", "unknown", {}, 0.0, reason=reason)
             # A bare mention ("@pmo-bot") or "/pmo" alone: say what the bot can do.
-            return RouteResult(text, reading.command or "help", {}, 1.0)
+            return RouteResult("", reading.command or "help", {}, 1.0)
         # (Within a conversation about PMO work, "I'm on annual leave, will it keep pinging me?"
         # is still about the pulse.)
         ongoing = context is not None and context.last is not None and context.last.intent != "unknown"
         if reason in ("injection", "language", "offtopic") or (
             reason and not self._pmo_signal(reading) and not ongoing
         ):
-            # Another language, or an HR, IT or wellbeing matter that mentions no PMO work:
-            # never answered from the knowledge base, whatever words it shares with it.
-            return self._unknown(text, reading, [], suggest and reason == "language", reason)
+            # Another language, an attempt to change the instructions, something else altogether,
+            # or an HR, IT, wellbeing or abuse matter that mentions no PMO work: never answered
+            # from the knowledge base, whatever words it shares with it.
+            return RouteResult("", "unknown", {}, 0.0, reason=reason)
         candidates = self._score(reading, context)
         follow = self._follow_up(reading, context, candidates)
         if follow is not None:
             route = RouteResult(
-                text,
+                "",
                 follow.intent,
                 follow.slots,
                 _confidence(follow.score, 1.0),
@@ -683,13 +669,13 @@ class Router:
             return route
         defined = self._defined(reading, candidates) if reading.command is None else None
         if defined is not None:
-            route = RouteResult(text, "knowledge", {"topic": defined}, 1.0, tuple(candidates[:5]))
+            route = RouteResult("", "knowledge", {"topic": defined}, 1.0, tuple(candidates[:5]))
             return self._reported(route, defined, reading, Candidate("knowledge", {"topic": defined}, 1.0))
         if reading.command is not None and reading.command in SLOT_REQUIRED:
             best_for_command = next((c for c in candidates if c.intent == reading.command), None)
             if best_for_command is not None and not reading.unexplained:
                 return RouteResult(
-                    text, best_for_command.intent, best_for_command.slots, 1.0, tuple(candidates[:5])
+                    "", best_for_command.intent, best_for_command.slots, 1.0, tuple(candidates[:5])
                 )
         best = candidates[0] if candidates else None
         runner_up = next((c for c in candidates[1:] if best is None or c.key() != best.key()), None)
@@ -700,7 +686,7 @@ class Router:
             pair = self._topic_and_host(reading, best, runner_up)
             if pair is not None:
                 host, topic_id = pair
-                route = self._chosen(text, host, MARGIN, candidates)
+                route = self._chosen(host, MARGIN, candidates)
                 route.shown = Action("knowledge", {"topic": topic_id})
                 return route
         if best is None or best.score < ACCEPT or lead < MARGIN:
@@ -711,26 +697,25 @@ class Router:
                 and bool(best.slots)
                 and bool(runner_up.slots)
             )
-            ongoing = context is not None and context.last is not None and context.last.intent != "unknown"
             hit = self._confident_hit(reading, ongoing) if reading.command is None else None
             if hit is not None and ambiguous and hit.kind != "topic":
                 hit = None  # two named entries and the ranking only picks one of them: ask which
             if hit is None and best is not None and reading.command is None and not ambiguous:
                 hit = self._agreeing_hit(reading, best)
             if hit is not None:
-                return self._answer_from(text, hit, reading)
+                return self._answer_from(hit, reading)
             followed = (
                 self._follow_on(reading, context) if reading.command is None and not ambiguous else None
             )
             if followed is not None:
                 return followed
-            return self._unknown(text, reading, candidates, suggest, reason)
-        chosen = self._chosen(text, best, lead, candidates)
+            return self._unknown(reading, candidates, suggest, reason)
+        chosen = self._chosen(best, lead, candidates)
         if best.intent == "knowledge":
             topic_id = best.slots["topic"]
             better = self._better_topic(reading, topic_id)
             if better is not None:
-                return self._answer_from(text, better, reading)
+                return self._answer_from(better, reading)
             return self._reported(chosen, topic_id, reading, best)
         if best.intent == "compare" and "topic" in best.slots:
             return self._reported_comparison(chosen, reading)
@@ -763,21 +748,20 @@ class Router:
         content = reading.content()
         share = sum(1 for i in content if i in mine) / max(1, len(content))
         if top.coverage >= share + RETRIEVE_OVER_INTENT:
-            return self._answer_from(text, top, reading)
+            return self._answer_from(top, reading)
         # The winner's own entry ranks below the topic even with its name said outright.
-        own = next(
-            (h.score for h in hits if f"{h.kind}:{h.id}" in {f"{k}:{v}" for k, v in best.slots.items()}), 0.0
-        )
-        return self._answer_from(text, top, reading) if top.score > own + OUTRANK else chosen
+        slots = set(best.slots.items())
+        own = next((h.score for h in hits if (h.kind, h.id) in slots), 0.0)
+        return self._answer_from(top, reading) if top.score > own + OUTRANK else chosen
 
     @staticmethod
     def _pmo_signal(reading: _Reading) -> bool:
         return any(not e.weak for e in reading.entities) or any(w in PMO_MARKERS for w in reading.words)
 
     @staticmethod
-    def _chosen(text: str, best: Candidate, lead: float, candidates: list[Candidate]) -> RouteResult:
+    def _chosen(best: Candidate, lead: float, candidates: list[Candidate]) -> RouteResult:
         confidence = _confidence(best.score, lead)
-        return RouteResult(text, best.intent, best.slots, confidence, tuple(candidates[:5]), part=best.part)
+        return RouteResult("", best.intent, best.slots, confidence, tuple(candidates[:5]), part=best.part)
 
     def _serves(self, candidate: Candidate, topic_id: str) -> bool:
         """Whether a topic can answer within this intent: its section is one the intent reports,
@@ -897,10 +881,7 @@ class Router:
             asked = reading.cue_positions.get("knowledge", set())
             if any(i not in explained for i in asked):
                 return True
-        return any(i not in explained and self._distinctive(w) for i, w in enumerate(reading.words))
-
-    def _distinctive(self, word: str) -> bool:
-        return word in self._distinctive_words
+        return any(i not in explained and w in self._distinctive_words for i, w in enumerate(reading.words))
 
     def _explained(self, reading: _Reading, candidate: Candidate) -> set[int]:
         positions = set(reading.cue_positions.get(candidate.intent, set()))
@@ -996,8 +977,7 @@ class Router:
             and top.unseen <= RETRIEVE_UNSEEN
             and self._carries(reading, top, strictly=previous.intent == "unknown")
         ):
-            said_before = {f"{k}:{v}" for k, v in previous.slots.items()}
-            if f"{top.kind}:{top.id}" in said_before and previous.intent in BY_NAME:
+            if (top.kind, top.id) in previous.slots.items() and previous.intent in BY_NAME:
                 # The last subject again: what this turn adds is a topic within it ("...and the
                 # assumptions bit?" after the RAID log's questions).
                 within = Candidate(previous.intent, dict(previous.slots), 1.0)
@@ -1006,7 +986,7 @@ class Router:
                     route = RouteResult("", previous.intent, dict(previous.slots), 0.5, follow_up=True)
                     route.shown = Action("knowledge", {"topic": served.id})
                     return route
-            route = self._answer_from("", top, reading)
+            route = self._answer_from(top, reading)
             route.follow_up = True
             return route
         # "what should I actually say to him about it?": more of the topic just answered.
@@ -1054,14 +1034,14 @@ class Router:
         strong = self.index.docs[self.index.position[(hit.kind, hit.id)]].strong
         return any(self.index.idf[t] >= DISTINCTIVE_IDF for t in own & hit.matched & strong)
 
-    def _answer_from(self, text: str, hit: Hit, reading: _Reading) -> RouteResult:
+    def _answer_from(self, hit: Hit, reading: _Reading) -> RouteResult:
         """An answer from the best-ranked entry, under the intent that reports it."""
         alternatives = tuple(
             Candidate(DEFAULT_INTENT[h.kind], {h.kind: h.id}, h.score) for h in self._search(reading)[1:3]
         )
         confidence = round(min(1.0, 0.5 * hit.coverage + 0.5 * min(1.0, hit.score / 12.0)), 3)
         route = RouteResult(
-            text,
+            "",
             DEFAULT_INTENT[hit.kind],
             {hit.kind: hit.id},
             confidence,
@@ -1110,8 +1090,11 @@ class Router:
         return Candidate(previous.intent, {kind: near}, ACCEPT + MARGIN, previous.part) if near else None
 
     def _unknown(
-        self, text: str, reading: _Reading, candidates: list[Candidate], suggest: bool, reason: str = ""
+        self, reading: _Reading, candidates: list[Candidate], suggest: bool, reason: str = ""
     ) -> RouteResult:
+        if reason:
+            # A scope reply points to who can help; it offers no PMO entries.
+            return RouteResult("", "unknown", {}, 0.0, tuple(candidates[:5]), reason=reason)
         suggestions: list[Candidate] = []
         seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         for c in candidates:
@@ -1119,7 +1102,7 @@ class Router:
                 continue
             seen.add(c.key())
             suggestions.append(c)
-        if suggest and reason not in ("injection",):
+        if suggest:
             for hit in self._near_hits(reading):
                 candidate = Candidate(DEFAULT_INTENT[hit.kind], {hit.kind: hit.id}, hit.score)
                 if candidate.key() not in seen:
@@ -1127,12 +1110,10 @@ class Router:
                     suggestions.append(candidate)
             if not suggestions:
                 suggestions = self._near_entities(reading.words)
-        if reason in ("hr", "it", "wellbeing", "abuse", "injection"):
-            suggestions = []
-        if not reason and not suggestions and not any(w in self.known_words for w in reading.words):
+        if not suggestions and not any(w in self.known_words for w in reading.words):
             reason = "offtopic"
         return RouteResult(
-            text, "unknown", {}, 0.0, tuple(candidates[:5]), tuple(suggestions[:3]), reason=reason
+            "", "unknown", {}, 0.0, tuple(candidates[:5]), tuple(suggestions[:3]), reason=reason
         )
 
     def _near_hits(self, reading: _Reading) -> list[Hit]:

@@ -1,17 +1,18 @@
 """Why a message is out of scope, where that is plain: it names an HR, IT or wellbeing matter,
-abuses the bot, tries to change its instructions, or is written in another language.
+abuses the bot, tries to change its instructions, is about something else altogether (the
+weather, a train, a child's homework), or is written in another language.
 
-The router asks only after it has found no PMO answer (prompt injection and other languages
-aside, which are refused whatever they mention), so "I'm on leave, will I miss the pulse?" is
-still a question about the pulse.
+The router reads the reason for every message, over the words its entries do not cover ("the
+issue log in a PMO" has no "log in"). Prompt injection, other languages and "offtopic" are
+refused whatever else they mention; an HR, IT or wellbeing matter is refused only in a message
+that says nothing of PMO work outside a conversation about it, so "I'm on leave, will I miss the
+pulse?" is still a question about the pulse.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from bot.text import tokens
 
 # Each reason: phrases (in canonical form) any one of which is enough.
 _PHRASES: dict[str, tuple[str, ...]] = {
@@ -53,13 +54,13 @@ _PHRASES: dict[str, tuple[str, ...]] = {
         "investment portfolio", "my investments", "stock market", "share price", "shares in", "crypto",
         "bitcoin", "risk of rain", "chance of rain", "weather forecast", "raid the fridge", "raid boss",
         "football", "premier league", "recipe", "recipes", "train times", "bus times", "book me a",
-        "book a flight", "book a train", "book a taxi", "book the boardroom", "book a meeting room", "book a room",
-        "meeting room", "household budget", "personal budget", "my mortgage", "my bills", "translate",
-        "into french", "into spanish", "into german", "my son", "my daughter", "my kids", "my wife",
+        "book a flight", "book a train", "book a taxi", "book the boardroom", "book a room",
+        "meeting room", "household budget", "personal budget", "my mortgage", "my bills", "translate into",
+        "translation", "into french", "into spanish", "into german", "my son", "my daughter", "my kids", "my wife",
         "my husband", "my girlfriend", "my boyfriend", "gcse", "gcses", "my homework",
     ),
     "abuse": (
-        "fuck", "fucking", "fuck off", "shit", "shite", "bullshit", "crap bot", "useless bot", "stupid bot",
+        "fuck", "fucking", "shit", "shite", "bullshit", "crap bot", "useless bot", "stupid bot",
         "dumb bot", "idiot", "moron", "you suck", "shut up", "piss off", "bastard", "wanker", "twat",
         "screw you",
     ),
@@ -94,19 +95,22 @@ _NON_LATIN = re.compile(
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
-@lru_cache(maxsize=65536)
-def classify(text: str) -> str:
-    """The reason a message is out of scope, or "" when it gives none."""
-    if _foreign(text):
-        return "language"
-    words = tokens(text)
+def reason_in(words: tuple[str, ...], skip: frozenset[int] = frozenset()) -> str:
+    """The reason the words (from :func:`bot.text.tokens`) give for being out of scope, or "".
+    Phrases that overlap the positions in ``skip`` (a knowledge entry's name) do not count."""
     found: set[str] = set()
     for i, word in enumerate(words):
         for n in _SIZES.get(word, ()):
             reason = _INDEX.get(words[i : i + n])
-            if reason is not None:
+            if reason is not None and skip.isdisjoint(range(i, i + n)):
                 found.add(reason)
     return next((r for r in _ORDER if r in found), "")
+
+
+@lru_cache(maxsize=16384)
+def foreign(text: str) -> bool:
+    """Whether a message is written in another language (English only, for now)."""
+    return _foreign(text)
 
 
 def _foreign(text: str) -> bool:

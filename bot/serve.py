@@ -6,32 +6,23 @@ import gc
 import logging
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot import logs
 from bot.core import Bot
 from bot.errors import ConfigError
 from bot.server import Parts, build_app, build_slack, web_chat_on
-from bot.settings import Settings
+from bot.settings import Settings, read_settings
 
 log = logging.getLogger("pmo_bot.serve")
 
 SHUTDOWN_GRACE_S = 10.0
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from exc
-
-
 def run(port: int | None = None, socket_mode: bool = False) -> None:
     from bot.storage import Storage
-    from knowledge.base import KnowledgeBaseError, load
+    from knowledge.base import KnowledgeBaseError
 
-    settings = _settings()
+    settings = read_settings()
     secrets = tuple(
         s.get_secret_value()
         for s in (
@@ -45,12 +36,12 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     )
     logs.configure(secrets=secrets)
     try:
-        kb = load(settings.pmo_knowledge_dir)
+        bot = Bot.from_settings(settings.pmo_knowledge_dir)  # the knowledge snapshot, when it matches
     except KnowledgeBaseError as exc:
         raise ConfigError(str(exc)) from exc
     storage = Storage(settings.database_url)
     storage.upgrade()
-    parts = Parts(settings, Bot(kb), storage)
+    parts = Parts(settings, bot, storage)
     if socket_mode:
         _socket_mode(parts)
     app = build_app(parts)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -50,6 +52,12 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str | None = Field(default=None, alias="MICROSOFT_APP_TYPE")
 
+    @field_validator("pmo_knowledge_dir", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # PMO_KNOWLEDGE_DIR= (blank) means no override, as the one-shot ``ask`` reads it, not "."
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.pmo_admins.split(",") if a.strip())
@@ -64,3 +72,16 @@ class Settings(BaseSettings):
     @property
     def slack_http_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+
+def read_settings() -> Settings:
+    """The settings, or ConfigError in one line: a bad value, or a .env that cannot be read."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"bad setting {'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        # A .env file that is not UTF-8 text, or cannot be read.
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        raise ConfigError(f"cannot read the settings (.env or environment): {detail}") from None

@@ -3,7 +3,7 @@
 Reading and validating ~250 entries of YAML and indexing their text takes most of a second,
 longer than a one-shot ``pmo-bot ask`` should take. So the built router is pickled into the
 user's cache folder, under a fingerprint of everything it is built from: the content of the YAML
-files and of the code that builds it, and the Python version. Any change makes a new
+files and of the code that builds it, and the Python and pydantic versions. Any change makes a new
 fingerprint, and the next run builds afresh (about a second). ``pmo-bot kb validate`` and the
 Makefile's install step build it, so that a one-shot ``ask`` finds it ready. A cache folder that
 cannot be written only costs the time.
@@ -22,12 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pydantic
+
 from bot.router import Router
-from knowledge.base import DATA_DIR, load
+from knowledge.base import DATA_DIR, KnowledgeBase, load
 
 log = logging.getLogger(__name__)
 
-_CODE = (Path(__file__).parent, DATA_DIR.parent)  # bot/ and knowledge/
+_CODE = (Path(__file__).parent, DATA_DIR.parent)  # bot/ and knowledge/ (its YAML included)
 _ROUTERS: dict[Path | None, Router] = {}
 
 
@@ -41,8 +43,16 @@ def router_for(knowledge_dir: Path | None) -> Router:
     return router
 
 
+def prepare(knowledge_dir: Path | None, kb: KnowledgeBase) -> None:
+    """Write the snapshot for a knowledge base already loaded and checked (``kb validate``),
+    unless one is there: no second reading of the YAML."""
+    path = _path(knowledge_dir)
+    if not path.exists():
+        _write(path, Router(kb))
+
+
 def _read_or_build(knowledge_dir: Path | None) -> Router:
-    path = _cache_folder() / f"router-{_fingerprint(knowledge_dir)}.pickle"
+    path = _path(knowledge_dir)
     try:
         with path.open("rb") as handle:
             router = pickle.load(handle)
@@ -50,6 +60,8 @@ def _read_or_build(knowledge_dir: Path | None) -> Router:
             return router
     except FileNotFoundError:
         pass
+    except OSError as exc:  # a cache folder in the way or unreadable: building costs the time
+        log.info("knowledge snapshot not read (%s); building the router", exc)
     except Exception:  # a snapshot that cannot be read is rebuilt, whatever the reason
         log.warning("knowledge snapshot %s unreadable; rebuilding", path)
     router = Router(load(knowledge_dir))
@@ -57,17 +69,33 @@ def _read_or_build(knowledge_dir: Path | None) -> Router:
     return router
 
 
+def _path(knowledge_dir: Path | None) -> Path:
+    # One file per setting (built-in base or an override folder, Python version), so that two
+    # checkouts or override folders sharing the cache do not keep replacing each other's.
+    setting = f"{sys.version}|{knowledge_dir.resolve() if knowledge_dir is not None else ''}"
+    prefix = hashlib.sha256(setting.encode()).hexdigest()[:8]
+    return _cache_folder() / f"router-{prefix}-{_fingerprint(knowledge_dir)}.pickle"
+
+
 def _write(path: Path, router: Router) -> None:
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("router-*.pickle"):
-            old.unlink(missing_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             pickle.dump(router, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
-    except OSError as exc:
+        temporary = None
+        # Earlier snapshots of the same setting are stale now.
+        setting = path.name.rsplit("-", 1)[0]
+        for old in path.parent.glob(f"{setting}-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError) as exc:
         log.info("knowledge snapshot not written (%s); each start builds the router", exc)
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def _cache_folder() -> Path:
@@ -76,8 +104,8 @@ def _cache_folder() -> Path:
 
 
 def _fingerprint(knowledge_dir: Path | None) -> str:
-    digest = hashlib.sha256(sys.version.encode())
-    folders = [*_CODE, DATA_DIR]
+    digest = hashlib.sha256(f"{sys.version}|pydantic {pydantic.VERSION}".encode())
+    folders = list(_CODE)
     if knowledge_dir is not None:
         digest.update(str(knowledge_dir.resolve()).encode())
         folders.append(knowledge_dir)

@@ -34,12 +34,13 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
     from bot.core import Bot
     from bot.server import Parts, attach_surveys, build_slack, build_teams
     from bot.storage import Storage
-    from knowledge.base import KnowledgeBaseError, load
+    from knowledge.base import KnowledgeBaseError
 
     try:
-        kb = load(settings.pmo_knowledge_dir)
+        bot = Bot.from_settings(settings.pmo_knowledge_dir)  # the knowledge snapshot, when it matches
     except KnowledgeBaseError as exc:
         raise ConfigError(str(exc)) from exc
+    kb = bot.kb
     storage = Storage(settings.database_url)
     try:
         storage.upgrade()
@@ -51,7 +52,7 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
         }
         if every_platform:
             platforms |= {"slack", "teams"}
-        parts = Parts(settings, Bot(kb), storage)
+        parts = Parts(settings, bot, storage)
         parts.slack = build_slack(parts, sending_only=True) if "slack" in platforms else None
         parts.teams = build_teams(parts) if "teams" in platforms else None
         survey = attach_surveys(parts)

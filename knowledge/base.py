@@ -118,6 +118,10 @@ class KnowledgeBase:
         }
         return tables[kind]
 
+    def has(self, kind: str, entry_id: str) -> bool:
+        """Whether ``kind`` is a kind of entry and the base has one with this id."""
+        return kind in KINDS and entry_id in self.entries(kind)
+
     def section_of(self, topic_id: str) -> TopicSection | None:
         return self.sections.get(self.topic_section.get(topic_id, ""))
 
@@ -316,8 +320,10 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
     for tid, topic in kb.topics.items():
         problems += _check_topic(kb, where("topic", tid), topic)
         for term in topic.defines:
-            key = " ".join(term.lower().split())
-            if key in definer:
+            key = normalise(term)
+            if not key:
+                problems.append(Problem(*where("topic", tid), f"defines {term!r}, which has no words"))
+            elif key in definer and definer[key] != tid:
                 problems.append(
                     Problem(*where("topic", tid), f"defines '{term}', already defined by {definer[key]}")
                 )
@@ -327,6 +333,8 @@ def _check_references(kb: KnowledgeBase) -> list[Problem]:
             need("function", ("facts", "facts"), "function", area.function, "core_competencies")
         for skill in kb.facts.scarce_skills:
             need("function", ("facts", "facts"), "function", skill.function, "scarce_skills")
+        for rid in kb.facts.starter_roles:
+            need("function", ("facts", "facts"), "role", rid, "starter_roles")
     if kb.pulse is not None:
         for item in kb.pulse.items:
             need("function", ("pulse", f"pulse {item.id}"), "function", item.function, "function")

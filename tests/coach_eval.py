@@ -70,6 +70,8 @@ def read_questions(path: Path) -> list[Question]:
 
 def _question(item: dict[str, Any]) -> Question:
     turns = item["turns"] if isinstance(item["turns"], list) else [item["turns"]]
+    if not turns:
+        raise KeyError("turns")  # a question needs at least one turn
     expect = item.get("expect") or []
     return Question(
         str(item["id"]),

@@ -20,11 +20,16 @@ from tests.test_demo import World, demo_in
 from tests.test_serve import start
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, module: str = "bot.cli"
+) -> subprocess.CompletedProcess[str]:
+    """The command line in a process of its own, without this shell's bot settings. ``module``
+    "bot.oneshot" is the installed ``pmo-bot`` entry point, with its fast path for ``ask``."""
+    ours = ("PMO_", "SLACK_", "MICROSOFT_")
+    full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith(ours)}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         env=full_env,
@@ -101,16 +106,40 @@ def test_ask_follows_on_from_the_previous_ask_of_the_same_user() -> None:
     assert follow.stdout.startswith("Risk register: questions for the PMO manager")
     # Another user has a conversation of their own.
     other = run("ask", "and for a manager?", "--user", "someone-else")
+    assert other.returncode == 0, other.stderr
     assert not other.stdout.startswith("Risk register: questions for the PMO manager")
 
 
-def test_ask_survives_a_broken_state_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "saved",
+    [
+        '{"cli:cli": {"at": "x", "intent": 3}',  # cut short
+        '{"cli:cli": {"at": "x", "intent": 3, "slots": [], "part": null, "named": {}}}',  # wrong types
+        # Fresh, but naming entries the knowledge base no longer has (a renamed topic, another
+        # PMO_KNOWLEDGE_DIR): "tell me more about it" must not reach for them.
+        json.dumps(
+            {
+                "cli:cli": {
+                    "at": 4102444800,  # 2100: never stale
+                    "text": "what is our rule three",
+                    "intent": "knowledge",
+                    "slots": {"topic": "gone"},
+                    "part": "",
+                    "named": [["role", "gone_role"], ["topic", "gone"]],
+                }
+            }
+        ),
+    ],
+)
+def test_ask_survives_a_broken_state_file(saved: str) -> None:
     state = Path(os.environ["XDG_STATE_HOME"]) / "pmo-bot"
     state.mkdir(parents=True)
-    (state / "ask-context.json").write_text('{"cli:cli": {"at": "x", "intent": 3}', encoding="utf-8")
-    result = run("ask", "and for a manager?")
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
+    (state / "ask-context.json").write_text(saved, encoding="utf-8")
+    for module in ("bot.cli", "bot.oneshot"):
+        result = run("ask", "tell me more about it", module=module)
+        assert result.returncode == 0, result.stderr
+        assert "went wrong" not in result.stdout.lower(), result.stdout
+        assert "Traceback" not in result.stderr and "failed" not in result.stderr, result.stderr
 
 
 def test_kb_stats_json_meets_the_counts() -> None:
@@ -137,7 +166,7 @@ def test_kb_validate_checks_topic_sections(tmp_path: Path) -> None:
         "    related: [topic:no_such_topic]\n"
         "    artefact: risk_register\n"
         "    ask: [Is this a question the risk register does not have?]\n"
-        "    defines: [RAG]\n"
+        "    defines: [RAG?, '  ']\n"
         "    sources: [house rules]\n",
         encoding="utf-8",
     )
@@ -150,7 +179,8 @@ def test_kb_validate_checks_topic_sections(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "topic our_rule: related refers to unknown topic 'no_such_topic'" in result.stderr
     assert "topic our_rule: ask: not one of risk_register's challenge questions" in result.stderr
-    assert "defines 'RAG', already defined by" in result.stderr
+    assert "defines 'RAG?', already defined by rag_ratings" in result.stderr
+    assert "defines '  ', which has no words" in result.stderr
     assert "headless.yaml: file: a file needs both 'section' and 'topics'" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -215,17 +245,18 @@ def test_no_arguments_shows_help() -> None:
     assert "Usage" in result.stdout
 
 
-def test_a_dotenv_that_is_not_text_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("bot.cli", ("ask", "hello")),
+        ("bot.oneshot", ("ask", "hello")),
+        ("bot.cli", ("db", "upgrade")),
+        ("bot.cli", ("survey", "status", "--team", "x")),
+    ],
+)
+def test_a_dotenv_that_is_not_text_is_one_line(tmp_path: Path, module: str, args: tuple[str, ...]) -> None:
     (tmp_path / ".env").write_bytes(b"PMO_KNOWLEDGE_DIR=\xff\xfe\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "hello"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = run(*args, cwd=tmp_path, module=module)
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1
     assert ".env" in proc.stderr
@@ -315,15 +346,23 @@ def test_ask_reads_the_knowledge_folder_from_dotenv(tmp_path: Path) -> None:
     override.mkdir()
     (override / "ours.yaml").write_text("roles: nope\n", encoding="utf-8")
     (tmp_path / ".env").write_text(f"PMO_KNOWLEDGE_DIR={override}\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k.upper() != "PMO_KNOWLEDGE_DIR"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.oneshot", "ask", "hello"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-        env={**env, "PYTHONPATH": str(ROOT)},
-    )
+    proc = run("ask", "hello", cwd=tmp_path, module="bot.oneshot")
     assert proc.returncode == 1, proc.stdout
     assert "ours.yaml" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [("kb", "validate"), ("ask", "hello")])
+def test_a_blank_knowledge_folder_setting_means_no_override(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # Not "the working folder": a broken YAML file there must not be read.
+    (tmp_path / "broken.yaml").write_text("roles: nope\n", encoding="utf-8")
+    (tmp_path / ".env").write_text("PMO_KNOWLEDGE_DIR=\n", encoding="utf-8")
+    result = run(*args, cwd=tmp_path, module="bot.oneshot")
+    assert result.returncode == 0, result.stderr
+    assert "broken.yaml" not in result.stderr
+
+
+def test_ask_prints_on_a_console_in_a_narrow_encoding() -> None:
+    for module in ("bot.cli", "bot.oneshot"):
+        result = run("ask", "what is a raid log", env={"PYTHONIOENCODING": "latin-1"}, module=module)
+        assert result.returncode == 0, result.stderr
+        assert "RAID log" in result.stdout

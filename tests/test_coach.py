@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.text import render
-from bot.core import Bot
+from bot.core import Bot, Conversations
 from bot.reply import Action
+from bot.router import RouteResult
 from knowledge.base import KnowledgeBase
 
 
@@ -219,7 +220,25 @@ def test_off_topic_gets_a_scope_message_and_no_pmo_content(bot: Bot, text: str, 
 
 def test_on_leave_and_the_pulse_is_still_a_pulse_question(bot: Bot) -> None:
     reply = bot.handle_text("I'm on annual leave next week, do I still need to do the pulse survey?")
-    assert reply.intent != "unknown"
+    assert (reply.intent, reply.slots) == ("knowledge", {"topic": "pulse_opt_out"})
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # "log in" inside "the issue log in a PMO" is not a sign-in problem.
+        ("what goes in the issue log in a PMO and who keeps it", None),
+        # "translate ... into plain English" asks for an explanation, not a translation.
+        ("can you translate residual risk into plain english", "residual_risk"),
+    ],
+)
+def test_a_scope_phrase_across_a_pmo_entry_or_idiom_is_not_a_refusal(
+    bot: Bot, text: str, topic: str | None
+) -> None:
+    reply = bot.handle_text(text, conversation=text)
+    assert "reason" not in reply.slots, reply.slots
+    if topic is not None:
+        assert reply.slots == {"topic": topic}
 
 
 def test_hr_and_it_replies_point_to_who_can_help(bot: Bot) -> None:
@@ -235,17 +254,18 @@ def test_every_topic_answers_with_its_own_text(bot: Bot, kb: KnowledgeBase) -> N
         reply = bot.handle_action(Action("knowledge", {"topic": topic.id}))
         assert reply.title == topic.name
         assert reply.sections[0].text == topic.answer
-        full = render(bot.handle_action(Action("knowledge", {"topic": topic.id}, "more")))
-        for point in topic.points:
-            assert point.split()[0] in full
+        more = bot.handle_action(Action("knowledge", {"topic": topic.id}, "more"))
+        shown = {b for section in more.sections for b in section.bullets}
+        assert set(topic.points) <= shown, topic.id
 
 
 def test_kb_counts_each_section(kb: KnowledgeBase) -> None:
     stats = kb.stats()
-    assert stats["topics"] == len(kb.topics) >= 150
+    # Each section's count is the number of its topics, and the sections add up to all of them.
+    for section in kb.sections:
+        assert stats[section] == sum(1 for s in kb.topic_section.values() if s == section), section
+    assert sum(stats[section] for section in kb.sections) == stats["topics"] >= 150
     assert stats["concepts"] >= 57  # the seventeen the issue names and forty more
-    for section in ("pmo", "challenge", "situations", "careers", "certifications", "survey"):
-        assert stats[section] >= 8, section
 
 
 # -- the blind question sets --------------------------------------------------------------
@@ -264,7 +284,7 @@ def test_usefulness_on_the_blind_question_sets(bot: Bot, name: str, floor: float
     assert useful / total >= floor, report(outcomes)
     for kind in KINDS:
         got, n = usefulness(outcomes, kind)
-        assert got / n >= kind_floor, (kind, got, n)
+        assert n and got / n >= kind_floor, (kind, got, n)
     off = [o for o in outcomes if o.question.kind == "offtopic"]
     assert all(o.got.startswith(("scope:", "unknown")) for o in off), [o.got for o in off]
 
@@ -279,3 +299,11 @@ def test_every_label_names_a_real_answer(kb: KnowledgeBase) -> None:
                 entry = rest.split(":")[0]
                 if kind in ("topic", "function", "role", "artefact") and "*" not in entry:
                     assert entry in kb.entries(kind), (path.name, q.id, pattern)  # type: ignore[arg-type]
+
+
+def test_conversations_keep_at_most_their_limit_dropping_the_quietest() -> None:
+    kept = Conversations(limit=3)
+    for n in range(10):
+        kept.remember(f"c{n}", RouteResult("hi", "smalltalk", {}, 1.0), now=float(n))
+    alive = [f"c{n}" for n in range(10) if kept.context(f"c{n}", 10.0) is not None]
+    assert alive == ["c7", "c8", "c9"]

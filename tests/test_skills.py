@@ -8,9 +8,9 @@ import pytest
 
 from adapters.text import render
 from bot.core import Bot
-from bot.intents import BY_NAME
+from bot.intents import BY_NAME, DEFAULT_INTENT
 from bot.reply import Action, Reply
-from bot.skills import FIRST_SCREEN_LINES, MAX_BUTTONS
+from bot.skills import FIRST_SCREEN_LINES, KIND_INTENT, MAX_BUTTONS
 from knowledge.base import KnowledgeBase
 
 PHONE_LINES = FIRST_SCREEN_LINES + 3  # "about 15 lines", at the renderer's 88 columns
@@ -270,3 +270,24 @@ def test_hostile_button_values_are_refused(value: str) -> None:
 
 def test_unknown_action_intent_is_answered_not_raised(bot: Bot) -> None:
     assert bot.handle_action(Action("format_disk")).intent == "unknown"
+
+
+def test_the_intent_table_and_the_skills_agree_on_which_intent_opens_an_entry() -> None:
+    assert DEFAULT_INTENT == KIND_INTENT
+
+
+def test_a_comparison_missing_its_second_entry_offers_entries_that_open(bot: Bot) -> None:
+    reply = bot.handle_action(Action("compare", {"role": "pmo_analyst"}))
+    assert reply.title == "Which role?"
+    assert reply.buttons
+    for b in reply.buttons:
+        opened = bot.handle_action(b.action)
+        assert opened.intent == "role_competencies" and opened.slots == b.action.slots, b
+
+
+def test_a_button_naming_an_unknown_entry_is_not_remembered(bot: Bot) -> None:
+    bot.handle_action(Action("role_competencies", {"role": "nope"}), conversation="stale")
+    reply = bot.handle_text("how do I become one?", conversation="stale")
+    assert reply.slots.get("role") != "nope"
+    context = bot.conversations.context("stale", bot.now())
+    assert context is not None and ("role", "nope") not in context.named

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.reply import Action, Button, Reply, Section
-from bot.skills.common import MAX_BUTTONS, an, button, lower_first, missing
+from bot.skills.common import MAX_BUTTONS, an, button, entry_label, lower_first, missing
 from knowledge.base import KnowledgeBase
 from knowledge.models import Artefact
 
@@ -21,14 +21,14 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
     slots = {"artefact": art.id}
     part = action.part
     if part.startswith("theme:"):
-        return _theme_part(art, part.removeprefix("theme:"), slots)
+        return _theme_part(kb, art, part.removeprefix("theme:"), slots)
     if part == "themes":
         return _themes_part(art, slots)
     if part == "good":
         return Reply(
             f"{art.name}: what good looks like",
             (Section(text=art.purpose), Section("What good looks like", bullets=tuple(art.good_looks_like))),
-            _artefact_buttons(art, here=part),
+            _artefact_buttons(kb, art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -36,7 +36,7 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
         return Reply(
             f"{art.name}: common defects",
             (Section(bullets=tuple(art.defects)),),
-            _artefact_buttons(art, here=part),
+            _artefact_buttons(kb, art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -48,7 +48,7 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
         return Reply(
             f"{art.name}: the columns to expect",
             (Section(bullets=bullets),),
-            _artefact_buttons(art, here=part),
+            _artefact_buttons(kb, art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
@@ -62,14 +62,14 @@ def challenge_questions(kb: KnowledgeBase, action: Action) -> Reply:
                 Section(text="About the process, appetite and culture behind the register, not one project."),
                 *sections,
             ),
-            _artefact_buttons(art, here=part),
+            _artefact_buttons(kb, art, here=part),
             intent="challenge_questions",
             slots=slots,
         )
-    return _questions_first_screen(art, slots)
+    return _questions_first_screen(kb, art, slots)
 
 
-def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
+def _questions_first_screen(kb: KnowledgeBase, art: Artefact, slots: dict[str, str]) -> Reply:
     # One general question per theme fits a phone screen; the rest are a button away.
     bullets = tuple(f"{_theme_title(g.theme)}: {_lead_question(g.questions)}" for g in art.questions)
     # What the artefact is comes first: "what is a RAID log?" lands here as often as "what should
@@ -85,7 +85,7 @@ def _questions_first_screen(art: Artefact, slots: dict[str, str]) -> Reply:
     return Reply(
         f"Checking {an(lower_first(art.name))}",
         tuple(sections),
-        _artefact_buttons(art, here=""),
+        _artefact_buttons(kb, art, here=""),
         intent="challenge_questions",
         slots=slots,
     )
@@ -137,10 +137,10 @@ def _themes_part(art: Artefact, slots: dict[str, str]) -> Reply:
     )
 
 
-def _theme_part(art: Artefact, theme: str, slots: dict[str, str]) -> Reply:
+def _theme_part(kb: KnowledgeBase, art: Artefact, theme: str, slots: dict[str, str]) -> Reply:
     group = next((g for g in art.questions if g.theme == theme), None)
     if group is None:
-        return _questions_first_screen(art, slots)
+        return _questions_first_screen(kb, art, slots)
     others = tuple(
         button(
             f"{_theme_title(g.theme)} ({len(g.questions)})", "challenge_questions", slots, f"theme:{g.theme}"
@@ -157,7 +157,7 @@ def _theme_part(art: Artefact, theme: str, slots: dict[str, str]) -> Reply:
     )
 
 
-def _artefact_buttons(art: Artefact, here: str) -> tuple[Button, ...]:
+def _artefact_buttons(kb: KnowledgeBase, art: Artefact, here: str) -> tuple[Button, ...]:
     slots = {"artefact": art.id}
     buttons = [
         button("All questions by theme", "challenge_questions", slots, "themes"),
@@ -168,7 +168,7 @@ def _artefact_buttons(art: Artefact, here: str) -> tuple[Button, ...]:
         buttons.append(button("Questions for the PMO manager", "challenge_questions", slots, "manager"))
     buttons.append(button("Columns to expect", "challenge_questions", slots, "fields"))
     buttons.append(
-        button(f"About {art.function.replace('_', ' ')}", "function_info", {"function": art.function})
+        button(entry_label(kb, "function", art.function), "function_info", {"function": art.function})
     )
     return tuple(b for b in buttons if b.action.part != here or b.action.intent != "challenge_questions")[
         :MAX_BUTTONS

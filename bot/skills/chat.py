@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.reply import Action, Button, Reply, Section
-from bot.skills.common import button, entry_button
+from bot.skills.common import button, entry_button, entry_label
 from bot.skills.topics import knowledge
 from bot.text import tokens
 from knowledge.base import KnowledgeBase
@@ -35,7 +35,7 @@ def help_reply(kb: KnowledgeBase, action: Action) -> Reply:
     )
     buttons = (
         button("Risk register questions", "challenge_questions", {"artefact": "risk_register"}),
-        button("PMO co-ordinator: the role", "role_competencies", {"role": "pmo_coordinator"}),
+        button(entry_label(kb, "role", "pmo_coordinator"), "role_competencies", {"role": "pmo_coordinator"}),
         button("Where to develop next", "development_advice"),
     )
     topic = entry_button(kb, "topic:risk_vs_issue")

@@ -13,15 +13,21 @@ MAX_BUTTONS = 5
 LINE_CHARS = 80
 Skill = Callable[[KnowledgeBase, Action], Reply]
 
+# The intent that answers a bare entry of each kind (the intent table's ``default_for``, which a
+# test keeps equal), and the label of a button that opens it (also the intents' ``slot_label``):
+# {name}, {a_name}, {lower} and {a_lower} are the entry's name as in :func:`fill_label`.
 KIND_INTENT: dict[Kind, str] = {
     "artefact": "challenge_questions",
     "function": "function_info",
     "role": "role_competencies",
     "topic": "knowledge",
 }
-
-
-_KINDS: dict[str, Kind] = {k: k for k in KIND_INTENT}
+ENTRY_LABEL: dict[Kind, str] = {
+    "artefact": "Questions for {a_lower}",
+    "function": "About {lower}",
+    "role": "{name}: the role",
+    "topic": "{name}",
+}
 
 
 def lower_first(name: str) -> str:
@@ -37,25 +43,29 @@ def button(label: str, intent: str, slots: dict[str, str] | None = None, part: s
     return Button(label, Action(intent, dict(slots or {}), part))
 
 
+def fill_label(template: str, name: str) -> str:
+    lower = lower_first(name)
+    return template.format(name=name, a_name=an(name), lower=lower, a_lower=an(lower))
+
+
 def entry_label(kb: KnowledgeBase, kind: Kind, entry_id: str) -> str:
     """The label of a button that opens an entry's own answer."""
-    name = kb.name(kind, entry_id)
-    if kind == "artefact":
-        return f"Questions for {an(lower_first(name))}"
-    if kind == "function":
-        return f"About {lower_first(name)}"
-    if kind == "role":
-        return f"{name}: the role"
-    return name
+    return fill_label(ENTRY_LABEL[kind], kb.name(kind, entry_id))
 
 
 def entry_button(kb: KnowledgeBase, ref: str) -> Button | None:
     """A button for a "kind:id" reference, or None when the entry is unknown."""
     kind, _, entry_id = ref.partition(":")
-    typed = _KINDS.get(kind)
-    if typed is None or entry_id not in kb.entries(typed):
+    if not kb.has(kind, entry_id):
         return None
+    typed: Kind = kind  # type: ignore[assignment]  # (kb.has checked it is one of KINDS)
     return button(entry_label(kb, typed, entry_id), KIND_INTENT[typed], {typed: entry_id})
+
+
+def becoming_button(kb: KnowledgeBase, role_id: str) -> Button:
+    return button(
+        f"Becoming {an(kb.name('role', role_id))}", "development_advice", {"role": role_id}, "become"
+    )
 
 
 def lines_of(text: str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.reply import Action, Button, Reply, Section
-from bot.skills.common import an, button, first_sentence, lower_first
+from bot.skills.common import an, becoming_button, button, entry_label, first_sentence, lower_first
 from knowledge.base import KnowledgeBase
 from knowledge.models import LEVELS, Role
 
@@ -68,11 +68,8 @@ def _role_development(kb: KnowledgeBase, role: Role) -> Reply:
     if scarce:
         sections.append(Section(text=scarce))
     sections += _credentials(role)
-    buttons = [button(f"{role.name}: the role", "role_competencies", slots)]
-    buttons += [
-        button(f"Becoming {an(kb.name('role', r))}", "development_advice", {"role": r}, "become")
-        for r in role.development.next_roles[:2]
-    ]
+    buttons = [button(entry_label(kb, "role", role.id), "role_competencies", slots)]
+    buttons += [becoming_button(kb, r) for r in role.development.next_roles[:2]]
     buttons.append(button("General advice", "development_advice"))
     return Reply(
         f"{role.name}: where to develop next",
@@ -102,7 +99,7 @@ def _become(kb: KnowledgeBase, target: Role, source: Role | None) -> Reply:
             Section(heading, text="; ".join(gaps[:4]) + "." if gaps else "Little: the levels match.")
         )
     sections += _credentials(target)
-    buttons: list[Button] = [button(f"{target.name}: the role", "role_competencies", slots)]
+    buttons: list[Button] = [button(entry_label(kb, "role", target.id), "role_competencies", slots)]
     if source is not None and source.id != target.id:
         buttons.append(button(f"Advice for {an(source.name)}", "development_advice", {"role": source.id}))
     buttons.append(button("General advice", "development_advice"))

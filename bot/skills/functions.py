@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.reply import Action, Button, Reply, Section
-from bot.skills.common import an, button, missing
+from bot.skills.common import an, button, entry_label, lower_first, missing
 from knowledge.base import KnowledgeBase
 
 
@@ -30,11 +30,11 @@ def function_info(kb: KnowledgeBase, action: Action) -> Reply:
     if func.primary_artefact:
         name = kb.name("artefact", func.primary_artefact)
         buttons.append(
-            button(f"Check {an(name.lower())}", "challenge_questions", {"artefact": func.primary_artefact})
+            button(
+                f"Check {an(lower_first(name))}", "challenge_questions", {"artefact": func.primary_artefact}
+            )
         )
-    buttons += [
-        button(f"{kb.name('role', r)} competencies", "role_competencies", {"role": r}) for r in func.roles[:3]
-    ]
+    buttons += [button(entry_label(kb, "role", r), "role_competencies", {"role": r}) for r in func.roles[:3]]
     scarce = _scarce_note(kb, func.id)
     if scarce and action.part != "services":
         sections = (*sections, Section(text=scarce))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.reply import Action, Button, Reply, Section
-from bot.skills.common import FIRST_SCREEN_LINES, button, first_sentence, lines_of, missing
+from bot.skills.common import FIRST_SCREEN_LINES, becoming_button, button, first_sentence, lines_of, missing
 from knowledge.base import KnowledgeBase
 from knowledge.models import LEVELS, Role
 
@@ -80,8 +80,5 @@ def _role_buttons(kb: KnowledgeBase, role: Role, skip: str) -> tuple[Button, ...
     if skip != "details":
         buttons.append(button("Every competency and level", "role_competencies", slots, "details"))
     buttons.append(button("Where to develop next", "development_advice", slots))
-    for nxt in role.development.next_roles[:2]:
-        buttons.append(
-            button(f"Becoming {kb.name('role', nxt)}", "development_advice", {"role": nxt}, "become")
-        )
+    buttons += [becoming_button(kb, nxt) for nxt in role.development.next_roles[:2]]
     return tuple(buttons)

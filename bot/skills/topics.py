@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.reply import Action, Button, Reply, Section
 from bot.skills.common import (
     FIRST_SCREEN_LINES,
+    KIND_INTENT,
     MAX_BUTTONS,
     button,
     entry_button,
@@ -13,7 +14,7 @@ from bot.skills.common import (
     lower_first,
     missing,
 )
-from knowledge.base import Kind, KnowledgeBase
+from knowledge.base import KINDS, Kind, KnowledgeBase
 from knowledge.models import LEVELS, Topic
 
 
@@ -98,12 +99,14 @@ def compare(kb: KnowledgeBase, action: Action) -> Reply:
     """Two entries of one kind side by side: slots ``{kind: first, "with": second}``."""
     kind, first = next(((k, v) for k, v in action.slots.items() if k != "with"), ("", ""))
     second = action.slots.get("with", "")
-    if kind not in ("topic", "role", "function", "artefact"):
+    if kind not in KINDS:
         return missing("topic", kb, "knowledge")
-    typed: Kind = kind  # type: ignore[assignment]
+    typed: Kind = kind
     table = kb.entries(typed)
     if first not in table or second not in table or first == second:
-        return missing(typed, kb, f"{'knowledge' if typed == 'topic' else 'compare'}")
+        # Each choice opens that entry: a "compare" button without its second entry would only
+        # ask the same question again.
+        return missing(typed, kb, KIND_INTENT[typed])
     a, b = table[first], table[second]
     if typed == "topic":
         sections = _compare_topics(a, b)
