@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.review.register import Register, Risk, date_of, is_done, says_no
+from bot.review.register import RAG_OF, Register, Risk, date_of, is_done, says_no
 from bot.review.values import Cell
 
 Severity = Literal["error", "warning", "info"]
@@ -69,6 +69,12 @@ SEVERITY: dict[str, Severity] = {
     "duplicate": "warning",
     "owner_concentration": "warning",
     "high_risk_not_escalated": "error",
+    "residual_not_lower": "warning",
+    "closed_without_reason": "warning",
+    "uniform_ratings": "warning",
+    "repeated_filler": "warning",
+    "unvalidated_assumption": "warning",
+    "incomplete_dependency": "warning",
 }
 
 _PLACEHOLDER_OWNER = re.compile(
@@ -161,7 +167,9 @@ def broken_rows(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[
 def missing_owner(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     if not reg.columns.has("owner"):
         return
-    for risk in reg.open_risks:
+    for risk in reg.open_rows:
+        if risk.kind in ("assumption", "decision"):
+            continue  # an assumption's missing validator is its own check
         owner = risk.value("owner")
         if not owner or _PLACEHOLDER_OWNER.match(owner):
             shown = f" (it says '{owner}')" if owner else ""
@@ -171,13 +179,72 @@ def missing_owner(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterato
                 f"{_name(risk)} has no named owner{shown}.",
                 f"Who owns {risk.label}, and do they know they own it?",
             )
+        elif several_owners(owner):
+            yield _finding(
+                "missing_owner",
+                risk,
+                f"{_name(risk)} has several owners in one cell ('{_short(owner, 40)}'): when "
+                "everyone owns it, no one does.",
+                f"Which one person is accountable for {risk.label}? The others can hold its actions.",
+            )
+        elif is_a_group(owner):
+            yield _finding(
+                "missing_owner",
+                risk,
+                f"{_name(risk)} is owned by a group ('{_short(owner, 40)}'), not a person.",
+                f"Who in {owner} answers for {risk.label}, by name?",
+            )
+
+
+# An owner cell naming a team, a department or a supplier rather than one accountable person.
+_GROUP = re.compile(
+    r"\b(team|teams|dept|department|departments|pmo|office|group|unit|division|directorate|committee|"
+    r"board|procurement|finance|it|hr|legal|estates|facilities|vendor|vendors|supplier|suppliers|"
+    r"contractor|contractors|everyone|all|various|business|operations|ops|workstream|squad|staff)$",
+    re.IGNORECASE,
+)
+_PERSON_ROLE = re.compile(
+    r"\b(lead|leader|manager|mgr|head|director|officer|owner|chair|chairman|chairperson|engineer|analyst|"
+    r"co-?ordinator|architect|sponsor|specialist|administrator|consultant|controller|adviser|advisor|"
+    r"planner|pm|cfo|cto|ceo|cio|coo|sro|principal|supervisor|accountant|secretary|representative|rep|"
+    r"champion|partner|executive|clerk|surveyor|solicitor|counsel|scientist|designer|developer|tester|"
+    r"steward|agent|foreman|inspector)s?\b",
+    re.IGNORECASE,
+)
+_OWNER_SPLIT = re.compile(r"\s*(?:/|;|&|\+|\band\b|,)\s*", re.IGNORECASE)
+
+
+def is_a_group(owner: str) -> bool:
+    """'IT team', 'PMO', 'Procurement', 'Vendor' rather than a person or a one-person role."""
+    words = owner.strip().rstrip(".").split()
+    if not words or _PERSON_ROLE.search(owner):
+        return False
+    return bool(_GROUP.search(owner.strip().rstrip(".")))
+
+
+def several_owners(owner: str) -> bool:
+    """'J. Patel / K. Osei' or 'PM, QA Lead'; not 'Patel, Jay' (one person, surname first)."""
+    parts = [p for p in _OWNER_SPLIT.split(owner.strip()) if p and len(p.strip(". ")) >= 2]
+    if len(parts) < 2:
+        return False
+    lone_words = all(len(p.split()) == 1 for p in parts[:-1])
+    one_role = lone_words and not re.search(r"[/;,]", owner) and _PERSON_ROLE.search(parts[-1])
+    if one_role and not _PERSON_ROLE.search(" ".join(parts[:-1])):
+        return False  # "Sales and Marketing Director", "R&D Manager": one role
+    if "," in owner and not re.search(r"/|;|&|\+|\band\b", owner, re.IGNORECASE) and len(parts) == 2:
+        # A surname and a first name, or a role and its place ("Head of Estates, North"), unless
+        # both sides are people or roles of their own.
+        return all(_PERSON_ROLE.search(p) or len(p.split()) >= 2 for p in parts) and any(
+            _PERSON_ROLE.search(p) for p in parts
+        )
+    return True
 
 
 def _missing(fld: str, check: str, what: str, question: str) -> Check:
     def run(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
         if not reg.columns.has(fld):
             return
-        for risk in reg.risks:
+        for risk in reg.rows_of("risk"):
             cell = risk.cells.get(fld)
             if cell is not None and cell.empty:
                 yield _finding(check, risk, f"{_name(risk)} has no {what}.", question.format(risk=risk.label))
@@ -187,7 +254,7 @@ def _missing(fld: str, check: str, what: str, question: str) -> Check:
 
 def invalid_values(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     for risk in reg.risks:
-        for fld in ("probability", "impact", "score"):
+        for fld in ("probability", "impact", "score") if risk.kind == "risk" else ():
             scale = reg.scales.get(fld)
             cell = risk.cells.get(fld)
             if scale is None or cell is None or cell.empty or scale.kind == "none":
@@ -228,13 +295,53 @@ def _score_off_grid(reg: Register, cell: Cell) -> bool:
         return False
     if cell.kind != "number":
         return cell.kind == "text"
-    return not (0 < cell.value <= p.top * i.top)
+    return not (0 < cell.value <= p.peak * i.peak)
 
 
 def score_mismatch(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    flagged: set[int] = set()
+    for finding in _product_mismatch(reg):
+        flagged.add(finding.row or 0)
+        yield finding
+    for finding in _band_mismatch(reg):
+        if (finding.row or 0) not in flagged:  # one finding a row, however many things disagree
+            yield finding
+
+
+def _band_mismatch(reg: Register) -> Iterator[Finding]:
+    """A RAG label that disagrees with the register's own bands (a 20 labelled Green)."""
+    if not reg.columns.has("rag"):
+        return
+    header = reg.columns.header_of("rag")
+    for risk in reg.rows_of("risk"):
+        rag = RAG_OF.get(risk.value("rag").lower())
+        score = risk.score if risk.score is not None else risk.computed
+        if rag is None or score is None:
+            continue
+        if reg.bands:
+            band = next((b for b in reg.bands if b[0] <= score <= b[1]), None)
+            if band is None or band[2] == rag:
+                continue
+            expected, source = band[2], "the bands stated at the top of the register"
+        elif rag == "green" and reg.escalation_score is not None and score >= reg.escalation_score:
+            expected, source = "red", "its escalation threshold"
+        elif rag == "red" and reg.medium_score is not None and score < reg.medium_score:
+            expected, source = "green or amber", "its medium threshold"
+        else:
+            continue
+        yield _finding(
+            "score_mismatch",
+            risk,
+            f"{risk.label}: {header} says {risk.value('rag')} but its score of {score:g} is {expected} "
+            f"by {source}.",
+            f"Is {risk.label} really {risk.value('rag')}? Its score says {expected}: which is right?",
+        )
+
+
+def _product_mismatch(reg: Register) -> Iterator[Finding]:
     if not reg.columns.has("score") or reg.score_kind == "none":
         return
-    for risk in reg.risks:
+    for risk in reg.rows_of("risk"):
         if risk.score is None or risk.computed is None or risk.probability is None or risk.impact is None:
             continue
         if reg.score_kind == "product":
@@ -259,26 +366,71 @@ def score_mismatch(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
 # -- management ----------------------------------------------------------------------------
 
 
+# A response that is no action: watching is not managing.
+_NOT_AN_ACTION = re.compile(
+    r"^(monitor(ing|ed)?( (closely|regularly|weekly|monthly|it|this|the (risk|situation)|and review|"
+    r"and report|ongoing))*|keep (an eye on|watching|monitoring)( it| this| the risk)?|"
+    r"watch(ing)?( it| and wait)?|"
+    r"ongoing|on-going|under review|to be reviewed|review(ed)? (regularly|periodically)|continue to monitor|"
+    r"wait and see|pending|tbc|tbd|tba|to be (confirmed|determined|agreed|decided)|none|n/?a|as above|"
+    r"see above|noted|ok|nothing|no action|no action (needed|required)|business as usual|bau)[.!]*$",
+    re.IGNORECASE,
+)
+_ACCEPT_ONLY = re.compile(r"^(accept(ed)?|tolerate[d]?|retain(ed)?|accept the risk)[.!]*$", re.IGNORECASE)
+_ACCEPTS = re.compile(r"^(accept|tolerat|retain)", re.IGNORECASE)
+
+
+def response_gap(reg: Register, risk: Risk) -> str:
+    """Why the risk's response is no response: '' when it is one."""
+    text = " ".join(risk.value("mitigation").split())
+    kind = risk.value("response_type")
+    if not text or _PLACEHOLDER_OWNER.match(text):
+        if _ACCEPTS.match(kind) and risk.value("rationale"):
+            return ""
+        return "has no response recorded" if not _ACCEPTS.match(kind) else "is accepted with no reason given"
+    if _NOT_AN_ACTION.match(text):
+        return f"has '{_short(text, 30)}' as its response, which is watching, not an action"
+    if _ACCEPT_ONLY.match(text) and not risk.value("rationale"):
+        return "is accepted with no reason given"
+    return ""
+
+
 def missing_response(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
-    if not reg.columns.has("mitigation") or reg.medium_score is None:
+    if not reg.columns.has("mitigation"):
         return
-    for risk in reg.open_risks:
+    for risk in reg.open_rows:
+        if risk.kind == "issue":
+            text = risk.value("mitigation")
+            if not text or _PLACEHOLDER_OWNER.match(text):
+                yield _finding(
+                    "missing_response",
+                    risk,
+                    f"{_name(risk)} is an open issue with no action recorded.",
+                    f"What is being done to resolve {risk.label}, by whom and by when?",
+                )
+            continue
+        if risk.kind != "risk" or reg.medium_score is None:
+            continue
         score = risk.effective_score
         if score is None or score < reg.medium_score:
             continue
-        if not risk.value("mitigation") or _PLACEHOLDER_OWNER.match(risk.value("mitigation")):
-            yield _finding(
-                "missing_response",
-                risk,
-                f"{_name(risk)} scores {score:,.10g} but has no response recorded.",
-                f"What is being done about {risk.label}, by whom and by when?",
-            )
+        gap = response_gap(reg, risk)
+        if not gap:
+            continue
+        question = (
+            f"Why is {risk.label} accepted at {score:,.10g}, who agreed it, and what would make you act?"
+            if "accepted" in gap
+            else f"What is being done about {risk.label}, by whom and by when?"
+        )
+        yield _finding("missing_response", risk, f"{_name(risk)} scores {score:,.10g} but {gap}.", question)
 
 
 def stale_review(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     if not reg.columns.has("last_reviewed"):
         return
-    for risk in reg.open_risks:
+    for risk in reg.open_rows:
+        if risk.kind not in ("risk", "assumption"):
+            continue
         reviewed = date_of(reg, risk, "last_reviewed")
         if isinstance(reviewed, dt.date) and (as_of - reviewed).days > cfg.stale_after_days:
             days = (as_of - reviewed).days
@@ -293,16 +445,33 @@ def stale_review(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator
 def past_due_action(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     if not reg.columns.has("action_due"):
         return
-    for risk in reg.open_risks:
-        due = date_of(reg, risk, "action_due")
-        if not isinstance(due, dt.date) or due >= as_of:
+    for risk in reg.open_rows:
+        if risk.kind in ("assumption", "decision"):
             continue
-        if reg.columns.has("action_status") and is_done(risk.value("action_status")):
+        overdue = []
+        actions = risk.actions()
+        for number, action in enumerate(actions, start=1):
+            due = reg.date_in(action.get("action_due"))
+            if not isinstance(due, dt.date) or due >= as_of:
+                continue
+            if reg.columns.has("action_status") and is_done(str(action.get("action_status") or "")):
+                continue
+            overdue.append((number, due))
+        if not overdue:
             continue
+        if len(actions) == 1:
+            message = f"{risk.label}: its action was due on {overdue[0][1]:%d %b %Y} and is not done."
+        else:
+            ordinal = ("first", "second", "third", "fourth")
+            shown = " and ".join(
+                f"the {ordinal[n - 1] if n <= 4 else f'{n}th'} (due {d:%d %b %Y})" for n, d in overdue
+            )
+            verb = "is" if len(overdue) == 1 else "are"
+            message = f"{risk.label} has {len(actions)} actions; {shown} {verb} not done."
         yield _finding(
             "past_due_action",
             risk,
-            f"{risk.label}: its action was due on {due:%d %b %Y} and is not done.",
+            message,
             f"The action on {risk.label} is overdue: what is the new date, and does the score change?",
         )
 
@@ -437,8 +606,24 @@ def owner_concentration(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> I
         )
 
 
+_SERIOUS = re.compile(r"^(high|very high|critical|severe|extreme|major|red|p1|1)$", re.IGNORECASE)
+
+
 def high_risk_not_escalated(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
-    if not reg.columns.has("escalated") or reg.escalation_score is None:
+    if not reg.columns.has("escalated"):
+        yield from _above_threshold_unknown(reg)
+        return
+    for issue in reg.open_rows:
+        severity = issue.value("rag") or issue.value("impact")
+        if issue.kind == "issue" and _SERIOUS.match(severity) and says_no(issue.value("escalated")):
+            yield _finding(
+                "high_risk_not_escalated",
+                issue,
+                f"{_name(issue)} is a {severity.lower()} issue and is not escalated.",
+                f"{issue.label} is a {severity.lower()} issue: who above the project knows, and what have "
+                "they been asked to decide?",
+            )
+    if reg.escalation_score is None:
         return
     for risk in reg.open_risks:
         score = risk.effective_score
@@ -453,6 +638,34 @@ def high_risk_not_escalated(reg: Register, as_of: dt.date, cfg: ReviewSettings) 
                 f"{risk.label} is above the escalation threshold: when will the board hear of it, "
                 "and who decides what to do?",
             )
+
+
+def _above_threshold_unknown(reg: Register) -> Iterator[Finding]:
+    """With no escalation column, name the risks at or above the threshold and ask how the board
+    hears of them: one finding for the register."""
+    if reg.escalation_score is None:
+        return
+    high = [
+        r
+        for r in reg.open_risks
+        if r.effective_score is not None and r.effective_score >= reg.escalation_score
+    ]
+    if not high:
+        return
+    names = ", ".join(r.label for r in high[:8]) + (f" and {len(high) - 8} more" if len(high) > 8 else "")
+    yield Finding(
+        "high_risk_not_escalated",
+        "warning",
+        None,
+        None,
+        f"{_count(len(high), 'risk')} at or above the escalation threshold of {reg.escalation_score:g} "
+        f"({reg.escalation_source}): {names}. The register has no column saying whether they were escalated.",
+        f"How does the board hear of {names}, and who decides what to do about them?",
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 CHECKS: tuple[tuple[str, Check], ...] = (

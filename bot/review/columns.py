@@ -8,7 +8,7 @@ field it matches best, and each field takes one column (residual ratings aside, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -316,6 +316,45 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "residual exposure",
         "residual expected value",
     ),
+    "closure_date": ("closure date", "date closed", "closed date", "closed on", "date of closure"),
+    "closure_reason": (
+        "closure reason",
+        "reason for closure",
+        "closure comment",
+        "closure comments",
+        "closure notes",
+        "closure rationale",
+        "reason closed",
+    ),
+    "rationale": ("rationale", "justification", "acceptance rationale", "reason for acceptance"),
+    "validator": ("validated by", "validator", "validation owner", "who validates", "to be validated by"),
+    "validate_by": (
+        "validate by",
+        "validation date",
+        "validation due",
+        "validate by date",
+        "validated by date",
+    ),
+    "other_party": (
+        "depends on",
+        "dependent on",
+        "dependency on",
+        "other party",
+        "external party",
+        "provided by",
+        "delivered by",
+        "providing team",
+        "third party",
+        "dependency provider",
+    ),
+    "needed_by": (
+        "needed by",
+        "required by",
+        "need by date",
+        "date needed",
+        "required date",
+        "needed by date",
+    ),
     "trigger": ("trigger", "triggers", "early warning", "early warning indicator", "warning signs"),
     "response_cost": ("cost of measures", "cost of response", "mitigation cost", "response cost"),
 }
@@ -411,6 +450,8 @@ class ColumnMap:
     headers: tuple[str, ...]  # the register's own header text, by column
     units: dict[str, str]  # field -> unit hint from its header
     duplicated: tuple[str, ...]  # header names that appear more than once
+    # field -> other columns whose names fit it as well ("Status" beside "Register_Status")
+    alternates: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def has(self, fld: str) -> bool:
         return fld in self.fields
@@ -431,7 +472,8 @@ def map_columns(header_cells: tuple[object, ...]) -> ColumnMap:
     candidates.sort(key=lambda c: (-c[0], c[1]))
     fields: dict[str, int] = {}
     taken: set[int] = set()
-    for _, index, fld in candidates:
+    alternates: dict[str, list[int]] = {}
+    for score, index, fld in candidates:
         if index in taken:
             continue
         residual_context = any(w in normal[index] for w in _RESIDUAL_WORDS) or any(
@@ -440,6 +482,8 @@ def map_columns(header_cells: tuple[object, ...]) -> ColumnMap:
         if fld in _RESIDUAL_OF and (residual_context and fld in fields):
             fld = _RESIDUAL_OF[fld]
         if fld in fields:
+            if score >= 100.0:
+                alternates.setdefault(fld, []).append(index)
             continue
         fields[fld] = index
         taken.add(index)
@@ -451,7 +495,8 @@ def map_columns(header_cells: tuple[object, ...]) -> ColumnMap:
         if name and name in seen and raw not in duplicated:
             duplicated.append(raw)
         seen.add(name)
-    return ColumnMap(fields, headers, units, tuple(duplicated))
+    others = {fld: tuple(columns) for fld, columns in alternates.items()}
+    return ColumnMap(fields, headers, units, tuple(duplicated), others)
 
 
 def _prefer_description_over_title(fields: dict[str, int], normal: list[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,7 +28,9 @@ _CLOSED = re.compile(
     re.IGNORECASE,
 )
 _DONE = re.compile(
-    r"^(complete[d]?|done|closed?|finished|delivered|implemented|achieved|yes|y)\b", re.IGNORECASE
+    r"^(complete[d]?|done|closed?|finished|delivered|implemented|achieved|mitigated|resolved|in place|"
+    r"actioned|yes|y)\b",
+    re.IGNORECASE,
 )
 _NO = re.compile(r"^(no|n|false|not escalated|none|not yet|nil|0|-)$", re.IGNORECASE)
 # "Escalate to SteerCo when score >= 16": a threshold needs a comparison, so that "escalation
@@ -37,6 +40,8 @@ _STATED_THRESHOLD = re.compile(
     r"(?:>=|≥|=>|>|at or above|above|over|of at least|at least|score of|rating of)\s*(\d{1,3})",
     re.IGNORECASE,
 )
+# The grid cells where medium starts and where escalation starts, by scale size.
+_GRID_CELLS = {3: ((2, 2), (3, 3)), 4: ((2, 3), (3, 4)), 5: ((2, 4), (3, 5))}
 _RED_BANDS = {"red", "critical", "very high", "extreme", "severe"}
 
 
@@ -52,6 +57,9 @@ class Risk:
     score: float | None = None  # the register's own score, read on its scale
     computed: float | None = None  # probability × impact (or expected value) as we compute it
     cells: dict[str, Cell] = field(default_factory=dict)
+    kind: str = "risk"  # in a typed RAID log: risk, issue, assumption, dependency, action or decision
+    # Further actions on rows below it (an Excel risk whose cells are merged over two rows).
+    more_actions: list[dict[str, object]] = field(default_factory=list)
 
     def value(self, fld: str) -> str:
         raw = self.raw.get(fld)
@@ -59,7 +67,14 @@ class Risk:
 
     @property
     def label(self) -> str:
-        return self.risk_id or f"row {self.row}"
+        if self.risk_id is None:
+            return f"row {self.row}"
+        # "What exactly could happen in 18" reads oddly; "in risk 18" does not.
+        return f"{self.kind} {self.risk_id}" if self.risk_id.isdigit() else self.risk_id
+
+    def actions(self) -> list[dict[str, object]]:
+        """Every action of the risk: its own row's, then those of rows merged under it."""
+        return [self.raw, *self.more_actions]
 
     @property
     def effective_score(self) -> float | None:
@@ -90,10 +105,22 @@ class Register:
     medium_score: float | None = None
     escalation_score: float | None = None
     escalation_source: str = ""
+    bands: list[tuple[float, float, str]] = field(default_factory=list)  # RAG bands stated in the title
+    typed: bool = False  # a RAID log whose rows say what they are
 
     @property
     def open_risks(self) -> list[Risk]:
+        return [r for r in self.risks if r.is_open and r.kind == "risk"]
+
+    @property
+    def open_rows(self) -> list[Risk]:
         return [r for r in self.risks if r.is_open]
+
+    def date_in(self, raw: object) -> dt.date | Literal[False] | None:
+        return parse_date(raw, self.dates)
+
+    def rows_of(self, kind: str) -> list[Risk]:
+        return [r for r in self.risks if r.kind == kind]
 
 
 def _pick_sheet(sheets: list[Sheet], wanted: str | None, filename: str) -> tuple[Sheet, int]:
@@ -145,9 +172,13 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     width = len(header.cells)
     while width and not columns.headers[width - 1]:
         width -= 1  # trailing empty header cells are not columns
+    _status_by_values(columns, body)
+    types = _raid_types(columns, body)
     title_text = " ".join(str(c) for r in rows[:header_index] for c in r.cells if c)
     risks: list[Risk] = []
     broken: list[BrokenRow] = []
+    id_only: list[int] = []
+    continued: list[int] = []
     for row in body:
         filled = len(row.cells)
         while filled and (row.cells[filled - 1] is None or str(row.cells[filled - 1]).strip() == ""):
@@ -160,10 +191,37 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
             continue
         if _repeats_header(row, header):
             continue
+        if not _has_content(risk, columns):
+            if risk.risk_id is not None and not _has_action(risk):
+                id_only.append(row.number)  # a template numbered ahead and never filled in
+                continue
+            if risk.risk_id is None and _has_action(risk) and risks and not broken_after(broken, risks[-1]):
+                # The row under a risk whose id, text and ratings are merged over both: a second action.
+                risks[-1].more_actions.append(risk.raw)
+                continued.append(row.number)
+                continue
+        if types is not None:
+            risk.kind = _RAID_KIND.get(_type_word(risk.raw.get("_type")), "risk")
         risks.append(risk)
     if not risks and not broken:
         raise ReviewError(f"{filename} has column names but no risks under them.")
     notes = list(chosen.notes)
+    if types is not None:
+        kinds = Counter(r.kind for r in risks)
+        notes.append(
+            f"a RAID log typed by its '{columns.headers[types]}' column: "
+            + ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in kinds.most_common())
+            + "; each type gets the checks that fit it"
+        )
+    if id_only:
+        notes.append(
+            f"{_count(len(id_only), 'row')} holding only an id (an unfilled template) not counted as risks"
+        )
+    if continued:
+        notes.append(
+            f"{_count(len(continued), 'row')} with no id of its own read as a further action "
+            "of the risk above"
+        )
     if chosen.name is not None:
         notes.append(f"sheet '{chosen.name}', column names on row {header.number}")
     elif header_index:
@@ -180,8 +238,144 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
         notes,
         title_text,
     )
+    register.typed = types is not None
+    register.bands = stated_bands(title_text)
     _read_values(register, as_of)
     return register
+
+
+_COLOUR = r"(green|amber|yellow|red|low|medium|high)"
+_SPAN = r"(\d+)\s*(?:-|–|—|to)\s*(\d+)"
+_BAND_FORMS = (
+    re.compile(_SPAN + r"\s*(?:=|:|is|are)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
+    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|is|\()?\s*" + _SPAN, re.IGNORECASE),
+)
+_OPEN_BAND = (
+    re.compile(r"(\d+)\s*\+\s*(?:=|:|is)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
+    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?:>=|≥|=>|above|over)\s*(\d+)", re.IGNORECASE),
+    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(\d+)\s*\+", re.IGNORECASE),
+)
+RAG_OF = {"green": "green", "g": "green", "low": "green", "amber": "amber", "a": "amber", "yellow": "amber",
+          "medium": "amber", "red": "red", "r": "red", "high": "red"}  # fmt: skip
+
+
+def stated_bands(title: str) -> list[tuple[float, float, str]]:
+    """RAG bands a register states above its header ("1-4 Green, 5-12 Amber, 15-25 Red")."""
+    bands: dict[str, tuple[float, float, str]] = {}
+    for form in _BAND_FORMS:
+        for m in form.finditer(title):
+            groups = m.groups()
+            low, high, colour = (
+                (groups[0], groups[1], groups[2]) if groups[0].isdigit() else groups[1:] + groups[:1]
+            )
+            rag = RAG_OF[colour.lower()]
+            bands.setdefault(rag, (float(low), float(high), rag))
+    for form in _OPEN_BAND:
+        for m in form.finditer(title):
+            number, colour = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
+            rag = RAG_OF[colour.lower()]
+            bands.setdefault(rag, (float(number), float("inf"), rag))
+    found = sorted(bands.values())
+    return found if len(found) >= 2 else []
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def broken_after(broken: list[BrokenRow], risk: Risk) -> bool:
+    """A broken line after a risk stands between it and the next row: the next is not its continuation."""
+    return bool(broken) and broken[-1].row > risk.row
+
+
+# Fields that say what a risk is; a row with none of them is not a risk of its own.
+_CONTENT = ("description", "title", "cause", "effect", "owner", "probability", "impact", "score", "category")
+_ACTION = ("mitigation", "action_due", "action_status", "actionee")
+
+
+def _has_content(risk: Risk, columns: ColumnMap) -> bool:
+    return any(_filled(risk.raw.get(f)) for f in _CONTENT if columns.has(f))
+
+
+def _has_action(risk: Risk) -> bool:
+    return any(_filled(risk.raw.get(f)) for f in _ACTION)
+
+
+def _filled(value: object) -> bool:
+    return value is not None and str(value).strip() not in ("", "0")
+
+
+_RAID_KIND = {
+    "risk": "risk",
+    "risks": "risk",
+    "r": "risk",
+    "threat": "risk",
+    "opportunity": "risk",
+    "issue": "issue",
+    "issues": "issue",
+    "i": "issue",
+    "assumption": "assumption",
+    "assumptions": "assumption",
+    "a": "assumption",
+    "dependency": "dependency",
+    "dependencies": "dependency",
+    "d": "dependency",
+    "action": "action",
+    "actions": "action",
+    "decision": "decision",
+    "decisions": "decision",
+}
+
+
+def _type_word(value: object) -> str:
+    return " ".join(str(value or "").lower().replace("-", " ").split())
+
+
+def _raid_types(columns: ColumnMap, rows: list[Row]) -> int | None:
+    """The column that says whether each row is a risk, an issue, an assumption or a dependency.
+
+    A column qualifies when nearly all its values are such types and it holds more than risks; one
+    letter codes (R, I, A, D) count only in a column named as a type or category."""
+    named = {columns.fields[f] for f in ("category",) if columns.has(f)}
+    named.update(columns.alternates.get("category", ()))
+    width = max((len(r.cells) for r in rows), default=0)
+    for index in sorted(range(width), key=lambda i: i not in named):
+        values = [
+            _type_word(r.cells[index]) for r in rows if index < len(r.cells) and _filled(r.cells[index])
+        ]
+        if len(values) < 3:
+            continue
+        allowed = _RAID_KIND if index in named else {k: v for k, v in _RAID_KIND.items() if len(k) > 1}
+        kinds = [allowed.get(v) for v in values]
+        if sum(1 for k in kinds if k) >= 0.9 * len(values) and {k for k in kinds if k} - {"risk"}:
+            if columns.fields.get("category") == index:
+                del columns.fields["category"]
+            columns.fields["_type"] = index
+            return index
+    return None
+
+
+_STATUS_WORDS = re.compile(
+    r"^(open|opened|live|active|current|closed?|retired|archived|inactive|resolved|cancell?ed|withdrawn)$",
+    re.IGNORECASE,
+)
+
+
+def _status_by_values(columns: ColumnMap, rows: list[Row]) -> None:
+    """Of two status columns ("Status": Active/Mitigated/Watch and "Register_Status": Open/Closed),
+    the one that says whether a risk is open or closed."""
+    if not columns.has("status") or not columns.alternates.get("status"):
+        return
+
+    def fit(index: int) -> float:
+        values = [
+            str(r.cells[index]).strip() for r in rows if index < len(r.cells) and _filled(r.cells[index])
+        ]
+        return sum(1 for v in values if _STATUS_WORDS.match(v)) / len(values) if values else 0.0
+
+    best = max((columns.fields["status"], *columns.alternates["status"]), key=fit)
+    if fit(best) > fit(columns.fields["status"]):
+        columns.fields["status"] = best
 
 
 def _response_text_is_mitigation(columns: ColumnMap, rows: list[Row]) -> None:
@@ -372,8 +566,10 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     plain_header = cols.units.get("score", "") in ("", "%")
     if score is not None and score.kind in ("ordinal", "money") and ratings_ordinal and plain_header:
         scales["score"] = Scale("ordinal", 0.0, note="score")
+    _money_is_not_a_score(register, scales)
     _share_ordinal_top(scales, register.risks)
     _fit_scores(scales, register.risks)
+    _fit_word_values(scales, register.risks)
     register.scales = scales
     date_values = [
         r.raw.get(f) for r in register.risks for f in ("date_raised", "last_reviewed", "action_due")
@@ -385,6 +581,62 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     _thresholds(register)
     for fld, scale in scales.items():
         register.notes.append(f"{cols.header_of(fld)} read as {scale.describe()}")
+
+
+def _money_is_not_a_score(register: Register, scales: dict[str, Scale]) -> None:
+    """A money column ("Cost_Exposure_USD") beside 1-5 ratings is what the risk could cost, not
+    its score: leave it out of the score checks."""
+    cols = register.columns
+    score = scales.get("score")
+    p, i = scales.get("probability"), scales.get("impact")
+    if score is None or score.kind != "money" or not cols.units.get("score", "").isupper():
+        return
+    if p and i and p.kind in ("ordinal", "label") and i.kind in ("ordinal", "label"):
+        register.notes.append(f"{cols.header_of('score')} read as money at stake, not as the risk's score")
+        cols.fields["exposure"] = cols.fields.pop("score")
+        del scales["score"]
+        for risk in register.risks:
+            risk.cells.pop("score", None)
+
+
+# Values a register may give its three or five words: 1, 2, 3 by default; 2, 3, 4; 1, 3, 5; 1, 2, 4...
+_WORD_VALUES = {
+    3: ((1.0, 2.0, 3.0), (2.0, 3.0, 4.0), (1.0, 3.0, 5.0), (1.0, 2.0, 4.0), (1.0, 3.0, 9.0), (3.0, 4.0, 5.0)),
+    5: (
+        (1.0, 2.0, 3.0, 4.0, 5.0),
+        (2.0, 3.0, 4.0, 5.0, 6.0),
+        (1.0, 2.0, 4.0, 8.0, 16.0),
+        (1.0, 3.0, 5.0, 7.0, 9.0),
+    ),
+}
+
+
+def _fit_word_values(scales: dict[str, Scale], risks: list[Risk]) -> None:
+    """Words are fitted to the register's own scores, as numbers are: if every Medium × High scores
+    12 and every High × High 16, the register counts Low=2, Medium=3, High=4."""
+    p, i = scales.get("probability"), scales.get("impact")
+    if not (p and i and p.kind == i.kind == "label" and "score" in scales and p.top == i.top):
+        return
+    rows = []
+    for r in risks:
+        a, b, s = r.cells.get("probability"), r.cells.get("impact"), r.cells.get("score")
+        if not (a and b and s and s.kind == "number"):
+            continue
+        la, lb = p.level(a), i.level(b)
+        if la is not None and lb is not None:
+            rows.append((int(la), int(lb), s.value))
+    if len(rows) < 4:
+        return
+
+    def explained(values: tuple[float, ...]) -> int:
+        return sum(1 for a, b, s in rows if abs(values[a - 1] * values[b - 1] - s) < 1e-9)
+
+    options = _WORD_VALUES.get(int(p.top), ())
+    if not options:
+        return
+    best = max(options, key=explained)
+    if best != options[0] and explained(best) > explained(options[0]) and explained(best) >= 0.6 * len(rows):
+        p.values = i.values = best
 
 
 def _fit_scores(scales: dict[str, Scale], risks: list[Risk]) -> None:
@@ -434,6 +686,47 @@ def _read_scores(register: Register) -> None:
                 risk.computed = risk.probability * risk.impact
             elif register.score_kind == "expected_value":
                 risk.computed = risk.probability / 100.0 * risk.impact
+    if register.score_kind == "expected_value":
+        _fit_band_point(register)
+
+
+def _band_point(cell: Cell, point: int) -> float | None:
+    """The low end, middle or high end (point 0, 1, 2) of a band like "25% to 50%"."""
+    if cell.kind != "percent" or "-" not in cell.label:
+        return None
+    low, high = (float(x) for x in cell.label.split("-"))
+    return (low, (low + high) / 2, high)[point]
+
+
+def _fit_band_point(register: Register) -> None:
+    """Probabilities written as bands: the expected value may be worked from the band's middle
+    (the usual way) or from either end; take the one the register's own figures follow."""
+    banded = [
+        r
+        for r in register.risks
+        if r.score is not None and r.impact is not None and _band_point(r.cells["probability"], 1) is not None
+    ]
+    if not banded:
+        return
+
+    def agrees(point: int) -> int:
+        total = 0
+        for r in banded:
+            value = _band_point(r.cells["probability"], point)
+            if value is not None and r.score is not None and r.impact is not None:
+                total += abs(value / 100.0 * r.impact - r.score) <= 0.005 * abs(r.impact) + 1.0
+        return total
+
+    point = max((1, 0, 2), key=agrees)
+    if point != 1:
+        register.notes.append(
+            f"expected values follow the {('low', '', 'high')[point]} end of each probability band"
+        )
+    for r in banded:
+        value = _band_point(r.cells["probability"], point)
+        if value is not None and r.impact is not None:
+            r.probability = value
+            r.computed = value / 100.0 * r.impact
 
 
 def _thresholds(register: Register) -> None:
@@ -443,6 +736,11 @@ def _thresholds(register: Register) -> None:
         register.medium_score = MEDIUM_SCORE.get(top, 0.32 * top * top)
         register.escalation_score = ESCALATION_SCORE.get(top, 0.6 * top * top)
         register.escalation_source = f"the default for a {top}×{top} register"
+        if p_scale.values:
+            # The same cells of the grid, at what this register's words are worth.
+            low, high = _GRID_CELLS.get(top, ((2, 2), (3, 3)))
+            register.medium_score = p_scale.worth(low[0]) * p_scale.worth(low[1])
+            register.escalation_score = p_scale.worth(high[0]) * p_scale.worth(high[1])
     elif register.score_kind == "expected_value":
         values = sorted(r.computed for r in register.risks if r.computed is not None)
         if values:

@@ -16,6 +16,8 @@ from typing import Literal
 ScaleKind = Literal["ordinal", "label", "percent", "money", "none"]
 
 _PERCENT = re.compile(r"^([-+]?\d+(?:[.,]\d+)?)\s*%$")
+# A probability band written as a range: "75% to 100%", "25-50%", "0 – 25 %".
+_PERCENT_RANGE = re.compile(r"^(\d+(?:\.\d+)?)\s*%?\s*(?:to|-|–|—)\s*(\d+(?:\.\d+)?)\s*%$", re.IGNORECASE)
 _MONEY = re.compile(
     r"^(?P<neg>-)?\s*(?P<pre>£|\$|€|chf|gbp|usd|eur)?\s*(?P<neg2>-)?\s*(?P<num>\d[\d,\s']*(?:\.\d+)?)\s*"
     r"(?P<mult>k|m|bn|million|thousand)?\s*(?P<post>£|\$|€|chf|gbp|usd|eur)?$",
@@ -99,6 +101,11 @@ def _parse_text_cell(raw: str) -> Cell:
     match = _PERCENT.match(text)
     if match:
         return Cell("percent", float(match.group(1).replace(",", ".")))
+    match = _PERCENT_RANGE.match(text)
+    if match:
+        low, high = float(match.group(1)), float(match.group(2))
+        if 0 <= low < high <= 100:
+            return Cell("percent", (low + high) / 2, label=f"{low:g}-{high:g}")
     match = _MONEY.match(text)
     if match and (
         match.group("pre") or match.group("post") or match.group("mult") or "," in match.group("num")
@@ -123,6 +130,20 @@ class Scale:
     top: float = 0.0  # highest level of an ordinal or label scale; 100 for percentages
     five_labels: bool = False
     note: str = ""
+    # What each level is worth in the register's own scores, where it is not 1, 2, 3…: a register
+    # scoring Low=2, Medium=3, High=4 has (2, 3, 4).
+    values: tuple[float, ...] = ()
+
+    @property
+    def peak(self) -> float:
+        """The highest value a rating on this scale is worth."""
+        return self.worth(self.top)
+
+    def worth(self, level: float) -> float:
+        """A level's value in the register's scores."""
+        if self.values and level == int(level) and 1 <= level <= len(self.values):
+            return self.values[int(level) - 1]
+        return level
 
     def level(self, cell: Cell) -> float | None:
         """The cell's value on this scale, or None when it is not a value of the scale."""
@@ -133,7 +154,7 @@ class Scale:
                 return None  # "Extreme" is no value on a register that states its scale as VL-VH
             table = _LABELS_5 if self.five_labels else _LABELS_3
             level = table.get(cell.label)
-            return float(level) if level is not None else None
+            return self.worth(float(level)) if level is not None else None
         if self.kind == "label" and cell.kind == "number":
             return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
         if self.kind == "percent":
@@ -152,7 +173,10 @@ class Scale:
         if self.kind == "ordinal":
             return f"a 1–{self.top:g} scale"
         if self.kind == "label":
-            return "Very low–Very high words (5 levels)" if self.five_labels else "High/Medium/Low words"
+            words = "Very low–Very high words (5 levels)" if self.five_labels else "High/Medium/Low words"
+            if self.values:
+                words += " scored " + ", ".join(f"{v:g}" for v in self.values)
+            return words
         if self.kind == "percent":
             return "percentages"
         if self.kind == "money":
