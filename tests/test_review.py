@@ -42,14 +42,15 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 # code nor the other folders. The first four were each scored once while unseen (found / right:
 # 89.3% / 100%, 56.4% / 43.1%, 66.1% / 71.9%, 80.0% / 57.8% — mostly column names the review did
 # not recognise) and then used to make the review more general, so they are held to a high floor.
-# registers_holdout4 has never been tuned on (92.3% / 100% when first scored, 90.8% / 100% now)
-# and is held to the acceptance floor of 85% / 85%.
+# registers_holdout4 was unseen until issue 14 (92.3% / 100% when first scored, 90.8% / 100% before
+# issue 14, 100% / 100% after: its misses were a column named "L (1-5)", a reworded duplicate pair
+# and "the racking is late and will not be finished"), so it is now held to the same floor.
 REGISTER_SETS = [
     ("registers", 0.95),
     ("registers_holdout", 0.95),
     ("registers_holdout2", 0.95),
     ("registers_holdout3", 0.95),
-    ("registers_holdout4", 0.85),
+    ("registers_holdout4", 0.95),
 ]
 
 

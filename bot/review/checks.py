@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.review.meaning import same_meaning_pairs
 from bot.review.register import RAG_OF, Register, Risk, date_of, is_done, says_no
 from bot.review.values import Cell
 
@@ -30,6 +31,7 @@ class ReviewSettings:
     owner_share: float = 0.6  # one owner holding more than this share of open risks
     owner_min_open: int = 5
     duplicate_similarity: float = 92.0
+    same_meaning: float = 0.45  # share of weight two reworded risks must share (bot.review.meaning)
     escalate_at: float | None = None  # overrides the threshold read from the register
 
 
@@ -106,7 +108,27 @@ _HAPPENING = re.compile(
 # supplier is already stretched, so it may deliver late" is a risk with a present cause.
 _ALREADY = re.compile(r"\balready\b", re.IGNORECASE)
 _UNCERTAIN = re.compile(
-    r"\b(may|might|could|would|will|risk that|if|potential|possib\w*|likely)\b", re.IGNORECASE
+    r"\b(may|might|could|would|will|risk that|there is a risk|risk of|if|potential|possib\w*|likely)\b",
+    re.IGNORECASE,
+)
+# "Following the delayed survey, there is a risk that...": a past event told as the cause of a risk.
+_AS_CAUSE = re.compile(
+    r"^\W*(following|because( of)?|as|since|due to|after|given( that)?|owing to|now that|with)\b",
+    re.IGNORECASE,
+)
+# A headline that reports a finding: "Contaminated soil discovered at the north pile cap".
+_HEADLINE = re.compile(
+    r"^[\w'’ -]{3,60}?\b(discovered|found|identified|detected|confirmed|damaged|stolen|cancell?ed|"
+    r"withdrawn|rejected|collapsed|flooded|breached|halted|suspended|terminated)\s+"
+    r"(at|in|on|during|by|after|under|within|across|near|beneath|below|behind)\b",
+    re.IGNORECASE,
+)
+# "has walked off site", "have pulled out": a perfect tense with no doubt in the sentence.
+_PERFECT = re.compile(
+    r"\b(has|have) (now |just |already )?(walked off|pulled out|gone (bust|into)|quit|resigned|ceased|"
+    r"collapsed|run out|broken down|gone down|shut down|closed down|been (served|issued|found|discovered|"
+    r"refused|suspended|terminated|halted|damaged|stolen|flooded|breached))\b",
+    re.IGNORECASE,
 )
 _OCCURRED_STATUS = re.compile(
     r"^(occurred|materiali[sz]ed|happened|realised|realized|issue)\b", re.IGNORECASE
@@ -494,17 +516,36 @@ def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
         status = risk.value("status")
         # The event can be told in the title, the description, or the cause and effect columns.
         text = " ".join(risk.value(f) for f in ("title", "description", "cause", "effect") if risk.value(f))
-        certain = not _UNCERTAIN.search(text)
-        happened = _ALREADY_HAPPENED.search(text) or (
-            certain and (_ALREADY.search(text) or _HAPPENING.search(text))
-        )
-        if happened or (status and _OCCURRED_STATUS.match(status)):
+        if (status and _OCCURRED_STATUS.match(status)) or reads_as_happened(text):
             yield _finding(
                 "issue_not_risk",
                 risk,
                 f"{_name(risk)} reads as something that has already happened: an issue, not a risk.",
                 f"Has {risk.label} already happened? If so, can it move to the issue log, with a link?",
             )
+
+
+_CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
+
+
+def reads_as_happened(text: str) -> bool:
+    """Whether a risk's words tell of something that has happened, rather than might."""
+    certain = not _UNCERTAIN.search(text)
+    for clause in re.split(r"[,;:]|\s[-–]\s", text):
+        if _AS_CAUSE.match(clause) and not certain:
+            continue  # the past event is why the risk exists, not the risk
+        if _ALREADY_HAPPENED.search(clause):
+            return True
+    for clause in re.split(r"[,;:]|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
+        # "The racking is late and will not be finished": a present fact, whatever follows it.
+        hedged = _UNCERTAIN.search(clause) or _AS_CAUSE.match(clause) or _CONDITION.search(clause)
+        if _HAPPENING.search(clause) and not hedged:
+            return True
+    if not certain:
+        return False
+    return bool(
+        _ALREADY.search(text) or _HAPPENING.search(text) or _HEADLINE.search(text) or _PERFECT.search(text)
+    )
 
 
 def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
@@ -536,18 +577,32 @@ def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[F
         for r in risks
     ]
     pairs = similar_pairs(keys, cfg.duplicate_similarity)
-    partner: dict[int, int] = {}
-    for i, j in pairs:
-        partner.setdefault(i, j)
-        partner.setdefault(j, i)
+    reworded = same_meaning_pairs([_statement(r) for r in risks], cfg.same_meaning) - pairs
+    partner: dict[int, tuple[int, bool]] = {}
+    for (i, j), again in [*((p, False) for p in sorted(pairs)), *((p, True) for p in sorted(reworded))]:
+        if risks[i].kind != risks[j].kind:
+            continue
+        partner.setdefault(i, (j, again))
+        partner.setdefault(j, (i, again))
     for i in sorted(partner):
-        risk, other = risks[i], risks[partner[i]]
+        (j, again), risk = partner[i], risks[i]
+        other = risks[j]
+        how = "says the same as" if again else "repeats"
         yield _finding(
             "duplicate",
             risk,
-            f"{risk.label} repeats {other.label}: '{_short(risk.text, 50)}'.",
+            f"{risk.label} {how} {other.label}: '{_short(risk.text, 50)}'"
+            + (f" and '{_short(other.text, 50)}'." if again else "."),
             f"Are {risk.label} and {other.label} the same risk? If so, which one stays?",
         )
+
+
+def _statement(risk: Risk) -> str:
+    """The risk's own words: its description, or its cause and effect where those are apart."""
+    cause, effect = risk.value("cause"), risk.value("effect")
+    if cause and effect:
+        return f"{cause} may lead to {effect}"
+    return risk.text
 
 
 def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> set[tuple[int, int]]:
@@ -668,6 +723,158 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _residual(reg: Register, risk: Risk) -> float | None:
+    cell = risk.cells.get("residual_score")
+    if cell is not None and cell.kind in ("number", "money"):
+        return cell.value
+    p, i = reg.scales.get("probability"), reg.scales.get("impact")
+    rp, ri = risk.cells.get("residual_probability"), risk.cells.get("residual_impact")
+    if reg.score_kind == "product" and p and i and rp and ri:
+        a, b = p.level(rp), i.level(ri)
+        return a * b if a is not None and b is not None else None
+    return None
+
+
+def residual_not_lower(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    """A response that is meant to reduce a risk but leaves its residual rating where it was."""
+    if not (reg.columns.has("residual_score") or reg.columns.has("residual_probability")):
+        return
+    for risk in reg.open_risks:
+        current, residual = risk.score if risk.score is not None else risk.computed, _residual(reg, risk)
+        if current is None or residual is None or residual < current:
+            continue
+        if _ACCEPTS.match(risk.value("response_type")) or _ACCEPT_ONLY.match(risk.value("mitigation")):
+            continue  # an accepted risk keeps its rating
+        if not risk.value("mitigation") and not risk.value("response_type"):
+            continue  # no response at all is the other check's finding
+        word = "the same as" if residual == current else "above"
+        yield _finding(
+            "residual_not_lower",
+            risk,
+            f"{risk.label}: its residual rating ({residual:,.10g}) is {word} its current one "
+            f"({current:,.10g}), so the response is expected to achieve nothing.",
+            f"What will the response on {risk.label} change? If nothing, is it the right response?",
+        )
+
+
+def closed_without_reason(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    cols = reg.columns
+    if not (cols.has("closure_date") or cols.has("closure_reason")):
+        return
+    for risk in reg.risks:
+        if risk.is_open or risk.value("closure_date") or risk.value("closure_reason"):
+            continue
+        yield _finding(
+            "closed_without_reason",
+            risk,
+            f"{_name(risk)} is closed with no closure date or reason.",
+            f"When and why was {risk.label} closed, and who agreed it?",
+        )
+
+
+UNIFORM_MIN = 8
+
+
+def uniform_ratings(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    """Every open risk rated the same: the ratings were not thought about one by one."""
+    risks = reg.open_risks
+    if len(risks) < UNIFORM_MIN:
+        return
+    for fld in ("rag", "score", "probability"):
+        if not reg.columns.has(fld):
+            continue
+        values = {" ".join(r.value(fld).lower().split()) for r in risks}
+        if fld == "probability":
+            values = {f"{r.value('probability')}×{r.value('impact')}".lower() for r in risks}
+        if len(values) == 1 and "" not in values and next(iter(values)) != "×":
+            shown = risks[0].value(fld) if fld != "probability" else next(iter(values))
+            yield Finding(
+                "uniform_ratings",
+                "warning",
+                None,
+                None,
+                f"All {len(risks)} open risks are rated the same ({shown}): the ratings say nothing about "
+                "which matter most.",
+                "Which of these risks would hurt most, and which are most likely? Can each be rated "
+                "on its own?",
+            )
+            return
+
+
+FILLER_MIN_ROWS = 5
+FILLER_SHARE = 0.25
+
+
+def repeated_filler(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    """One stock sentence pasted into many rows' responses ("To be managed in line with the plan")."""
+    if not reg.columns.has("mitigation"):
+        return
+    rows = reg.open_rows
+    texts = Counter(" ".join(r.value("mitigation").lower().split()).rstrip(".") for r in rows)
+    for text, count in texts.most_common(3):
+        if len(text.split()) < 3 or _NOT_AN_ACTION.match(text) or _ACCEPT_ONLY.match(text):
+            continue
+        if count >= FILLER_MIN_ROWS and count >= FILLER_SHARE * len(rows):
+            shown = next(
+                r for r in rows if " ".join(r.value("mitigation").lower().split()).rstrip(".") == text
+            )
+            ids = [
+                r.label for r in rows if " ".join(r.value("mitigation").lower().split()).rstrip(".") == text
+            ]
+            listed = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+            yield Finding(
+                "repeated_filler",
+                "warning",
+                None,
+                None,
+                f"'{_short(shown.value('mitigation'), 60)}' is the response of {count} risks ({listed}): "
+                "the same words everywhere say nothing about any one of them.",
+                f"For {ids[0]} and the others with the same words: what exactly will be done, by whom "
+                "and by when?",
+            )
+
+
+def unvalidated_assumption(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    cols = reg.columns
+    who = "validator" if cols.has("validator") else "owner" if cols.has("owner") else None
+    when = next((f for f in ("validate_by", "action_due", "needed_by") if cols.has(f)), None)
+    for row in reg.open_rows:
+        if row.kind != "assumption":
+            continue
+        gaps = []
+        if who and (not row.value(who) or _PLACEHOLDER_OWNER.match(row.value(who))):
+            gaps.append("no one named to check it")
+        if when and not row.value(when):
+            gaps.append("no date to check it by")
+        if gaps:
+            yield _finding(
+                "unvalidated_assumption",
+                row,
+                f"{_name(row)} is an assumption with {' and '.join(gaps)}.",
+                f"Who will confirm {row.label} holds, by when, and what happens to the plan if it does not?",
+            )
+
+
+def incomplete_dependency(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
+    cols = reg.columns
+    when = next((f for f in ("needed_by", "action_due", "validate_by") if cols.has(f)), None)
+    for row in reg.open_rows:
+        if row.kind != "dependency":
+            continue
+        gaps = []
+        if cols.has("other_party") and not row.value("other_party"):
+            gaps.append("no one named to deliver it")
+        if when and not row.value(when):
+            gaps.append("no date it is needed by")
+        if gaps:
+            yield _finding(
+                "incomplete_dependency",
+                row,
+                f"{_name(row)} is a dependency with {' and '.join(gaps)}.",
+                f"Who delivers {row.label}, by what date does the project need it, and who is chasing it?",
+            )
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("broken_row", broken_rows),
     ("missing_owner", missing_owner),
@@ -700,6 +907,12 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("duplicate", duplicates),
     ("owner_concentration", owner_concentration),
     ("high_risk_not_escalated", high_risk_not_escalated),
+    ("residual_not_lower", residual_not_lower),
+    ("closed_without_reason", closed_without_reason),
+    ("uniform_ratings", uniform_ratings),
+    ("repeated_filler", repeated_filler),
+    ("unvalidated_assumption", unvalidated_assumption),
+    ("incomplete_dependency", incomplete_dependency),
 )
 
 

@@ -108,6 +108,7 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "prob",
         "chance",
         "p",
+        "l",
         "likelihood rating",
         "probability rating",
         "initial probability",

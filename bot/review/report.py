@@ -45,6 +45,12 @@ _CHECK_TOPIC = {
     "duplicate": "duplicates",
     "owner_concentration": "one owner holding most risks",
     "high_risk_not_escalated": "high risks not escalated",
+    "residual_not_lower": "responses that change nothing",
+    "closed_without_reason": "risks closed with no reason",
+    "uniform_ratings": "every risk rated the same",
+    "repeated_filler": "one stock response pasted everywhere",
+    "unvalidated_assumption": "assumptions nobody is checking",
+    "incomplete_dependency": "dependencies with no provider or date",
 }
 
 
