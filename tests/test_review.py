@@ -51,6 +51,11 @@ REGISTER_SETS = [
     ("registers_holdout2", 0.95),
     ("registers_holdout3", 0.95),
     ("registers_holdout4", 0.95),
+    # Written blind for issue 14 in the shapes real registers take (word scales scored 2-4, a
+    # typed RAID log, id-only rows, title-block bands, merged Excel rows, reworded duplicates):
+    # 82.5% / 82.5% when first scored, before any change made for it; 100% / 100% after.
+    ("registers_holdout5", 0.95),
+    ("registers_issue14", 1.0),
 ]
 
 

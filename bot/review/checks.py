@@ -7,6 +7,7 @@ separators have broken apart.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import Counter, defaultdict
@@ -17,6 +18,7 @@ from typing import Literal
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.review.columns import ColumnMap
 from bot.review.meaning import same_meaning_pairs
 from bot.review.register import RAG_OF, Register, Risk, date_of, is_done, says_no
 from bot.review.values import Cell
@@ -31,7 +33,7 @@ class ReviewSettings:
     owner_share: float = 0.6  # one owner holding more than this share of open risks
     owner_min_open: int = 5
     duplicate_similarity: float = 92.0
-    same_meaning: float = 0.45  # share of weight two reworded risks must share (bot.review.meaning)
+    same_meaning: float = 0.3  # share of weight two reworded risks must share (bot.review.meaning)
     escalate_at: float | None = None  # overrides the threshold read from the register
 
 
@@ -43,9 +45,10 @@ class Finding:
     risk_id: str | None
     message: str
     question: str
+    related: str | None = None  # the other risk of a duplicate pair
 
     def as_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "check": self.check,
             "risk_id": self.risk_id,
             "row": self.row,
@@ -53,6 +56,9 @@ class Finding:
             "message": self.message,
             "question": self.question,
         }
+        if self.related is not None:
+            out["related_risk_id"] = self.related
+        return out
 
 
 SEVERITY: dict[str, Severity] = {
@@ -256,9 +262,7 @@ def several_owners(owner: str) -> bool:
     if "," in owner and not re.search(r"/|;|&|\+|\band\b", owner, re.IGNORECASE) and len(parts) == 2:
         # A surname and a first name, or a role and its place ("Head of Estates, North"), unless
         # both sides are people or roles of their own.
-        return all(_PERSON_ROLE.search(p) or len(p.split()) >= 2 for p in parts) and any(
-            _PERSON_ROLE.search(p) for p in parts
-        )
+        return all(_PERSON_ROLE.search(p) or len(p.split()) >= 2 for p in parts)
     return True
 
 
@@ -525,6 +529,9 @@ def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
             )
 
 
+_FINITE = re.compile(
+    r"\b(is|are|was|were|will|may|might|can|cannot|could|would|do|does|did|not|has|have)\b", re.IGNORECASE
+)
 _CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
 
 
@@ -537,15 +544,19 @@ def reads_as_happened(text: str) -> bool:
         if _ALREADY_HAPPENED.search(clause):
             return True
     for clause in re.split(r"[,;:]|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
-        # "The racking is late and will not be finished": a present fact, whatever follows it.
-        hedged = _UNCERTAIN.search(clause) or _AS_CAUSE.match(clause) or _CONDITION.search(clause)
-        if _HAPPENING.search(clause) and not hedged:
+        # "The racking is late and will not be finished": a present fact, whatever follows it; but
+        # "may not be signed, and the award is delayed" tells what the uncertain event would do.
+        if _UNCERTAIN.search(clause) or _AS_CAUSE.match(clause) or _CONDITION.search(clause):
+            break
+        if _HAPPENING.search(clause):
             return True
     if not certain:
         return False
-    return bool(
-        _ALREADY.search(text) or _HAPPENING.search(text) or _HEADLINE.search(text) or _PERFECT.search(text)
-    )
+    first = re.split(r"[.;]\s", text, maxsplit=1)[0]
+    match = _HEADLINE.search(first)
+    # "Defects found in UAT are not fixed in time" has a verb of its own: the participle describes.
+    headline = match is not None and not _FINITE.search(first[match.end() :])
+    return bool(_ALREADY.search(text) or _HAPPENING.search(text) or headline or _PERFECT.search(text))
 
 
 def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
@@ -588,13 +599,14 @@ def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[F
         (j, again), risk = partner[i], risks[i]
         other = risks[j]
         how = "says the same as" if again else "repeats"
-        yield _finding(
+        finding = _finding(
             "duplicate",
             risk,
             f"{risk.label} {how} {other.label}: '{_short(risk.text, 50)}'"
             + (f" and '{_short(other.text, 50)}'." if again else "."),
             f"Are {risk.label} and {other.label} the same risk? If so, which one stays?",
         )
+        yield dataclasses.replace(finding, related=other.risk_id or other.label)
 
 
 def _statement(risk: Risk) -> str:
@@ -834,17 +846,22 @@ def repeated_filler(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Itera
             )
 
 
+def _dates_of(cols: ColumnMap, own: tuple[str, ...]) -> list[str]:
+    """The date columns that say by when: the row type's own ("Needed by"), else the action's."""
+    return [f for f in own if cols.has(f)] or [f for f in ("action_due",) if cols.has(f)]
+
+
 def unvalidated_assumption(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     cols = reg.columns
     who = "validator" if cols.has("validator") else "owner" if cols.has("owner") else None
-    when = next((f for f in ("validate_by", "action_due", "needed_by") if cols.has(f)), None)
+    when = _dates_of(cols, ("validate_by", "needed_by"))
     for row in reg.open_rows:
         if row.kind != "assumption":
             continue
         gaps = []
         if who and (not row.value(who) or _PLACEHOLDER_OWNER.match(row.value(who))):
             gaps.append("no one named to check it")
-        if when and not row.value(when):
+        if when and not any(row.value(f) for f in when):
             gaps.append("no date to check it by")
         if gaps:
             yield _finding(
@@ -857,14 +874,14 @@ def unvalidated_assumption(reg: Register, as_of: dt.date, cfg: ReviewSettings) -
 
 def incomplete_dependency(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     cols = reg.columns
-    when = next((f for f in ("needed_by", "action_due", "validate_by") if cols.has(f)), None)
+    when = _dates_of(cols, ("needed_by", "validate_by"))
     for row in reg.open_rows:
         if row.kind != "dependency":
             continue
         gaps = []
         if cols.has("other_party") and not row.value("other_party"):
             gaps.append("no one named to deliver it")
-        if when and not row.value(when):
+        if when and not any(row.value(f) for f in when):
             gaps.append("no date it is needed by")
         if gaps:
             yield _finding(

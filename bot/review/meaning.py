@@ -26,11 +26,17 @@ _CONCEPTS: tuple[tuple[str, ...], ...] = (
         "behind",
         "overrun",
         "held up",
+        "holds up",
+        "hold up",
         "push back",
         "pushed back",
-        "miss",
-        "missed",
+        "pushing back",
+        "moves right",
         "knock on",
+        "later than",
+        "stall",
+        "slow",
+        "slower",
     ),
     (
         "staff",
@@ -45,11 +51,15 @@ _CONCEPTS: tuple[tuple[str, ...], ...] = (
         "expert",
         "talent",
         "developer",
-        "resource",
         "colleague",
         "technician",
         "team member",
-        "skill",
+        "operative",
+        "picker",
+        "crew",
+        "labour",
+        "resource",
+        "designer",
     ),
     (
         "leave",
@@ -67,6 +77,23 @@ _CONCEPTS: tuple[tuple[str, ...], ...] = (
         "exit",
         "retention",
         "retain",
+        "vacancy",
+        "vacancies",
+        "recruit",
+        "recruitment",
+        "hire",
+    ),
+    (
+        "train",
+        "train",
+        "training",
+        "skill",
+        "competence",
+        "upskill",
+        "up to speed",
+        "familiar",
+        "induction",
+        "learn",
     ),
     (
         "cost",
@@ -81,9 +108,12 @@ _CONCEPTS: tuple[tuple[str, ...], ...] = (
         "fund",
         "afford",
         "inflation",
-        "pay for",
+        "fee",
+        "capital",
+        "financial",
+        "cash",
     ),
-    ("cut", "cut", "reduce", "reduction", "shrink", "lower", "decrease", "trim"),
+    ("cut", "cut", "reduce", "reduction", "shrink", "lower", "decrease", "trim", "squeeze"),
     (
         "supplier",
         "supplier",
@@ -93,52 +123,175 @@ _CONCEPTS: tuple[tuple[str, ...], ...] = (
         "provider",
         "manufacturer",
         "third party",
-        "partner",
+        "consultant",
+        "consultancy",
+        "fabricator",
+        "factory",
     ),
-    ("fail", "fail", "failure", "break", "breakdown", "outage", "crash", "fault", "malfunction", "down"),
+    ("backlog", "backlog", "queue", "capacity", "order book", "production", "manufacturing"),
+    (
+        "equipment",
+        "equipment",
+        "kit",
+        "machinery",
+        "hardware",
+        "device",
+        "scanner",
+        "handheld",
+        "sorter",
+        "sortation",
+        "conveyor",
+        "automation",
+    ),
+    (
+        "deliver",
+        "deliver",
+        "delivery",
+        "supply",
+        "ship",
+        "shipment",
+        "shipping",
+        "arrive",
+        "arrival",
+        "lead time",
+        "transport",
+        "logistics",
+        "freight",
+    ),
+    ("despatch", "despatch", "dispatch", "collection", "cut-off", "cut-offs", "order fulfilment"),
+    (
+        "install",
+        "install",
+        "installation",
+        "commissioning",
+        "commission",
+        "fit-out",
+        "fit out",
+        "set up",
+        "erect",
+        "erection",
+    ),
+    (
+        "golive",
+        "go-live",
+        "go live",
+        "golive",
+        "cutover",
+        "cut-over",
+        "cut over",
+        "launch",
+        "opening",
+        "handover",
+        "rollout",
+        "roll-out",
+        "switch-over",
+        "switchover",
+    ),
     (
         "approval",
         "approval",
         "approve",
         "sign off",
-        "signoff",
+        "sign-off",
         "consent",
         "permission",
         "permit",
         "authorise",
         "authorisation",
         "planning",
+        "licence",
+        "license",
     ),
     (
-        "rule",
-        "regulator",
-        "regulation",
-        "regulatory",
-        "compliance",
-        "legislation",
-        "law",
-        "statutory",
         "legal",
+        "legal",
+        "judicial",
+        "court",
+        "lawsuit",
+        "litigation",
+        "challenge",
+        "claim",
+        "dispute",
+        "tribunal",
     ),
-    ("weather", "weather", "rain", "storm", "wind", "snow", "freeze", "frost", "heatwave"),
-    ("data", "data", "record", "information", "dataset"),
+    ("rule", "regulator", "regulation", "regulatory", "compliance", "legislation", "law", "statutory"),
+    (
+        "oppose",
+        "oppose",
+        "opposition",
+        "object",
+        "objection",
+        "resist",
+        "resistance",
+        "reject",
+        "complain",
+        "complaint",
+        "protest",
+        "backlash",
+        "unhappy",
+    ),
+    ("move", "move", "moving", "relocate", "relocation", "transfer", "migrate", "migration", "decant"),
+    ("trader", "trader", "stallholder", "retailer", "shopkeeper", "tenant", "occupier"),
+    (
+        "user",
+        "user",
+        "customer",
+        "resident",
+        "patient",
+        "student",
+        "passenger",
+        "visitor",
+        "public",
+        "citizen",
+        "community",
+    ),
+    ("weather", "weather", "rain", "wet", "storm", "wind", "snow", "freeze", "frost", "heatwave", "winter"),
+    ("underground", "buried", "underground", "beneath", "below ground", "subsurface"),
+    ("utility", "utility", "utilities", "services", "apparatus", "cable", "pipe", "mains", "duct"),
+    ("record", "record", "records", "unrecorded", "drawings", "as-built", "documentation"),
+    ("redesign", "redesign", "design change", "design changes", "re-design", "rework"),
+    (
+        "error",
+        "error",
+        "mistake",
+        "mis-pick",
+        "mispick",
+        "wrong",
+        "incorrect",
+        "inaccurate",
+        "defect",
+        "fault",
+        "quality",
+    ),
+    ("data", "data", "dataset", "database", "information"),
     ("test", "test", "testing", "uat", "acceptance", "trial"),
-    ("deliver", "deliver", "delivery", "supply", "ship", "shipment", "arrive", "arrival", "lead time"),
     ("scope", "scope", "requirement", "change request", "scope creep"),
-    ("private", "private", "commercial", "industry", "competitor"),
-    ("pay", "pay", "paid", "salary", "salaries", "wage", "remuneration", "better paid"),
-    ("quality", "quality", "defect", "rework", "error", "snag"),
     ("security", "security", "cyber", "breach", "hack", "attack", "phishing"),
-    ("user", "user", "customer", "resident", "patient", "student", "passenger", "visitor", "public"),
-    ("adopt", "adopt", "adoption", "uptake", "take up", "resist", "resistance", "reject"),
-    ("site", "site", "premises", "building", "location", "venue"),
+    ("fail", "fail", "failure", "break", "breakdown", "outage", "crash", "malfunction", "stop"),
+    ("safety", "safety", "injury", "accident", "harm", "hazard", "trip"),
+    ("schedule", "programme", "schedule", "timeline", "timetable", "milestone", "completion", "finish"),
+    ("site", "site", "premises", "building", "location", "venue", "depot", "warehouse"),
     ("ground", "ground", "soil", "geotechnical", "contamination", "contaminated"),
+    (
+        "private",
+        "private",
+        "commercial",
+        "industry",
+        "competitor",
+        "private sector",
+        "better-paid",
+        "better paid",
+        "consultants and contractors",
+    ),
+    ("pay", "pay", "paid", "salary", "salaries", "wage", "remuneration"),
+    ("start", "start", "begin", "commence", "mobilise", "mobilisation"),
 )
 _STOP = frozenset(
     "a an the of to in on for and or is are be been being may might could would will shall can with by at "
     "as that this these those there their it its from into than then so if due risk risks result resulting "
     "lead leading cause causing because following which who what when where while our we us not no any "
-    "some more most less very also such other others project programme new key".split()
+    "some more most less very also such other others project new key there's risk during existing has "
+    "have had before after get got enough first make makes made under around against over about".split()
 )
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -164,41 +317,50 @@ for _group in _CONCEPTS:
 
 def concepts(text: str) -> frozenset[str]:
     """The ideas a description mentions."""
-    text = text.lower().replace("’", "'")
+    text = re.sub(r"'s\b", "", text.lower().replace("’", "'"))
     found = set()
     for phrase, concept in _PHRASES.items():
         if phrase in text:
             found.add(concept)
             text = text.replace(phrase, " ")
-    for word in _WORD.findall(text):
-        if word in _STOP or len(word) < 3:
-            continue
-        stem = _stem(word)
-        found.add(_WORDS.get(stem, stem))
+    for token in _WORD.findall(text):
+        stem = _stem(token)
+        # "better-paid" is one idea; "main-works" two words.
+        words = [token] if stem in _WORDS or "-" not in token else token.split("-")
+        for word in words:
+            if word in _STOP or len(word) < 3:
+                continue
+            stem = _stem(word)
+            found.add(_WORDS.get(stem, stem))
     return frozenset(found)
 
 
+_CONSEQUENCE = re.compile(
+    r",?\s*\b(leading to|leads to|lead to|resulting in|results in|result in|causing|forcing|delaying|"
+    r"pushing|meaning|so that|so|which (would|could|will|may|might)|with the result that|and therefore)\b",
+    re.IGNORECASE,
+)
 _CAUSE_AFTER = re.compile(
     r"\b(if|because|due to|as a result of|owing to|caused by|since|when)\b", re.IGNORECASE
 )
-_EFFECT_AFTER = re.compile(
-    r"\b(may|might|could|would|will|can|leads? to|results? in|causes?|so that|so|which)\b", re.IGNORECASE
-)
+_MODAL = re.compile(r"\b(may|might|could|would|will|can)\b", re.IGNORECASE)
 
 
 def cause_and_effect(text: str) -> tuple[str, str] | None:
-    """A risk sentence split into what would cause it and what it would do, when the wording says.
-
-    "Design could slip if engineers leave" has the effect first; "Loss of staff may delay design"
-    the cause first; "If the survey is late, design slips" the cause in its opening clause."""
+    """A risk sentence split into what would bring it about and what it would do, when the wording
+    says: "…, leading to…" and "…, causing…" put the effect last; "design could slip if engineers
+    leave" puts it first; "loss of staff may delay design" splits at the "may"."""
     text = " ".join(text.split())
     opening = re.match(r"^(if|because|due to|as|since|when|following)\b(.+?),(.+)$", text, re.IGNORECASE)
     if opening:
         return opening.group(2), opening.group(3)
+    match = _CONSEQUENCE.search(text)
+    if match and match.start() > 15:
+        return text[: match.start()], text[match.start() :]
     match = _CAUSE_AFTER.search(text)
     if match and match.start() > 10:
         return text[match.end() :], text[: match.start()]
-    match = _EFFECT_AFTER.search(text)
+    match = _MODAL.search(text)
     if match and match.start() > 10:
         return text[: match.start()], text[match.end() :]
     return None
@@ -252,8 +414,8 @@ def _same(
     return min(_similarity(pa[0], pb[0], weight, 1), _similarity(pa[1], pb[1], weight, 1)) >= cutoff
 
 
-WHOLE_EXTRA = 0.15  # how much closer two unsplit sentences must be
-HALVES_ALLOWANCE = 0.15  # how far below the cut-off the whole may fall when both halves agree
+WHOLE_EXTRA = 0.3  # how much closer two sentences that cannot be split must be
+HALVES_ALLOWANCE = -0.05  # the whole must agree a little more than each half
 
 
 def _similarity(a: frozenset[str], b: frozenset[str], weight: dict[str, float], least: int) -> float:

@@ -37,7 +37,8 @@ _NO = re.compile(r"^(no|n|false|not escalated|none|not yet|nil|0|-)$", re.IGNORE
 # route per PMO standard 3" is not read as one.
 _STATED_THRESHOLD = re.compile(
     r"escalat\w*[^.\n]{0,60}?"
-    r"(?:>=|≥|=>|>|at or above|above|over|of at least|at least|score of|rating of)\s*(\d{1,3})",
+    r"(?:(?:>=|≥|=>|>|at or above|above|over|of at least|at least|score of|rating of)\s*(\d{1,3})"
+    r"|\bat\s+(\d{1,3})\s*(?:or (?:above|more|higher|over)|\+))",
     re.IGNORECASE,
 )
 # The grid cells where medium starts and where escalation starts, by scale size.
@@ -747,8 +748,13 @@ def _thresholds(register: Register) -> None:
             register.medium_score = values[len(values) // 2]
     stated = _STATED_THRESHOLD.search(register.title_text)
     if stated:
-        register.escalation_score = float(stated.group(1))
+        register.escalation_score = float(stated.group(1) or stated.group(2))
         register.escalation_source = "the threshold stated at the top of the register"
+        return
+    red = next((b for b in register.bands if b[2] == "red"), None)
+    if red is not None and register.score_kind == "product":
+        register.escalation_score = red[0]
+        register.escalation_source = "the red band stated at the top of the register"
         return
     band = _red_band_floor(register)
     if band is not None:
@@ -764,6 +770,15 @@ def _red_band_floor(register: Register) -> float | None:
         for r in register.risks
         if r.value("rag").lower() in _RED_BANDS and r.effective_score is not None
     ]
+    others = sorted(
+        r.effective_score
+        for r in register.risks
+        if r.value("rag").lower() not in _RED_BANDS and r.value("rag") and r.effective_score is not None
+    )
+    # A red label on a low score is a mislabelled row, not where red starts: ignore reds at or
+    # below the middle of the other rows.
+    if others:
+        scores = [s for s in scores if s > others[len(others) // 2]]
     if len(scores) < 2:
         return None
     floor = min(scores)

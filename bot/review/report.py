@@ -19,6 +19,8 @@ from bot.review.reader import MAX_BYTES
 from bot.review.register import Register, build
 
 FIRST_QUESTIONS = 5
+REWORK_SHARE = 0.5  # half the rows flagged or more: the register needs reworking, not touching up
+WORK_SHARE = 0.2
 FULL_REPORT_PER_CHECK = 10  # a chat answer lists this many findings of a kind; the CLI lists all
 
 GAP_NAME = {"owner": "owner", "probability": "probability", "impact": "impact", "mitigation": "response"}
@@ -74,8 +76,17 @@ class Review:
         the missing columns leave unanswered."""
         counts = self.by_check()
         firsts: dict[str, Finding] = {}
+        rows: set[int] = set()
         for f in self.findings:
-            firsts.setdefault(f.check, f)
+            # One question a problem, each about a different row: two about one risk would hide
+            # the other problems.
+            if f.check in firsts or (f.row is not None and f.row in rows):
+                continue
+            firsts[f.check] = f
+            if f.row is not None:
+                rows.add(f.row)
+        for f in self.findings:
+            firsts.setdefault(f.check, f)  # a problem found only on rows already asked about
         ordered = sorted(
             firsts.values(), key=lambda f: (SEVERITY_ORDER[f.severity], -counts[f.check], f.check)
         )
@@ -103,7 +114,14 @@ class Review:
         rows = {f.row for f in self.findings if f.row is not None}
         errors = self.by_severity()["error"]
         top = [_CHECK_TOPIC.get(c, c) for c in list(self.by_check())[:2]]
-        verdict = "Needs work" if errors else "Mostly sound"
+        # The verdict follows how much of the register is affected, not only how bad the worst is.
+        share = len(rows) / total if total else 0.0
+        if share >= REWORK_SHARE:
+            verdict = "Needs a thorough rework"
+        elif errors or share >= WORK_SHARE:
+            verdict = "Needs work"
+        else:
+            verdict = "Mostly sound"
         return (
             f"{verdict}: {len(self.findings)} findings on {len(rows)} of {total} risks"
             f"{f', {errors} of them errors' if errors else ''}; mainly {' and '.join(top)}."
@@ -158,9 +176,8 @@ class Review:
             counts = ", ".join(f"{c} {k.replace('_', ' ')}" for k, c in self.by_check().items())
             lines += [f"Findings by check: {counts}.", ""]
             lines.append("Findings:")
-            for f in self.findings:
-                where = f.risk_id or (f"row {f.row}" if f.row else "register")
-                lines.append(f"  [{f.severity}] {where}: {f.message}")
+            for f in shown_findings(self.findings):
+                lines.append(f"  [{f.severity}] {_where(f)}{f.message}")
                 lines.append(f"      ask: {f.question}")
             lines.append("")
         lines.append("Columns found: " + ", ".join(f"{h} → {fld}" for fld, h in found.items()) + ".")
@@ -190,9 +207,8 @@ class Review:
     def full_reply(self) -> Reply:
         """The findings grouped by check, the first few of each: the follow-up to the short answer."""
         groups: dict[str, list[str]] = {}
-        for f in self.findings:
-            where = f.risk_id or (f"row {f.row}" if f.row else "register")
-            groups.setdefault(f.check, []).append(f"{where}: {f.message} Ask: {f.question}")
+        for f in shown_findings(self.findings):
+            groups.setdefault(f.check, []).append(f"{_where(f)}{f.message} Ask: {f.question}")
         sections = []
         for check, lines in groups.items():
             shown = lines[:FULL_REPORT_PER_CHECK]
@@ -208,6 +224,28 @@ class Review:
             sections.append(Section("Missing columns", bullets=tuple(missing.values())))
         sections.append(Section("How the file was read", text="; ".join(self.register.notes) + "."))
         return Reply(f"Full report: {self.register.filename}", tuple(sections), intent="review")
+
+
+def shown_findings(findings: list[Finding]) -> list[Finding]:
+    """The findings a person reads: a duplicate pair once, not once for each of its rows."""
+    shown: list[Finding] = []
+    pairs: set[frozenset[str]] = set()
+    for f in findings:
+        if f.check == "duplicate" and f.related is not None and f.risk_id is not None:
+            pair = frozenset((f.risk_id, f.related))
+            if pair in pairs:
+                continue
+            pairs.add(pair)
+        shown.append(f)
+    return shown
+
+
+def _where(f: Finding) -> str:
+    """'R-12: ' before a finding, unless its message already starts by naming the risk."""
+    where = f.risk_id or (f"row {f.row}" if f.row else "register")
+    if f.risk_id is not None and f.risk_id in [w.strip(":,.'(") for w in f.message.split()[:2]]:
+        return ""
+    return f"{where}: "
 
 
 def review_bytes(
