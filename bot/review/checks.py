@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -100,15 +102,34 @@ _ALREADY_HAPPENED = re.compile(
 )
 # Present states and past events read as facts only when nothing in the sentence is uncertain:
 # "if the supplier is delayed ..." is a risk; "the server room flooded last week" is an issue.
-_HAPPENING = re.compile(
+_STATE = re.compile(
     r"\b(is|are|was|were) (now |currently |already )?(late|delayed|overdue|down|blocked|missing|"
     r"unavailable|behind|over budget|over-budget|on hold|broken)\b"
-    r"|\bcurrently (late|delayed|behind|blocked|over)"
-    r"|\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b[^.;]{0,60}"
+    r"|\bcurrently (late|delayed|behind|blocked|over)",
+    re.IGNORECASE,
+)
+_RECENTLY = re.compile(
     r"\b(last (week|month|night|year|quarter|friday|monday)|yesterday|this (morning|week)"
     r"|\d+ (days|weeks|months) ago)\b",
     re.IGNORECASE,
 )
+_PAST_EVENT = re.compile(
+    r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b[^.;]{0,60}"
+    + _RECENTLY.pattern,
+    re.IGNORECASE,
+)
+
+
+class _Happening:
+    """A present state ("is late") or an event told with when it happened ("left last week").
+    The second pattern is slow on long text, so it runs only where a time phrase is present."""
+
+    @staticmethod
+    def search(text: str) -> bool:
+        return bool(_STATE.search(text) or (_RECENTLY.search(text) and _PAST_EVENT.search(text)))
+
+
+_HAPPENING = _Happening()
 
 # "Already" says a thing has happened only when nothing in the sentence is still uncertain: "the
 # supplier is already stretched, so it may deliver late" is a risk with a present cause.
@@ -155,7 +176,7 @@ _STOPWORDS = frozenset(
     "that this there from it its risk risks".split()
 )
 
-BLOCK_WORDS = 2  # rows are compared within the blocks of this many of their rarest words
+BLOCK_WORDS = 3  # rows are compared within the blocks of pairs of this many of their rarest words
 
 Check = Callable[[Register, dt.date, ReviewSettings], Iterator[Finding]]
 
@@ -532,11 +553,19 @@ def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
 _FINITE = re.compile(
     r"\b(is|are|was|were|will|may|might|can|cannot|could|would|do|does|did|not|has|have)\b", re.IGNORECASE
 )
+# Any of the signs below, in one pass: most risk sentences have none.
+_TOLD = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in (_ALREADY_HAPPENED, _STATE, _RECENTLY, _ALREADY, _PERFECT)),
+    re.IGNORECASE,
+)
 _CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
 
 
 def reads_as_happened(text: str) -> bool:
     """Whether a risk's words tell of something that has happened, rather than might."""
+    first = re.split(r"[.;]\s", text, maxsplit=1)[0]
+    if not _TOLD.search(text) and not _HEADLINE.search(first):
+        return False  # most risks: nothing in them tells of a past event (and one search says so)
     certain = not _UNCERTAIN.search(text)
     for clause in re.split(r"[,;:]|\s[-–]\s", text):
         if _AS_CAUSE.match(clause) and not certain:
@@ -552,7 +581,6 @@ def reads_as_happened(text: str) -> bool:
             return True
     if not certain:
         return False
-    first = re.split(r"[.;]\s", text, maxsplit=1)[0]
     match = _HEADLINE.search(first)
     # "Defects found in UAT are not fixed in time" has a verb of its own: the participle describes.
     headline = match is not None and not _FINITE.search(first[match.end() :])
@@ -564,7 +592,7 @@ def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Ite
         text = risk.text
         if not text:
             continue
-        words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*", text) if len(text.split()) <= 6 else text.split()
         if len(words) <= 3 and _spelt_out(risk.value("cause")) and _spelt_out(risk.value("effect")):
             continue  # a short title, with the risk spelt out in its cause and effect columns
         if len(words) <= 3 or _VAGUE.search(text):
@@ -588,7 +616,12 @@ def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[F
         for r in risks
     ]
     pairs = similar_pairs(keys, cfg.duplicate_similarity)
-    reworded = same_meaning_pairs([_statement(r) for r in risks], cfg.same_meaning) - pairs
+    reworded = same_meaning_pairs([_statement(r) for r in risks], cfg.same_meaning)
+    if reworded is None:
+        reg.notes.append(
+            f"reworded duplicates not looked for in {len(risks):,} rows (near-identical wording was)"
+        )
+    reworded = (reworded or set()) - pairs
     partner: dict[int, tuple[int, bool]] = {}
     for (i, j), again in [*((p, False) for p in sorted(pairs)), *((p, True) for p in sorted(reworded))]:
         if risks[i].kind != risks[j].kind:
@@ -620,17 +653,20 @@ def _statement(risk: Risk) -> str:
 def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> set[tuple[int, int]]:
     """Pairs of near-identical texts, compared with rapidfuzz ``cdist`` within blocks.
 
-    Comparing every row with every other is 100 million comparisons at 10,000 rows; near
-    duplicates nearly always share their rarest words, so rows are only compared within the
-    block of each of their rarest shared words.
+    Comparing every row with every other is 100 million comparisons at 10,000 rows. Near
+    duplicates share nearly all their words, so each row goes into the blocks of every two of its
+    three rarest words: two rows that differ in one of those still meet in a block, and blocks of
+    two words are small even where each word is common.
     """
     frequency: Counter[str] = Counter(w for key in keys for w in set(key.split()))
-    blocks: defaultdict[str, list[int]] = defaultdict(list)
+    # A word found in one row alone cannot pair it with another, so it makes no block.
+    shared = sorted((w for w, f in frequency.items() if f > 1), key=lambda w: frequency[w])
+    rank = {w: n for n, w in enumerate(shared)}
+    blocks: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
-        # A word found in this row alone cannot pair it with another, so it makes no block.
-        words = sorted((w for w in set(key.split()) if frequency[w] > 1), key=lambda w: (frequency[w], w))
-        for word in words[:BLOCK_WORDS]:
-            blocks[word].append(index)
+        rarest = heapq.nsmallest(BLOCK_WORDS, {w for w in key.split() if w in rank}, key=rank.__getitem__)
+        for block in itertools.combinations(rarest, 2) if len(rarest) > 1 else [tuple(rarest)]:
+            blocks[block].append(index)
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) < 2:
@@ -638,8 +674,10 @@ def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> se
         for start in range(0, len(members), block_limit):
             chunk = members[start : start + block_limit]
             texts = [keys[i] for i in chunk]
+            # Threads cost more than they save on a small block.
+            workers = -1 if len(chunk) > 200 else 1
             scores = process.cdist(
-                texts, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=-1
+                texts, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=workers
             )
             for a, b in zip(*np.nonzero(np.triu(scores, k=1)), strict=True):
                 pairs.add((chunk[int(a)], chunk[int(b)]))

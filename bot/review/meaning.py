@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 # One idea, the words registers use for it. The first word names the concept.
 _CONCEPTS: tuple[tuple[str, ...], ...] = (
@@ -296,6 +300,7 @@ _STOP = frozenset(
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
 
+@lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
     word = word.strip("'-")
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
@@ -335,91 +340,160 @@ def concepts(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# Where a risk sentence turns to what the risk would do: "..., leading to ...", "..., delaying ...".
 _CONSEQUENCE = re.compile(
-    r",?\s*\b(leading to|leads to|lead to|resulting in|results in|result in|causing|forcing|delaying|"
-    r"pushing|meaning|so that|so|which (would|could|will|may|might)|with the result that|and therefore)\b",
+    r"\b(leading to|leads to|lead to|resulting in|results in|result in|causing|forcing|so that|"
+    r"which (would|could|will|may|might)|with the result that|and therefore)\b"
+    r"|,\s*(so|delaying|pushing|meaning|missing|leaving|adding|increasing|reducing|affecting|impacting|"
+    r"preventing|stopping|blocking|putting|exposing|losing|cutting|breaching|raising|damaging|harming|"
+    r"costing|driving|pushing up|eroding|undermining|jeopardi[sz]ing|threatening)\b",
     re.IGNORECASE,
 )
 _CAUSE_AFTER = re.compile(
     r"\b(if|because|due to|as a result of|owing to|caused by|since|when)\b", re.IGNORECASE
 )
 _MODAL = re.compile(r"\b(may|might|could|would|will|can)\b", re.IGNORECASE)
+_RISK_THAT = re.compile(r"^\W*(there is a|a) (risk|chance|possibility) (that|of)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A risk sentence in its parts, each None where the wording does not give it."""
+
+    cause: str | None
+    event: str | None
+    effect: str | None
+
+
+def statement(text: str) -> Statement:
+    """ "Because of X, there is a risk that Y, resulting in Z" is cause, event and effect; "design
+    could slip if engineers leave" an event and its cause; "loss of staff may delay design",
+    with nothing to mark its parts, a cause and an effect either side of the "may"."""
+    rest = " ".join(text.split())
+    cause = effect = None
+    opening = re.match(r"^(if|because|due to|as|since|when|following)\b(.+?),(.+)$", rest, re.IGNORECASE)
+    if opening:
+        cause, rest = opening.group(2), opening.group(3)
+    match = _CONSEQUENCE.search(rest)
+    if match and match.start() > 15:
+        rest, effect = rest[: match.start()], rest[match.start() :]
+    if cause is None:
+        match = _CAUSE_AFTER.search(rest)
+        if match and match.start() > 10:
+            rest, cause = rest[: match.start()], rest[match.end() :]
+    rest = _RISK_THAT.sub("", rest.strip(" ,"))
+    if cause is None and effect is None:
+        match = _MODAL.search(rest)
+        if match and match.start() > 10:
+            return Statement(rest[: match.start()], None, rest[match.end() :])
+    return Statement(cause, rest or None, effect)
 
 
 def cause_and_effect(text: str) -> tuple[str, str] | None:
-    """A risk sentence split into what would bring it about and what it would do, when the wording
-    says: "…, leading to…" and "…, causing…" put the effect last; "design could slip if engineers
-    leave" puts it first; "loss of staff may delay design" splits at the "may"."""
-    text = " ".join(text.split())
-    opening = re.match(r"^(if|because|due to|as|since|when|following)\b(.+?),(.+)$", text, re.IGNORECASE)
-    if opening:
-        return opening.group(2), opening.group(3)
-    match = _CONSEQUENCE.search(text)
-    if match and match.start() > 15:
-        return text[: match.start()], text[match.start() :]
-    match = _CAUSE_AFTER.search(text)
-    if match and match.start() > 10:
-        return text[match.end() :], text[: match.start()]
-    match = _MODAL.search(text)
-    if match and match.start() > 10:
-        return text[: match.start()], text[match.end() :]
-    return None
+    """What would bring the risk about and what would happen, where the wording says."""
+    parts = statement(text)
+    outcome = parts.effect or parts.event
+    return (parts.cause, outcome) if parts.cause and outcome else None
 
 
-def same_meaning_pairs(texts: list[str], cutoff: float, block_limit: int = 400) -> set[tuple[int, int]]:
-    """Pairs of rows whose shared concepts carry at least ``cutoff`` of both rows' weight.
+MAX_ROWS = 1500  # above this, only near-identical wording is compared (see same_meaning_pairs)
 
-    Rows are compared only within the blocks of their three rarest concepts, so a register of
-    10,000 rows does not compare every pair."""
+
+def same_meaning_pairs(texts: list[str], cutoff: float) -> set[tuple[int, int]] | None:
+    """Pairs of rows that say the same thing: the same cause and the same effect, however worded.
+
+    Every pair's shared weight comes from one matrix product; pairs close enough are then read
+    part by part (cause, event, effect). None for a
+    register over ``MAX_ROWS`` rows: portfolio-wide exports repeat ideas across projects, and
+    the pairs would cost more time than they are worth."""
+    if len(texts) > MAX_ROWS:
+        return None
     bags = [concepts(t) for t in texts]
-    halves = [cause_and_effect(t) for t in texts]
-    parts = [(concepts(h[0]), concepts(h[1])) if h else None for h in halves]
     frequency: Counter[str] = Counter(c for bag in bags for c in bag)
     total = len(bags)
     weight = {c: math.log((total + 1) / (n + 0.5)) for c, n in frequency.items()}
-    blocks: defaultdict[str, list[int]] = defaultdict(list)
-    for index, bag in enumerate(bags):
-        shared = sorted((c for c in bag if frequency[c] > 1), key=lambda c: (frequency[c], c))
-        for concept in shared[:3]:
-            blocks[concept].append(index)
+    mass = np.array([sum(weight[c] for c in bag) for bag in bags], dtype=np.float32)
+    # Only concepts in two rows or more can be shared: one column each, weighted.
+    shared = sorted(c for c, n in frequency.items() if n > 1)
+    column = {c: k for k, c in enumerate(shared)}
+    matrix = np.zeros((total, len(shared)), dtype=np.float32)
+    for row, bag in enumerate(bags):
+        for c in bag:
+            if c in column:
+                matrix[row, column[c]] = weight[c]
+    present = (matrix > 0).astype(np.float32)
+    overlap = matrix @ present.T  # shared weight of every pair of rows
+    dice = 2 * overlap / np.maximum(mass[:, None] + mass[None, :], 1e-9)
+    sizes = np.array([len(bag) for bag in bags])
+    dice[(sizes < 3)[:, None] | (sizes < 3)[None, :]] = 0.0
+    halves: dict[int, Halves] = {}
     pairs: set[tuple[int, int]] = set()
-    seen: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if len(members) < 2 or len(members) > block_limit:
+    named = [names(t) for t in texts]
+    for a, b in zip(*np.nonzero(np.triu(dice >= cutoff - HALVES_ALLOWANCE, k=1)), strict=True):
+        a, b = int(a), int(b)
+        if _different_names(named[a], named[b]):
             continue
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1 :]:
-                key = (a, b) if a < b else (b, a)
-                if key in seen:
-                    continue
-                seen.add(key)
-                if _same(bags[a], bags[b], parts[a], parts[b], weight, cutoff):
-                    pairs.add(key)
+        if _same(float(dice[a, b]), _halves(a, texts, halves), _halves(b, texts, halves), weight, cutoff):
+            pairs.add((a, b))
     return pairs
 
 
-Halves = tuple[frozenset[str], frozenset[str]] | None
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,}|[A-Z]{2,}[a-z]*)\b")
+_NOT_NAMES = frozenset(
+    "January February March April May June July August September October November December Monday "
+    "Tuesday Wednesday Thursday Friday The This There If As Because Following Due It PM PMO IT UK EU "
+    "CEO CFO SRO".split()
+)
 
 
-def _same(
-    a: frozenset[str], b: frozenset[str], pa: Halves, pb: Halves, weight: dict[str, float], cutoff: float
-) -> bool:
-    """The same risk: the same cause and the same effect, however worded. Where either sentence
-    cannot be split into the two, the whole must agree more closely."""
-    whole = _similarity(a, b, weight, 3)
-    if pa is None or pb is None:
+def names(text: str) -> frozenset[str]:
+    """The proper names in a description: places, systems, suppliers ("Leeds", "SAP", "Acme")."""
+    return frozenset(m for m in _NAME.findall(text) if m not in _NOT_NAMES)
+
+
+def _different_names(a: frozenset[str], b: frozenset[str]) -> bool:
+    # "Latency at Bristol" and "latency at Swansea" are two risks, however alike the rest.
+    return bool(a) and bool(b) and not (a & b)
+
+
+def _halves(index: int, texts: list[str], cache: dict[int, Halves]) -> Halves:
+    if index not in cache:
+        parts = statement(texts[index])
+        cache[index] = tuple(concepts(p) if p else None for p in (parts.cause, parts.event, parts.effect))
+    return cache[index]
+
+
+Halves = tuple[frozenset[str] | None, ...]
+
+
+def _same(whole: float, pa: Halves, pb: Halves, weight: dict[str, float], cutoff: float) -> bool:
+    """The same cause and the same outcome (the effect, or the event where no effect is given),
+    and, where both give one, the same event: two risks with one cause and one effect but
+    different events between are different risks. Where fewer than two parts can be compared,
+    the whole must agree more closely."""
+    (cause_a, event_a, effect_a), (cause_b, event_b, effect_b) = pa, pb
+    pairs = []
+    if cause_a and cause_b:
+        pairs.append((cause_a, cause_b))
+    outcome_a, outcome_b = effect_a or event_a, effect_b or event_b
+    if outcome_a and outcome_b:
+        pairs.append((outcome_a, outcome_b))
+    if event_a and event_b and effect_a and effect_b:
+        pairs.append((event_a, event_b))
+    if len(pairs) < 2:
         return whole >= cutoff + WHOLE_EXTRA
-    if whole < cutoff - HALVES_ALLOWANCE:
-        return False
-    return min(_similarity(pa[0], pb[0], weight, 1), _similarity(pa[1], pb[1], weight, 1)) >= cutoff
+    if len(pairs) == 3 and _similarity(*pairs[2], weight) < cutoff + EVENT_EXTRA:
+        return False  # one cause and one effect, but what happens between differs
+    return all(_similarity(a, b, weight) >= cutoff for a, b in pairs[:2])
 
 
+EVENT_EXTRA = 0.1  # the event must agree more closely than its cause and effect
 WHOLE_EXTRA = 0.3  # how much closer two sentences that cannot be split must be
 HALVES_ALLOWANCE = -0.05  # the whole must agree a little more than each half
 
 
-def _similarity(a: frozenset[str], b: frozenset[str], weight: dict[str, float], least: int) -> float:
-    if len(a) < least or len(b) < least:
+def _similarity(a: frozenset[str], b: frozenset[str], weight: dict[str, float]) -> float:
+    if not a or not b:
         return 0.0
-    shared = sum(weight[c] for c in a & b)
-    return 2 * shared / (sum(weight[c] for c in a) + sum(weight[c] for c in b))
+    shared = sum(weight.get(c, 0.0) for c in a & b)
+    return 2 * shared / (sum(weight.get(c, 0.0) for c in a) + sum(weight.get(c, 0.0) for c in b))

@@ -341,11 +341,13 @@ def _raid_types(columns: ColumnMap, rows: list[Row]) -> int | None:
     named.update(columns.alternates.get("category", ()))
     width = max((len(r.cells) for r in rows), default=0)
     for index in sorted(range(width), key=lambda i: i not in named):
+        # A glance at the first values rules most columns out before reading them all.
+        glance = [r.cells[index] for r in rows[:60] if index < len(r.cells) and _filled(r.cells[index])]
+        if len(glance) < 3 or sum(1 for v in glance if _type_word(v) in _RAID_KIND) < 0.8 * len(glance):
+            continue
         values = [
             _type_word(r.cells[index]) for r in rows if index < len(r.cells) and _filled(r.cells[index])
         ]
-        if len(values) < 3:
-            continue
         allowed = _RAID_KIND if index in named else {k: v for k, v in _RAID_KIND.items() if len(k) > 1}
         kinds = [allowed.get(v) for v in values]
         if sum(1 for k in kinds if k) >= 0.9 * len(values) and {k for k in kinds if k} - {"risk"}:
