@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import heapq
 import itertools
 import re
@@ -166,6 +167,10 @@ _VAGUE = re.compile(
     r"something (may|might|could) (happen|go wrong))\b",
     re.IGNORECASE,
 )
+_VAGUE_WORDS = frozenset(
+    "various some things general misc miscellaneous tbc tbd stuff problem problems issue issues "
+    "something".split()
+)
 _OPEN_ACTION = re.compile(
     r"^(open|in progress|in-progress|not started|ongoing|overdue|pending|planned|"
     r"started|underway|outstanding|late|on hold|wip|to do|todo)\b",
@@ -176,6 +181,7 @@ _STOPWORDS = frozenset(
     "that this there from it its risk risks".split()
 )
 
+SMALL_BLOCK = 12
 BLOCK_WORDS = 3  # rows are compared within the blocks of pairs of this many of their rarest words
 
 Check = Callable[[Register, dt.date, ReviewSettings], Iterator[Finding]]
@@ -263,6 +269,7 @@ _PERSON_ROLE = re.compile(
 _OWNER_SPLIT = re.compile(r"\s*(?:/|;|&|\+|\band\b|,)\s*", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_a_group(owner: str) -> bool:
     """'IT team', 'PMO', 'Procurement', 'Vendor' rather than a person or a one-person role."""
     words = owner.strip().rstrip(".").split()
@@ -271,6 +278,7 @@ def is_a_group(owner: str) -> bool:
     return bool(_GROUP.search(owner.strip().rstrip(".")))
 
 
+@functools.lru_cache(maxsize=4096)
 def several_owners(owner: str) -> bool:
     """'J. Patel / K. Osei' or 'PM, QA Lead'; not 'Patel, Jay' (one person, surname first)."""
     parts = [p for p in _OWNER_SPLIT.split(owner.strip()) if p and len(p.strip(". ")) >= 2]
@@ -553,19 +561,28 @@ def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
 _FINITE = re.compile(
     r"\b(is|are|was|were|will|may|might|can|cannot|could|would|do|does|did|not|has|have)\b", re.IGNORECASE
 )
-# Any of the signs below, in one pass: most risk sentences have none.
-_TOLD = re.compile(
-    "|".join(f"(?:{p.pattern})" for p in (_ALREADY_HAPPENED, _STATE, _RECENTLY, _ALREADY, _PERFECT)),
-    re.IGNORECASE,
+# Every pattern above needs one of these words: a sentence without any is not looked at further.
+_TOLD_WORDS = frozenset(
+    "has have had materialised materialized already currently yesterday ago week month night year quarter "
+    "morning friday monday late delayed overdue down blocked missing unavailable behind budget over-budget "
+    "hold broken".split()
 )
+_PUNCTUATION = str.maketrans({c: " " for c in ",.;:!?()[]\"'’/"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_words(text: str) -> frozenset[str]:
+    return frozenset(text.lower().translate(_PUNCTUATION).split())
+
+
 _CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
 
 
 def reads_as_happened(text: str) -> bool:
     """Whether a risk's words tell of something that has happened, rather than might."""
+    if not (_plain_words(text) & _TOLD_WORDS) and not _HEADLINE.search(text):
+        return False  # most risks have none of the words a past event is told in: quick to see
     first = re.split(r"[.;]\s", text, maxsplit=1)[0]
-    if not _TOLD.search(text) and not _HEADLINE.search(first):
-        return False  # most risks: nothing in them tells of a past event (and one search says so)
     certain = not _UNCERTAIN.search(text)
     for clause in re.split(r"[,;:]|\s[-–]\s", text):
         if _AS_CAUSE.match(clause) and not certain:
@@ -595,7 +612,7 @@ def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Ite
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", text) if len(text.split()) <= 6 else text.split()
         if len(words) <= 3 and _spelt_out(risk.value("cause")) and _spelt_out(risk.value("effect")):
             continue  # a short title, with the risk spelt out in its cause and effect columns
-        if len(words) <= 3 or _VAGUE.search(text):
+        if len(words) <= 3 or (_plain_words(text) & _VAGUE_WORDS and _VAGUE.search(text)):
             yield _finding(
                 "vague_description",
                 risk,
@@ -611,10 +628,7 @@ def _spelt_out(text: str) -> bool:
 
 def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     risks = [r for r in reg.risks if len(r.text.split()) >= 3]
-    keys = [
-        " ".join(sorted(w for w in re.findall(r"[a-z0-9]+", r.text.lower()) if w not in _STOPWORDS))
-        for r in risks
-    ]
+    keys = [" ".join(sorted(_key_words(r.text))) for r in risks]
     pairs = similar_pairs(keys, cfg.duplicate_similarity)
     reworded = same_meaning_pairs([_statement(r) for r in risks], cfg.same_meaning)
     if reworded is None:
@@ -640,6 +654,14 @@ def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[F
             f"Are {risk.label} and {other.label} the same risk? If so, which one stays?",
         )
         yield dataclasses.replace(finding, related=other.risk_id or other.label)
+
+
+_NOT_ALNUM = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+
+
+def _key_words(text: str) -> list[str]:
+    """The words of a description that tell it apart, for comparing near-identical ones."""
+    return [w for w in text.lower().translate(_NOT_ALNUM).split() if w not in _STOPWORDS]
 
 
 def _statement(risk: Risk) -> str:
@@ -668,8 +690,16 @@ def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> se
         for block in itertools.combinations(rarest, 2) if len(rarest) > 1 else [tuple(rarest)]:
             blocks[block].append(index)
     pairs: set[tuple[int, int]] = set()
+    seen: set[tuple[int, ...]] = set()
     for members in blocks.values():
-        if len(members) < 2:
+        if len(members) < 2 or tuple(members) in seen:
+            continue
+        seen.add(tuple(members))
+        if len(members) <= SMALL_BLOCK:
+            # A handful of rows: comparing them one by one is quicker than building a matrix.
+            for a, b in itertools.combinations(members, 2):
+                if fuzz.ratio(keys[a], keys[b], score_cutoff=cutoff):
+                    pairs.add((a, b))
             continue
         for start in range(0, len(members), block_limit):
             chunk = members[start : start + block_limit]
@@ -833,9 +863,10 @@ def uniform_ratings(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Itera
     for fld in ("rag", "score", "probability"):
         if not reg.columns.has(fld):
             continue
-        values = {" ".join(r.value(fld).lower().split()) for r in risks}
         if fld == "probability":
-            values = {f"{r.value('probability')}×{r.value('impact')}".lower() for r in risks}
+            values = _distinct(f"{r.value('probability')}×{r.value('impact')}".lower() for r in risks)
+        else:
+            values = _distinct(" ".join(r.value(fld).lower().split()) for r in risks)
         if len(values) == 1 and "" not in values and next(iter(values)) != "×":
             shown = risks[0].value(fld) if fld != "probability" else next(iter(values))
             yield Finding(
@@ -849,6 +880,16 @@ def uniform_ratings(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Itera
                 "on its own?",
             )
             return
+
+
+def _distinct(values: Iterator[str]) -> set[str]:
+    """The distinct values, up to the second: enough to tell whether all are the same."""
+    seen: set[str] = set()
+    for value in values:
+        seen.add(value)
+        if len(seen) > 1:
+            break
+    return seen
 
 
 FILLER_MIN_ROWS = 5

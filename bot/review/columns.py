@@ -442,7 +442,15 @@ def _match(header: str) -> tuple[str, float] | None:
 
 def header_score(cells: tuple[object, ...]) -> int:
     """How many cells of a row look like register column names."""
-    return sum(1 for c in cells if isinstance(c, str) and _match(normalise_header(c)) is not None)
+    # A cell of more than a few words is data, not a column name: no need to match it.
+    return sum(
+        1
+        for c in cells
+        if isinstance(c, str) and len(c) <= HEADER_LENGTH and _match(normalise_header(c)) is not None
+    )
+
+
+HEADER_LENGTH = 60
 
 
 @dataclass(frozen=True)

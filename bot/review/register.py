@@ -64,6 +64,8 @@ class Risk:
 
     def value(self, fld: str) -> str:
         raw = self.raw.get(fld)
+        if isinstance(raw, str):
+            return raw  # stripped when the row was read
         return "" if raw is None else str(raw).strip()
 
     @property

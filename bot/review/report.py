@@ -6,8 +6,11 @@ answer (summary and first questions) and ``Review.text`` the full report.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,8 +259,21 @@ def review_bytes(
     settings: ReviewSettings | None = None,
 ) -> Review:
     as_of = as_of or dt.date.today()
-    register = build(data, filename, sheet, as_of)
-    return Review(register, run_checks(register, as_of, settings or ReviewSettings()), as_of)
+    with _fewer_collections():
+        register = build(data, filename, sheet, as_of)
+        return Review(register, run_checks(register, as_of, settings or ReviewSettings()), as_of)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A review makes a great many small objects and no cycles worth collecting before it ends;
+    Python's collector, run every 700 allocations, took a third of a 10,000-row review."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 100_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def review_file(
