@@ -55,6 +55,12 @@ REGISTER_SETS = [
     # typed RAID log, id-only rows, title-block bands, merged Excel rows, reworded duplicates):
     # 82.5% / 82.5% when first scored, before any change made for it; 100% / 100% after.
     ("registers_holdout5", 0.95),
+    # A second blind set in the same shapes: 84.4% / 97.4% when first scored; 86.7% / 100% after
+    # two general fixes (an event told with its date, "licence expired on 28 February"; "may have
+    # missed" is a guess, not a report). Its three heavily reworded duplicate pairs ("the
+    # headliner's flight may be cancelled" / "travel disruption for the top-of-bill act") are
+    # still missed: that needs matching by meaning, not by words.
+    ("registers_holdout6", 0.85),
     ("registers_issue14", 1.0),
 ]
 

@@ -94,6 +94,8 @@ _PLACEHOLDER_OWNER = re.compile(
     re.IGNORECASE,
 )
 _ALREADY_HAPPENED = re.compile(
+    # "may have missed" is a guess, not a report
+    r"(?<!may )(?<!might )(?<!could )(?<!would )(?<!should )(?<!must )(?<!will )"
     r"\b(has|have|had) (already )?(been |now )?(occurred|happened|materiali[sz]ed|slipped|failed|"
     r"missed|left|resigned|gone|exceeded|overrun|broken|stopped|been (delayed|cancelled|lost|breached|"
     r"exceeded|missed|rejected|withdrawn))\b"
@@ -111,7 +113,9 @@ _STATE = re.compile(
 )
 _RECENTLY = re.compile(
     r"\b(last (week|month|night|year|quarter|friday|monday)|yesterday|this (morning|week)"
-    r"|\d+ (days|weeks|months) ago)\b",
+    r"|\d+ (days|weeks|months) ago"
+    r"|on \d{1,2}(st|nd|rd|th)? (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+    r"|on \d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?)\b",
     re.IGNORECASE,
 )
 _PAST_EVENT = re.compile(
@@ -563,7 +567,7 @@ _FINITE = re.compile(
 )
 # Every pattern above needs one of these words: a sentence without any is not looked at further.
 _TOLD_WORDS = frozenset(
-    "has have had materialised materialized already currently yesterday ago week month night year quarter "
+    "has have had materialised materialized already currently yesterday ago week month night year quarter on "
     "morning friday monday late delayed overdue down blocked missing unavailable behind budget over-budget "
     "hold broken".split()
 )
@@ -594,7 +598,7 @@ def reads_as_happened(text: str) -> bool:
         # "may not be signed, and the award is delayed" tells what the uncertain event would do.
         if _UNCERTAIN.search(clause) or _AS_CAUSE.match(clause) or _CONDITION.search(clause):
             break
-        if _HAPPENING.search(clause):
+        if _STATE.search(clause):
             return True
     if not certain:
         return False
