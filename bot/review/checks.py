@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import heapq
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -23,7 +22,7 @@ from rapidfuzz import fuzz, process
 
 from bot.review.columns import ColumnMap
 from bot.review.meaning import same_meaning_pairs
-from bot.review.register import RAG_OF, Register, Risk, date_of, is_done, says_no
+from bot.review.register import RAG_OF, Register, Risk, date_of, is_done, plain_words, says_no
 from bot.review.values import Cell
 
 Severity = Literal["error", "warning", "info"]
@@ -186,7 +185,7 @@ _STOPWORDS = frozenset(
 )
 
 SMALL_BLOCK = 12
-BLOCK_WORDS = 3  # rows are compared within the blocks of pairs of this many of their rarest words
+BLOCK_WORDS = 3  # each row joins the blocks of the pairs of its three rarest words
 
 Check = Callable[[Register, dt.date, ReviewSettings], Iterator[Finding]]
 
@@ -553,7 +552,7 @@ def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
         status = risk.value("status")
         # The event can be told in the title, the description, or the cause and effect columns.
         text = " ".join(risk.value(f) for f in ("title", "description", "cause", "effect") if risk.value(f))
-        if (status and _OCCURRED_STATUS.match(status)) or reads_as_happened(text):
+        if (status and _OCCURRED_STATUS.match(status)) or reads_as_happened(text, risk):
             yield _finding(
                 "issue_not_risk",
                 risk,
@@ -567,24 +566,27 @@ _FINITE = re.compile(
 )
 # Every pattern above needs one of these words: a sentence without any is not looked at further.
 _TOLD_WORDS = frozenset(
-    "has have had materialised materialized already currently yesterday ago week month night year quarter on "
-    "morning friday monday late delayed overdue down blocked missing unavailable behind budget over-budget "
-    "hold broken".split()
+    "has have had materialised materialized already currently yesterday ago last week morning late delayed "
+    "overdue down blocked missing unavailable behind broken over-budget discovered found identified "
+    "detected confirmed damaged stolen cancelled canceled withdrawn rejected collapsed flooded breached "
+    "halted suspended terminated".split()
 )
-_PUNCTUATION = str.maketrans({c: " " for c in ",.;:!?()[]\"'’/"})
+_ON_A_DATE = re.compile(r"\bon \d")
 
 
-@functools.lru_cache(maxsize=4096)
-def _plain_words(text: str) -> frozenset[str]:
-    return frozenset(text.lower().translate(_PUNCTUATION).split())
+def _plain_words(text: str, risk: Risk | None = None) -> frozenset[str]:
+    return risk.words if risk is not None and text == risk.text else plain_words(text)
 
 
 _CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
 
 
-def reads_as_happened(text: str) -> bool:
+def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     """Whether a risk's words tell of something that has happened, rather than might."""
-    if not (_plain_words(text) & _TOLD_WORDS) and not _HEADLINE.search(text):
+    low = text.lower()
+    dated = " on " in low and _ON_A_DATE.search(low)
+    phrases = "over budget" in low or "on hold" in low
+    if not (_plain_words(text, risk) & _TOLD_WORDS) and not dated and not phrases:
         return False  # most risks have none of the words a past event is told in: quick to see
     first = re.split(r"[.;]\s", text, maxsplit=1)[0]
     certain = not _UNCERTAIN.search(text)
@@ -616,7 +618,7 @@ def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Ite
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", text) if len(text.split()) <= 6 else text.split()
         if len(words) <= 3 and _spelt_out(risk.value("cause")) and _spelt_out(risk.value("effect")):
             continue  # a short title, with the risk spelt out in its cause and effect columns
-        if len(words) <= 3 or (_plain_words(text) & _VAGUE_WORDS and _VAGUE.search(text)):
+        if len(words) <= 3 or (risk.words & _VAGUE_WORDS and _VAGUE.search(text)):
             yield _finding(
                 "vague_description",
                 risk,
@@ -632,7 +634,7 @@ def _spelt_out(text: str) -> bool:
 
 def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     risks = [r for r in reg.risks if len(r.text.split()) >= 3]
-    keys = [" ".join(sorted(_key_words(r.text))) for r in risks]
+    keys = [" ".join(sorted(r.words - _STOPWORDS)) for r in risks]
     pairs = similar_pairs(keys, cfg.duplicate_similarity)
     reworded = same_meaning_pairs([_statement(r) for r in risks], cfg.same_meaning)
     if reworded is None:
@@ -660,14 +662,6 @@ def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[F
         yield dataclasses.replace(finding, related=other.risk_id or other.label)
 
 
-_NOT_ALNUM = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
-
-
-def _key_words(text: str) -> list[str]:
-    """The words of a description that tell it apart, for comparing near-identical ones."""
-    return [w for w in text.lower().translate(_NOT_ALNUM).split() if w not in _STOPWORDS]
-
-
 def _statement(risk: Risk) -> str:
     """The risk's own words: its description, or its cause and effect where those are apart."""
     cause, effect = risk.value("cause"), risk.value("effect")
@@ -684,15 +678,21 @@ def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> se
     three rarest words: two rows that differ in one of those still meet in a block, and blocks of
     two words are small even where each word is common.
     """
-    frequency: Counter[str] = Counter(w for key in keys for w in set(key.split()))
+    split = [key.split() for key in keys]  # each key's words are distinct already
+    frequency: Counter[str] = Counter(itertools.chain.from_iterable(split))
     # A word found in one row alone cannot pair it with another, so it makes no block.
-    shared = sorted((w for w, f in frequency.items() if f > 1), key=lambda w: frequency[w])
+    shared = sorted((w for w, f in frequency.items() if f > 1), key=frequency.__getitem__)
     rank = {w: n for n, w in enumerate(shared)}
     blocks: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
-    for index, key in enumerate(keys):
-        rarest = heapq.nsmallest(BLOCK_WORDS, {w for w in key.split() if w in rank}, key=rank.__getitem__)
-        for block in itertools.combinations(rarest, 2) if len(rarest) > 1 else [tuple(rarest)]:
-            blocks[block].append(index)
+    for index, words in enumerate(split):
+        rarest = sorted([w for w in words if w in rank], key=rank.__getitem__)[:BLOCK_WORDS]
+        if len(rarest) == 3:
+            first, second, third = rarest
+            blocks[(first, second)].append(index)
+            blocks[(first, third)].append(index)
+            blocks[(second, third)].append(index)
+        else:
+            blocks[tuple(rarest)].append(index)
     pairs: set[tuple[int, int]] = set()
     seen: set[tuple[int, ...]] = set()
     for members in blocks.values():

@@ -4,6 +4,7 @@ and each row turned into a :class:`Risk` with its values read on the register's 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections import Counter
@@ -74,6 +75,11 @@ class Risk:
             return f"row {self.row}"
         # "What exactly could happen in 18" reads oddly; "in risk 18" does not.
         return f"{self.kind} {self.risk_id}" if self.risk_id.isdigit() else self.risk_id
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """The lower-case words of the risk's text, worked out once for every check that asks."""
+        return plain_words(self.text)
 
     def actions(self) -> list[dict[str, object]]:
         """Every action of the risk: its own row's, then those of rows merged under it."""
@@ -280,6 +286,17 @@ def stated_bands(title: str) -> list[tuple[float, float, str]]:
             bands.setdefault(rag, (float(number), float("inf"), rag))
     found = sorted(bands.values())
     return found if len(found) >= 2 else []
+
+
+_WORD_BREAKS = ",.;:()\"'’/!?[]"
+
+
+def plain_words(text: str) -> frozenset[str]:
+    text = text.lower()
+    for mark in _WORD_BREAKS:
+        if mark in text:
+            text = text.replace(mark, " ")
+    return frozenset(text.split())
 
 
 def _count(n: int, noun: str) -> str:
