@@ -136,7 +136,11 @@ def test_owners_and_responses_a_coordinator_would_challenge() -> None:
         ("Patel, Jay", False, False),
         ("D. Marsh, L. Odukoya", False, True),
         ("Program Manager, UAT Lead, Snowflake Team Lead", False, True),
-        ("Vendor / QA", False, True),
+        ("Vendor / QA", True, True),
+        ("Sarah Jones, Head of IT", False, False),
+        ("Jane Smith - IT", False, False),
+        ("Head of Legal & Compliance", False, False),
+        ("Health, Safety & Environment Manager", False, False),
         ("Sales and Marketing Director", False, False),
     ],
 )
@@ -196,3 +200,84 @@ def test_numeric_ids_read_as_risks_in_questions() -> None:
     vague = next(f for f in result.findings if f.check == "vague_description")
     assert vague.risk_id == "18" and "in risk 18," in vague.question
     assert "18: 18:" not in result.text() and "18: risk 18" not in result.text()
+
+
+# -- what an independent review of these changes found ---------------------------------------
+
+
+def csv_review(text: str, as_of: dt.date = dt.date(2026, 5, 15)) -> Review:
+    from bot.review.report import review_bytes
+
+    return review_bytes(text.encode(), "odd.csv", as_of=as_of)
+
+
+def test_concurrent_reviews_leave_the_collector_as_they_found_it() -> None:
+    import gc
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = gc.get_threshold()
+    data = [(FIXTURES / name).read_bytes() for name in sorted(KEY) if name.endswith(".csv")]
+    from bot.review.report import review_bytes
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda d: review_bytes(d, "x.csv", as_of=dt.date(2026, 5, 15)), data * 4))
+    assert gc.get_threshold() == before
+
+
+def test_a_rating_scale_in_the_title_is_not_read_as_rag_bands() -> None:
+    result = csv_review(
+        "Project Falcon Risk Register\n"
+        '"Likelihood and impact are each rated Low (1-2), Medium (3) or High (4-5)."\n'
+        ",,,,,,,,\n"
+        "Risk ID,Description,Owner,Likelihood,Impact,Score,Mitigation,RAG,Escalated\n"
+        "R1,Supplier may deliver the switchgear late causing delay,Jane Smith,4,4,16,Weekly calls,Red,Yes\n"
+        "R2,Funding may be cut in the spending review,Bob Lee,2,3,6,Brief the sponsor,Amber,No\n"
+        "R3,Key staff may leave before handover leaving gaps,Ann Cole,3,3,9,Retention bonus,Amber,No\n"
+        "R4,Planning conditions may require extra landscaping,Ann Cole,2,2,4,Early engagement,Green,No\n"
+    )
+    assert result.register.bands == []
+    assert result.findings == []
+
+
+def test_an_action_row_joins_only_the_risk_right_above_it() -> None:
+    result = csv_review(
+        "Risk ID,Description,Owner,Likelihood,Impact,Score,Mitigation,Action Due,Action Status,Status\n"
+        "R1,Supplier may deliver the switchgear late,Jane Smith,2,4,8,Calls,2026-09-01,In progress,Open\n"
+        "R2,,,,,,,,,\n"
+        ",,,,,,Order temporary generators,2026-01-10,Not started,\n"
+    )
+    assert len(result.register.risks) == 1 and not result.register.risks[0].more_actions
+    assert any("holding only an action" in note for note in result.register.notes)
+
+
+def test_rows_without_ids_are_named_once() -> None:
+    text = "Description,Owner,Likelihood,Impact\n" + (
+        "The supplier may deliver the switchgear late and delay energisation,,2,4\n" * 2
+    )
+    report = csv_review(text).text()
+    assert "row 2: row 2" not in report
+    assert report.count("repeats") == 1
+
+
+def test_a_minor_issue_is_not_asked_to_be_escalated() -> None:
+    result = csv_review(
+        "ID,Type,Description,Owner,Likelihood,Impact,Score,Action,Status,Escalated\n"
+        "A1,Risk,Supplier may deliver the switchgear late causing delay,Jane Smith,2,4,8,Calls,Open,No\n"
+        "A2,Issue,The car park signage is missing one bay number,Bob Lee,,1,,Order a sign,Open,No\n"
+        "A3,Issue,The crane broke down on site yesterday,Bob Lee,,5,,Hire a crane,Open,No\n"
+        "A4,Assumption,Funding for phase two will be approved in June,Ann Cole,,,,Confirm,Open,No\n"
+    )
+    escalate = {f.risk_id for f in result.findings if f.check == "high_risk_not_escalated"}
+    assert escalate == {"A3"}
+
+
+def test_short_titles_alone_do_not_make_a_register_need_rework() -> None:
+    result = csv_review(
+        "Risk ID,Description,Owner,Likelihood,Impact,Mitigation\n"
+        "R1,Cash flow,Jane Smith,2,2,Monthly forecast\n"
+        "R2,Shutdown,Bob Lee,1,2,Plan the outage\n"
+        "R3,The supplier may deliver the pumps late and delay commissioning,Ann Cole,2,2,Weekly calls\n"
+        "R4,Key staff may leave before handover and leave gaps in knowledge,Tom Hay,2,2,Retention bonus\n"
+    )
+    assert {f.severity for f in result.findings} == {"info"}
+    assert result.health().startswith("Mostly sound")

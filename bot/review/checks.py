@@ -254,48 +254,73 @@ def missing_owner(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterato
             )
 
 
-# An owner cell naming a team, a department or a supplier rather than one accountable person.
-_GROUP = re.compile(
-    r"\b(team|teams|dept|department|departments|pmo|office|group|unit|division|directorate|committee|"
-    r"board|procurement|finance|it|hr|legal|estates|facilities|vendor|vendors|supplier|suppliers|"
-    r"contractor|contractors|everyone|all|various|business|operations|ops|workstream|squad|staff)$",
-    re.IGNORECASE,
+# Words that name a team, a department or a supplier rather than one accountable person.
+_GROUP_WORDS = frozenset(
+    "team teams dept department departments pmo office group unit division directorate committee board "
+    "procurement finance it hr legal estates facilities vendor vendors supplier suppliers contractor "
+    "contractors everyone all various business operations ops workstream squad staff management "
+    "infrastructure qa uat".split()
 )
 _PERSON_ROLE = re.compile(
     r"\b(lead|leader|manager|mgr|head|director|officer|owner|chair|chairman|chairperson|engineer|analyst|"
     r"co-?ordinator|architect|sponsor|specialist|administrator|consultant|controller|adviser|advisor|"
     r"planner|pm|cfo|cto|ceo|cio|coo|sro|principal|supervisor|accountant|secretary|representative|rep|"
     r"champion|partner|executive|clerk|surveyor|solicitor|counsel|scientist|designer|developer|tester|"
-    r"steward|agent|foreman|inspector)s?\b",
+    r"steward|agent|foreman|inspector|radiologist|nurse|matron|doctor|clinician)s?\b",
     re.IGNORECASE,
 )
-_OWNER_SPLIT = re.compile(r"\s*(?:/|;|&|\+|\band\b|,)\s*", re.IGNORECASE)
+_OWNER_SPLIT = re.compile(r"\s*(?:/|;|&|\+|\band\b|,|\s[-–—]\s)\s*", re.IGNORECASE)
+_TITLES = frozenset("dr mr mrs ms miss prof".split())
+
+
+def _words_of(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s.()]+", text) if w]
+
+
+def looks_like_a_name(part: str) -> bool:
+    """'Jane Smith', 'D. Marsh', 'Dr Amara Nwosu': two or more capitalised words, none a role or a team."""
+    words = [w for w in _words_of(part) if w.lower() not in _TITLES]
+    if len(words) < 2 or _PERSON_ROLE.search(part):
+        return False
+    return all(w[0].isupper() and w.lower() not in _GROUP_WORDS for w in words) and not all(
+        w.isupper() and len(w) > 1 for w in words
+    )
+
+
+def _is_group_part(part: str) -> bool:
+    words = _words_of(part.strip())
+    return bool(words) and words[-1].lower() in _GROUP_WORDS and not _PERSON_ROLE.search(part)
 
 
 @functools.lru_cache(maxsize=4096)
 def is_a_group(owner: str) -> bool:
-    """'IT team', 'PMO', 'Procurement', 'Vendor' rather than a person or a one-person role."""
-    words = owner.strip().rstrip(".").split()
-    if not words or _PERSON_ROLE.search(owner):
+    """'IT team', 'PMO', 'Procurement', 'Vendor' rather than a person or a one-person role; not
+    'Jane Smith - IT' (a person and her department)."""
+    if not owner.strip() or _PERSON_ROLE.search(owner):
         return False
-    return bool(_GROUP.search(owner.strip().rstrip(".")))
+    if any(looks_like_a_name(p) for p in re.split(r"[,(]|\s[-–—]\s", owner)):
+        return False
+    return _is_group_part(owner.strip().rstrip("."))
 
 
 @functools.lru_cache(maxsize=4096)
 def several_owners(owner: str) -> bool:
-    """'J. Patel / K. Osei' or 'PM, QA Lead'; not 'Patel, Jay' (one person, surname first)."""
+    """'J. Patel / K. Osei', 'PM, QA Lead', 'Vendor / QA'; not 'Patel, Jay' (one person, surname
+    first), 'Sarah Jones, Head of IT' (a person and her role) or 'Head of Legal & Compliance'."""
     parts = [p for p in _OWNER_SPLIT.split(owner.strip()) if p and len(p.strip(". ")) >= 2]
     if len(parts) < 2:
         return False
-    lone_words = all(len(p.split()) == 1 for p in parts[:-1])
-    one_role = lone_words and not re.search(r"[/;,]", owner) and _PERSON_ROLE.search(parts[-1])
-    if one_role and not _PERSON_ROLE.search(" ".join(parts[:-1])):
-        return False  # "Sales and Marketing Director", "R&D Manager": one role
-    if "," in owner and not re.search(r"/|;|&|\+|\band\b", owner, re.IGNORECASE) and len(parts) == 2:
-        # A surname and a first name, or a role and its place ("Head of Estates, North"), unless
-        # both sides are people or roles of their own.
-        return all(_PERSON_ROLE.search(p) or len(p.split()) >= 2 for p in parts)
-    return True
+    names = [p for p in parts if looks_like_a_name(p)]
+    roles = len(_PERSON_ROLE.findall(owner))
+    if roles == 1 and not names and _PERSON_ROLE.search(parts[-1]):
+        return False  # "Sales and Marketing Director", "Health, Safety & Environment Manager"
+    of_both = re.search(r"\b(head|director|chief|manager|lead|officer)\s+(of|for)\b", owner, re.IGNORECASE)
+    if of_both and roles == 1 and not names and not re.search(r"[/;+]", owner):
+        return False  # "Head of Estates and Facilities": one role over two areas
+    if len(parts) == 2 and len(names) == 1:
+        return False  # "John Smith, PM", "M. Khan, Estates": a person and what they do
+    parties = [p for p in parts if p in names or _PERSON_ROLE.search(p) or _is_group_part(p)]
+    return len(parties) >= 2
 
 
 def _missing(fld: str, check: str, what: str, question: str) -> Check:
@@ -446,6 +471,8 @@ def response_gap(reg: Register, risk: Risk) -> str:
         if _ACCEPTS.match(kind) and risk.value("rationale"):
             return ""
         return "has no response recorded" if not _ACCEPTS.match(kind) else "is accepted with no reason given"
+    if _ACCEPTS.match(kind) and not _ACCEPT_ONLY.match(text):
+        return ""  # accepted, with what will be done about it written down: watching is the plan
     if _NOT_AN_ACTION.match(text):
         return f"has '{_short(text, 30)}' as its response, which is watching, not an action"
     if _ACCEPT_ONLY.match(text) and not risk.value("rationale"):
@@ -578,7 +605,15 @@ def _plain_words(text: str, risk: Risk | None = None) -> frozenset[str]:
     return risk.words if risk is not None and text == risk.text else plain_words(text)
 
 
-_CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
+_DOUBT = re.compile(
+    r"\b(may|might|could|risk that|there is a risk|risk of|if|potential|possibl\w*|likely)\b", re.I
+)
+_HABIT = re.compile(
+    r"\b(frequently|often|repeatedly|regularly|usually|sometimes|occasionally|every|always|last \d+|"
+    r"last (two|three|four|five|several|few))\b",
+    re.IGNORECASE,
+)
+_CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after|during)\b", re.IGNORECASE)
 
 
 def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
@@ -595,19 +630,23 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
             continue  # the past event is why the risk exists, not the risk
         if _ALREADY_HAPPENED.search(clause):
             return True
-    for clause in re.split(r"[,;:]|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
-        # "The racking is late and will not be finished": a present fact, whatever follows it; but
-        # "may not be signed, and the award is delayed" tells what the uncertain event would do.
-        if _UNCERTAIN.search(clause) or _AS_CAUSE.match(clause) or _CONDITION.search(clause):
-            break
-        if _STATE.search(clause):
-            return True
+    # "The racking is late and will not be finished": a present fact, told as certain. Not when
+    # the sentence goes on to what may follow ("the system is down frequently, which could
+    # disrupt cut-over"): then the state is the cause, and the risk is what may follow it.
+    if not _DOUBT.search(text) and not _HABIT.search(text):
+        for clause in re.split(r"[,;:]|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
+            if _AS_CAUSE.match(clause) or _CONDITION.search(clause):
+                break
+            if _STATE.search(clause):
+                return True
     if not certain:
         return False
     match = _HEADLINE.search(first)
     # "Defects found in UAT are not fixed in time" has a verb of its own: the participle describes.
     headline = match is not None and not _FINITE.search(first[match.end() :])
-    return bool(_ALREADY.search(text) or _HAPPENING.search(text) or headline or _PERFECT.search(text))
+    # "Down for maintenance every Sunday" is how things are, the cause of a risk, not an event.
+    state = _HAPPENING.search(text) and not _HABIT.search(text) and not _CONDITION.search(text)
+    return bool(_ALREADY.search(text) or state or headline or _PERFECT.search(text))
 
 
 def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
@@ -713,8 +752,11 @@ def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> se
             scores = process.cdist(
                 texts, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8, workers=workers
             )
-            for a, b in zip(*np.nonzero(np.triu(scores, k=1)), strict=True):
-                pairs.add((chunk[int(a)], chunk[int(b)]))
+            # Each row needs one partner to be reported: a template copied into thousands of rows
+            # would otherwise make millions of pairs.
+            later = np.triu(scores, k=1) > 0
+            for row in np.flatnonzero(later.any(axis=1)).tolist():
+                pairs.add((chunk[row], chunk[int(np.argmax(later[row]))]))
     return pairs
 
 
@@ -745,7 +787,7 @@ def owner_concentration(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> I
         )
 
 
-_SERIOUS = re.compile(r"^(high|very high|critical|severe|extreme|major|red|p1|1)$", re.IGNORECASE)
+_SERIOUS = re.compile(r"^(high|very high|critical|severe|extreme|major|red|p1)$", re.IGNORECASE)
 
 
 def high_risk_not_escalated(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
@@ -754,12 +796,19 @@ def high_risk_not_escalated(reg: Register, as_of: dt.date, cfg: ReviewSettings) 
         return
     for issue in reg.open_rows:
         severity = issue.value("rag") or issue.value("impact")
-        if issue.kind == "issue" and _SERIOUS.match(severity) and says_no(issue.value("escalated")):
+        impact = reg.scales.get("impact")
+        level = impact.level(issue.cells["impact"]) if impact and "impact" in issue.cells else None
+        # An issue is serious when its priority says so in words, or its impact is at the top of
+        # the register's scale (4 or 5 of 5).
+        serious = _SERIOUS.match(severity) or (
+            impact is not None and level is not None and impact.kind == "ordinal" and level >= impact.top - 1
+        )
+        if issue.kind == "issue" and serious and says_no(issue.value("escalated")):
             yield _finding(
                 "high_risk_not_escalated",
                 issue,
-                f"{_name(issue)} is a {severity.lower()} issue and is not escalated.",
-                f"{issue.label} is a {severity.lower()} issue: who above the project knows, and what have "
+                f"{_name(issue)} is a serious issue ({severity}) and is not escalated.",
+                f"{issue.label} is a serious issue: who above the project knows, and what have "
                 "they been asked to decide?",
             )
     if reg.escalation_score is None:
@@ -848,6 +897,8 @@ def closed_without_reason(reg: Register, as_of: dt.date, cfg: ReviewSettings) ->
     for risk in reg.risks:
         if risk.is_open or risk.value("closure_date") or risk.value("closure_reason"):
             continue
+        if len(risk.value("status").split()) > 2:
+            continue  # "Closed - switchgear delivered and installed": the reason is in the status
         yield _finding(
             "closed_without_reason",
             risk,

@@ -396,6 +396,7 @@ def cause_and_effect(text: str) -> tuple[str, str] | None:
     return (parts.cause, outcome) if parts.cause and outcome else None
 
 
+NEAREST = 12  # candidate partners read for each row
 MAX_ROWS = 1500  # above this, only near-identical wording is compared (see same_meaning_pairs)
 
 
@@ -429,12 +430,17 @@ def same_meaning_pairs(texts: list[str], cutoff: float) -> set[tuple[int, int]] 
     halves: dict[int, Halves] = {}
     pairs: set[tuple[int, int]] = set()
     named = [names(t) for t in texts]
-    for a, b in zip(*np.nonzero(np.triu(dice >= cutoff - HALVES_ALLOWANCE, k=1)), strict=True):
-        a, b = int(a), int(b)
-        if _different_names(named[a], named[b]):
-            continue
-        if _same(float(dice[a, b]), _halves(a, texts, halves), _halves(b, texts, halves), weight, cutoff):
-            pairs.add((a, b))
+    np.fill_diagonal(dice, 0.0)
+    for a in range(total):
+        # A row's partner is among the rows closest to it: read only those, closest first, so
+        # that a template copied into every row costs a few reads a row, not one for every pair.
+        nearest = np.argsort(-dice[a])[:NEAREST]
+        for b in (int(b) for b in nearest if dice[a, b] >= cutoff - HALVES_ALLOWANCE and b > a):
+            if _different_names(named[a], named[b]):
+                continue
+            if _same(float(dice[a, b]), _halves(a, texts, halves), _halves(b, texts, halves), weight, cutoff):
+                pairs.add((a, b))
+                break
     return pairs
 
 

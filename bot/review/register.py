@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 from collections import Counter
@@ -188,6 +189,8 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     broken: list[BrokenRow] = []
     id_only: list[int] = []
     continued: list[int] = []
+    orphans: list[int] = []
+    last_row = -1
     for row in body:
         filled = len(row.cells)
         while filled and (row.cells[filled - 1] is None or str(row.cells[filled - 1]).strip() == ""):
@@ -204,14 +207,20 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
             if risk.risk_id is not None and not _has_action(risk):
                 id_only.append(row.number)  # a template numbered ahead and never filled in
                 continue
-            if risk.risk_id is None and _has_action(risk) and risks and not broken_after(broken, risks[-1]):
-                # The row under a risk whose id, text and ratings are merged over both: a second action.
-                risks[-1].more_actions.append(risk.raw)
-                continued.append(row.number)
+            if risk.risk_id is None and _has_action(risk):
+                if risks and row.number == last_row + 1:
+                    # The row right under a risk whose id, text and ratings are merged over both
+                    # rows: a second action of that risk.
+                    risks[-1].more_actions.append(risk.raw)
+                    continued.append(row.number)
+                    last_row = row.number
+                else:
+                    orphans.append(row.number)  # an action with no risk right above it
                 continue
         if types is not None:
             risk.kind = _RAID_KIND.get(_type_word(risk.raw.get("_type")), "risk")
         risks.append(risk)
+        last_row = row.number
     if not risks and not broken:
         raise ReviewError(f"{filename} has column names but no risks under them.")
     notes = list(chosen.notes)
@@ -225,6 +234,12 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     if id_only:
         notes.append(
             f"{_count(len(id_only), 'row')} holding only an id (an unfilled template) not counted as risks"
+        )
+    if orphans:
+        shown = ", ".join(str(n) for n in orphans[:5]) + (" …" if len(orphans) > 5 else "")
+        notes.append(
+            f"{_count(len(orphans), 'row')} ({shown}) holding only an action, with no risk right "
+            "above, not read"
         )
     if continued:
         notes.append(
@@ -253,7 +268,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     return register
 
 
-_COLOUR = r"(green|amber|yellow|red|low|medium|high)"
+_COLOUR = r"(green|amber|yellow|red)"
 _SPAN = r"(\d+)\s*(?:-|–|—|to)\s*(\d+)"
 _BAND_FORMS = (
     re.compile(_SPAN + r"\s*(?:=|:|is|are)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
@@ -264,28 +279,35 @@ _OPEN_BAND = (
     re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?:>=|≥|=>|above|over)\s*(\d+)", re.IGNORECASE),
     re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(\d+)\s*\+", re.IGNORECASE),
 )
+# What a RAG cell may say. Bands in a title block are read from colour words only: "Low (1-2),
+# Medium (3), High (4-5)" there is the scale of each rating, not bands of the score.
 RAG_OF = {"green": "green", "g": "green", "low": "green", "amber": "amber", "a": "amber", "yellow": "amber",
           "medium": "amber", "red": "red", "r": "red", "high": "red"}  # fmt: skip
+_BAND_ORDER = {"green": 0, "amber": 1, "red": 2}
 
 
 def stated_bands(title: str) -> list[tuple[float, float, str]]:
-    """RAG bands a register states above its header ("1-4 Green, 5-12 Amber, 15-25 Red")."""
+    """RAG bands a register states above its header ("1-4 Green, 5-12 Amber, 15-25 Red"): at
+    least two, rising from green to red without overlapping, or none."""
     bands: dict[str, tuple[float, float, str]] = {}
     for form in _BAND_FORMS:
         for m in form.finditer(title):
             groups = m.groups()
-            low, high, colour = (
+            first, second, colour = (
                 (groups[0], groups[1], groups[2]) if groups[0].isdigit() else groups[1:] + groups[:1]
             )
+            low, high = sorted((float(first), float(second)))
             rag = RAG_OF[colour.lower()]
-            bands.setdefault(rag, (float(low), float(high), rag))
+            bands.setdefault(rag, (low, high, rag))
     for form in _OPEN_BAND:
         for m in form.finditer(title):
             number, colour = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
             rag = RAG_OF[colour.lower()]
             bands.setdefault(rag, (float(number), float("inf"), rag))
     found = sorted(bands.values())
-    return found if len(found) >= 2 else []
+    rising = [_BAND_ORDER[b[2]] for b in found] == sorted(_BAND_ORDER[b[2]] for b in found)
+    apart = all(a[1] < b[0] for a, b in itertools.pairwise(found))
+    return found if len(found) >= 2 and rising and apart else []
 
 
 _WORD_BREAKS = ",.;:()\"'’/!?[]"
@@ -301,11 +323,6 @@ def plain_words(text: str) -> frozenset[str]:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def broken_after(broken: list[BrokenRow], risk: Risk) -> bool:
-    """A broken line after a risk stands between it and the next row: the next is not its continuation."""
-    return bool(broken) and broken[-1].row > risk.row
 
 
 # Fields that say what a risk is; a row with none of them is not a risk of its own.

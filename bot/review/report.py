@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,8 +118,10 @@ class Review:
         rows = {f.row for f in self.findings if f.row is not None}
         errors = self.by_severity()["error"]
         top = [_CHECK_TOPIC.get(c, c) for c in list(self.by_check())[:2]]
-        # The verdict follows how much of the register is affected, not only how bad the worst is.
-        share = len(rows) / total if total else 0.0
+        # The verdict follows how much of the register is affected, not only how bad the worst is;
+        # a short title (info) does not make a row need rework.
+        serious = {f.row for f in self.findings if f.row is not None and f.severity != "info"}
+        share = len(serious) / (total + len(reg.broken)) if total else 0.0
         if share >= REWORK_SHARE:
             verdict = "Needs a thorough rework"
         elif errors or share >= WORK_SHARE:
@@ -234,8 +237,8 @@ def shown_findings(findings: list[Finding]) -> list[Finding]:
     shown: list[Finding] = []
     pairs: set[frozenset[str]] = set()
     for f in findings:
-        if f.check == "duplicate" and f.related is not None and f.risk_id is not None:
-            pair = frozenset((f.risk_id, f.related))
+        if f.check == "duplicate" and f.related is not None:
+            pair = frozenset((f.risk_id or f"row {f.row}", f.related))
             if pair in pairs:
                 continue
             pairs.add(pair)
@@ -247,6 +250,8 @@ def _where(f: Finding) -> str:
     """'R-12: ' before a finding, unless its message already starts by naming the risk."""
     where = f.risk_id or (f"row {f.row}" if f.row else "register")
     if f.risk_id is not None and f.risk_id in [w.strip(":,.'(") for w in f.message.split()[:2]]:
+        return ""
+    if f.risk_id is None and f.row is not None and f.message.startswith(f"row {f.row}"):
         return ""
     return f"{where}: "
 
@@ -264,16 +269,29 @@ def review_bytes(
         return Review(register, run_checks(register, as_of, settings or ReviewSettings()), as_of)
 
 
+_COLLECTIONS = threading.Lock()
+_reviewing = 0  # reviews running now, in any thread
+_threshold: tuple[int, ...] = ()
+
+
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
     """A review makes a great many small objects and no cycles worth collecting before it ends;
-    Python's collector, run every 700 allocations, took a third of a 10,000-row review."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 100_000), *before[1:])
+    Python's collector, run every 700 allocations, took a third of a 10,000-row review. Reviews
+    run in threads at once: the first to start raises the threshold, the last to end restores it."""
+    global _reviewing, _threshold
+    with _COLLECTIONS:
+        if _reviewing == 0:
+            _threshold = gc.get_threshold()
+            gc.set_threshold(max(_threshold[0], 100_000), *_threshold[1:])
+        _reviewing += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _COLLECTIONS:
+            _reviewing -= 1
+            if _reviewing == 0:
+                gc.set_threshold(*_threshold)
 
 
 def review_file(

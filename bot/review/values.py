@@ -156,7 +156,8 @@ class Scale:
             level = table.get(cell.label)
             return self.worth(float(level)) if level is not None else None
         if self.kind == "label" and cell.kind == "number":
-            return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
+            whole = 1 <= cell.value <= self.top and cell.value == int(cell.value)
+            return self.worth(cell.value) if whole else None
         if self.kind == "percent":
             if cell.kind == "percent":
                 return cell.value if 0 <= cell.value <= 100 else None
