@@ -266,11 +266,12 @@ _PERSON_ROLE = re.compile(
     r"co-?ordinator|architect|sponsor|specialist|administrator|consultant|controller|adviser|advisor|"
     r"planner|pm|cfo|cto|ceo|cio|coo|sro|principal|supervisor|accountant|secretary|representative|rep|"
     r"champion|partner|executive|clerk|surveyor|solicitor|counsel|scientist|designer|developer|tester|"
-    r"steward|agent|foreman|inspector|radiologist|nurse|matron|doctor|clinician)s?\b",
+    r"steward|agent|foreman|inspector|radiologist|nurse|matron|doctor|clinician|admin|sme|eng|sre)s?\b",
     re.IGNORECASE,
 )
 _OWNER_SPLIT = re.compile(r"\s*(?:/|;|&|\+|\band\b|,|\s[-–—]\s)\s*", re.IGNORECASE)
 _TITLES = frozenset("dr mr mrs ms miss prof".split())
+_ROLE_PREFIX = re.compile(r"^(chief|deputy|assistant|senior|vice|head|acting|interim)\b", re.IGNORECASE)
 
 
 def _words_of(text: str) -> list[str]:
@@ -310,9 +311,12 @@ def several_owners(owner: str) -> bool:
     parts = [p for p in _OWNER_SPLIT.split(owner.strip()) if p and len(p.strip(". ")) >= 2]
     if len(parts) < 2:
         return False
+    if re.search(r"\s/|/\s|;|\+", owner) or re.search(r"\w{2,}/\w{2,}", owner):
+        return True  # "Vendor / QA", "DevOps/InfoSec": a slash joins two owners
     names = [p for p in parts if looks_like_a_name(p)]
     roles = len(_PERSON_ROLE.findall(owner))
-    if roles == 1 and not names and _PERSON_ROLE.search(parts[-1]):
+    fragments = all(len(p.split()) == 1 or _ROLE_PREFIX.match(p) for p in parts[:-1])
+    if roles == 1 and not names and _PERSON_ROLE.search(parts[-1]) and fragments:
         return False  # "Sales and Marketing Director", "Health, Safety & Environment Manager"
     of_both = re.search(r"\b(head|director|chief|manager|lead|officer)\s+(of|for)\b", owner, re.IGNORECASE)
     if of_both and roles == 1 and not names and not re.search(r"[/;+]", owner):
