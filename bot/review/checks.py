@@ -21,7 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.review.columns import ColumnMap
-from bot.review.meaning import same_meaning_pairs
+from bot.review.meaning import MAX_ROWS, same_meaning_pairs
 from bot.review.register import RAG_OF, Register, Risk, date_of, is_done, plain_words, says_no
 from bot.review.values import Cell
 
@@ -596,11 +596,15 @@ _FINITE = re.compile(
     r"\b(is|are|was|were|will|may|might|can|cannot|could|would|do|does|did|not|has|have)\b", re.IGNORECASE
 )
 # Every pattern above needs one of these words: a sentence without any is not looked at further.
+# Every pattern above needs one of these words: a sentence without any is not looked at further.
 _TOLD_WORDS = frozenset(
-    "has have had materialised materialized already currently yesterday ago last week morning late delayed "
-    "overdue down blocked missing unavailable behind broken over-budget discovered found identified "
-    "detected confirmed damaged stolen cancelled canceled withdrawn rejected collapsed flooded breached "
-    "halted suspended terminated".split()
+    "has have had materialised materialized already currently yesterday ago last this discovered found "
+    "identified detected confirmed damaged stolen cancelled canceled withdrawn rejected collapsed flooded "
+    "breached halted suspended terminated".split()
+)
+# A state ("is late") needs one of these, and then the state pattern itself to match.
+_STATE_WORDS = frozenset(
+    "late delayed overdue down blocked missing unavailable behind broken over-budget".split()
 )
 _ON_A_DATE = re.compile(r"\bon \d")
 
@@ -625,8 +629,12 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     low = text.lower()
     dated = " on " in low and _ON_A_DATE.search(low)
     phrases = "over budget" in low or "on hold" in low
-    if not (_plain_words(text, risk) & _TOLD_WORDS) and not dated and not phrases:
-        return False  # most risks have none of the words a past event is told in: quick to see
+    words = _plain_words(text, risk)
+    # Most risks have none of the words a past event is told in, and no state such as "is late"
+    # either: quick to see.
+    told = words & _TOLD_WORDS or dated or phrases
+    if not told and (not (words & _STATE_WORDS) or not _STATE.search(text)):
+        return False
     first = re.split(r"[.;]\s", text, maxsplit=1)[0]
     certain = not _UNCERTAIN.search(text)
     for clause in re.split(r"[,;:]|\s[-–]\s", text):
@@ -679,7 +687,9 @@ def duplicates(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[F
     risks = [r for r in reg.risks if len(r.text.split()) >= 3]
     keys = [" ".join(sorted(r.words - _STOPWORDS)) for r in risks]
     pairs = similar_pairs(keys, cfg.duplicate_similarity)
-    reworded = same_meaning_pairs([_statement(r) for r in risks], cfg.same_meaning)
+    # Above MAX_ROWS only near-identical wording is compared (see same_meaning_pairs).
+    statements = [_statement(r) for r in risks] if len(risks) <= MAX_ROWS else None
+    reworded = same_meaning_pairs(statements, cfg.same_meaning) if statements is not None else None
     if reworded is None:
         reg.notes.append(
             f"reworded duplicates not looked for in {len(risks):,} rows (near-identical wording was)"

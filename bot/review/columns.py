@@ -7,6 +7,7 @@ field it matches best, and each field takes one column (residual ratings aside, 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -420,6 +421,7 @@ def unit_hint(value: object) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=2048)
 def _match(header: str) -> tuple[str, float] | None:
     if not header:
         return None

@@ -113,10 +113,10 @@ def _read_csv(data: bytes, filename: str) -> Sheet:
         # Numbered by record, as a spreadsheet shows the file: a cell holding line breaks is
         # still one row.
         for number, cells in enumerate(reader, start=1):
-            row = Row(number, tuple(c.strip() for c in cells))
-            if row.is_empty():
-                continue
-            rows.append(row)
+            stripped = tuple(map(str.strip, cells))
+            if not any(stripped):
+                continue  # an empty line, or one of separators only
+            rows.append(Row(number, stripped))
             if len(rows) > MAX_ROWS + 1:
                 raise ReviewError(f"{filename} has more than {MAX_ROWS:,} rows; split it before review.")
     except csv.Error as exc:

@@ -554,12 +554,14 @@ def _ids_without_a_name(columns: ColumnMap, rows: list[Row]) -> None:
 
 
 def _risk(row: Row, columns: ColumnMap) -> Risk:
+    cells = row.cells
+    width = len(cells)
     raw: dict[str, object] = {}
     for fld, index in columns.fields.items():
-        value = row.cells[index] if index < len(row.cells) else None
+        value = cells[index] if index < width else None
         raw[fld] = value.strip() if isinstance(value, str) else value
     rid = raw.get("risk_id")
-    risk_id = None if rid is None or str(rid).strip() == "" else _id_text(rid)
+    risk_id = None if rid is None or rid == "" else _id_text(rid)
     risk = Risk(row.number, risk_id, raw)
     description = risk.value("description")
     title = risk.value("title")
@@ -575,8 +577,12 @@ def _id_text(value: object) -> str:
 
 def _repeats_header(row: Row, header: Row) -> bool:
     # Registers glued together from several files repeat their header row.
-    same = sum(1 for a, b in zip(row.cells, header.cells, strict=False) if a and a == b)
-    return same >= max(2, len([c for c in header.cells if c]) // 2)
+    cells, names = row.cells, header.cells
+    probes = [i for i in (0, 1, len(names) - 1) if 0 <= i < min(len(cells), len(names)) and names[i]]
+    if probes and not any(cells[i] == names[i] for i in probes):
+        return False  # quick: a repeated header matches at its first, second or last name
+    same = sum(1 for a, b in zip(cells, names, strict=False) if a and a == b)
+    return same >= max(2, len([c for c in names if c]) // 2)
 
 
 def _read_values(register: Register, as_of: dt.date) -> None:
