@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.review.columns import ColumnMap
@@ -731,6 +730,8 @@ def similar_pairs(keys: list[str], cutoff: float, block_limit: int = 1500) -> se
     three rarest words: two rows that differ in one of those still meet in a block, and blocks of
     two words are small even where each word is common.
     """
+    import numpy as np  # here, not at the top: most reviews are small and never need it
+
     split = [key.split() for key in keys]  # each key's words are distinct already
     frequency: Counter[str] = Counter(itertools.chain.from_iterable(split))
     # A word found in one row alone cannot pair it with another, so it makes no block.

@@ -15,8 +15,6 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-
 # One idea, the words registers use for it. The first word names the concept.
 _CONCEPTS: tuple[tuple[str, ...], ...] = (
     (
@@ -404,9 +402,11 @@ def same_meaning_pairs(texts: list[str], cutoff: float) -> set[tuple[int, int]] 
     """Pairs of rows that say the same thing: the same cause and the same effect, however worded.
 
     Every pair's shared weight comes from one matrix product; pairs close enough are then read
-    part by part (cause, event, effect). None for a
-    register over ``MAX_ROWS`` rows: portfolio-wide exports repeat ideas across projects, and
-    the pairs would cost more time than they are worth."""
+    part by part (cause, event, effect). None for a register over ``MAX_ROWS`` rows:
+    portfolio-wide exports repeat ideas across projects, and the pairs would cost more time than
+    they are worth."""
+    import numpy as np  # here, not at the top: most reviews are small and never need it
+
     if len(texts) > MAX_ROWS:
         return None
     bags = [concepts(t) for t in texts]
