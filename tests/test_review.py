@@ -61,6 +61,11 @@ REGISTER_SETS = [
     # headliner's flight may be cancelled" / "travel disruption for the top-of-bill act") are
     # still missed: that needs matching by meaning, not by words.
     ("registers_holdout6", 0.85),
+    # Two more blind sets in the same shapes, written after the reworded-duplicate matching was
+    # rebuilt (stems, a thesaurus of register words, every part of each sentence found in the
+    # other) and first scored with it: 83.6% / 88.5% and 87.3% / 98.0%.
+    ("registers_holdout7", 0.8),
+    ("registers_holdout8", 0.8),
     ("registers_issue14", 1.0),
 ]
 

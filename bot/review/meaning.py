@@ -2,9 +2,12 @@
 
 Registers grow by many hands, and the same risk comes back reworded: "loss of key staff to the
 private sector may delay design" and "design could slip if experienced engineers leave for better
-paid private jobs". Each description becomes a bag of concepts (words folded to a stem, and the
-words registers use for one idea folded to one concept); two rows are the same risk when the
-concepts they share carry most of the weight of both, rare concepts weighing more than common ones.
+paid private jobs". Each description becomes a bag of concepts (words folded to a stem, US
+spellings to UK ones, and the words registers use for one idea folded to that idea, see
+thesaurus.py). Two rows are candidates when the concepts they share carry most of the weight of
+both, rare concepts weighing more than common ones; they are the same risk when, in addition,
+each part of each sentence (cause, event, effect) is found in the other: one cause with two
+effects is two risks.
 """
 
 from __future__ import annotations
@@ -15,326 +18,92 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-# One idea, the words registers use for it. The first word names the concept.
-_CONCEPTS: tuple[tuple[str, ...], ...] = (
-    (
-        "delay",
-        "delay",
-        "slip",
-        "slippage",
-        "late",
-        "lateness",
-        "postpone",
-        "behind",
-        "overrun",
-        "held up",
-        "holds up",
-        "hold up",
-        "push back",
-        "pushed back",
-        "pushing back",
-        "moves right",
-        "knock on",
-        "later than",
-        "stall",
-        "slow",
-        "slower",
-    ),
-    (
-        "staff",
-        "staff",
-        "people",
-        "personnel",
-        "engineer",
-        "employee",
-        "worker",
-        "workforce",
-        "specialist",
-        "expert",
-        "talent",
-        "developer",
-        "colleague",
-        "technician",
-        "team member",
-        "operative",
-        "picker",
-        "crew",
-        "labour",
-        "resource",
-        "designer",
-    ),
-    (
-        "leave",
-        "leave",
-        "loss",
-        "lose",
-        "lost",
-        "depart",
-        "departure",
-        "attrition",
-        "turnover",
-        "resign",
-        "quit",
-        "poach",
-        "exit",
-        "retention",
-        "retain",
-        "vacancy",
-        "vacancies",
-        "recruit",
-        "recruitment",
-        "hire",
-    ),
-    (
-        "train",
-        "train",
-        "training",
-        "skill",
-        "competence",
-        "upskill",
-        "up to speed",
-        "familiar",
-        "induction",
-        "learn",
-    ),
-    (
-        "cost",
-        "cost",
-        "budget",
-        "spend",
-        "overspend",
-        "price",
-        "money",
-        "expensive",
-        "funding",
-        "fund",
-        "afford",
-        "inflation",
-        "fee",
-        "capital",
-        "financial",
-        "cash",
-    ),
-    ("cut", "cut", "reduce", "reduction", "shrink", "lower", "decrease", "trim", "squeeze"),
-    (
-        "supplier",
-        "supplier",
-        "vendor",
-        "contractor",
-        "subcontractor",
-        "provider",
-        "manufacturer",
-        "third party",
-        "consultant",
-        "consultancy",
-        "fabricator",
-        "factory",
-    ),
-    ("backlog", "backlog", "queue", "capacity", "order book", "production", "manufacturing"),
-    (
-        "equipment",
-        "equipment",
-        "kit",
-        "machinery",
-        "hardware",
-        "device",
-        "scanner",
-        "handheld",
-        "sorter",
-        "sortation",
-        "conveyor",
-        "automation",
-    ),
-    (
-        "deliver",
-        "deliver",
-        "delivery",
-        "supply",
-        "ship",
-        "shipment",
-        "shipping",
-        "arrive",
-        "arrival",
-        "lead time",
-        "transport",
-        "logistics",
-        "freight",
-    ),
-    ("despatch", "despatch", "dispatch", "collection", "cut-off", "cut-offs", "order fulfilment"),
-    (
-        "install",
-        "install",
-        "installation",
-        "commissioning",
-        "commission",
-        "fit-out",
-        "fit out",
-        "set up",
-        "erect",
-        "erection",
-    ),
-    (
-        "golive",
-        "go-live",
-        "go live",
-        "golive",
-        "cutover",
-        "cut-over",
-        "cut over",
-        "launch",
-        "opening",
-        "handover",
-        "rollout",
-        "roll-out",
-        "switch-over",
-        "switchover",
-    ),
-    (
-        "approval",
-        "approval",
-        "approve",
-        "sign off",
-        "sign-off",
-        "consent",
-        "permission",
-        "permit",
-        "authorise",
-        "authorisation",
-        "planning",
-        "licence",
-        "license",
-    ),
-    (
-        "legal",
-        "legal",
-        "judicial",
-        "court",
-        "lawsuit",
-        "litigation",
-        "challenge",
-        "claim",
-        "dispute",
-        "tribunal",
-    ),
-    ("rule", "regulator", "regulation", "regulatory", "compliance", "legislation", "law", "statutory"),
-    (
-        "oppose",
-        "oppose",
-        "opposition",
-        "object",
-        "objection",
-        "resist",
-        "resistance",
-        "reject",
-        "complain",
-        "complaint",
-        "protest",
-        "backlash",
-        "unhappy",
-    ),
-    ("move", "move", "moving", "relocate", "relocation", "transfer", "migrate", "migration", "decant"),
-    ("trader", "trader", "stallholder", "retailer", "shopkeeper", "tenant", "occupier"),
-    (
-        "user",
-        "user",
-        "customer",
-        "resident",
-        "patient",
-        "student",
-        "passenger",
-        "visitor",
-        "public",
-        "citizen",
-        "community",
-    ),
-    ("weather", "weather", "rain", "wet", "storm", "wind", "snow", "freeze", "frost", "heatwave", "winter"),
-    ("underground", "buried", "underground", "beneath", "below ground", "subsurface"),
-    ("utility", "utility", "utilities", "services", "apparatus", "cable", "pipe", "mains", "duct"),
-    ("record", "record", "records", "unrecorded", "drawings", "as-built", "documentation"),
-    ("redesign", "redesign", "design change", "design changes", "re-design", "rework"),
-    (
-        "error",
-        "error",
-        "mistake",
-        "mis-pick",
-        "mispick",
-        "wrong",
-        "incorrect",
-        "inaccurate",
-        "defect",
-        "fault",
-        "quality",
-    ),
-    ("data", "data", "dataset", "database", "information"),
-    ("test", "test", "testing", "uat", "acceptance", "trial"),
-    ("scope", "scope", "requirement", "change request", "scope creep"),
-    ("security", "security", "cyber", "breach", "hack", "attack", "phishing"),
-    ("fail", "fail", "failure", "break", "breakdown", "outage", "crash", "malfunction", "stop"),
-    ("safety", "safety", "injury", "accident", "harm", "hazard", "trip"),
-    ("schedule", "programme", "schedule", "timeline", "timetable", "milestone", "completion", "finish"),
-    ("site", "site", "premises", "building", "location", "venue", "depot", "warehouse"),
-    ("ground", "ground", "soil", "geotechnical", "contamination", "contaminated"),
-    (
-        "private",
-        "private",
-        "commercial",
-        "industry",
-        "competitor",
-        "private sector",
-        "better-paid",
-        "better paid",
-        "consultants and contractors",
-    ),
-    ("pay", "pay", "paid", "salary", "salaries", "wage", "remuneration"),
-    ("start", "start", "begin", "commence", "mobilise", "mobilisation"),
-)
+import snowballstemmer
+
+from bot.review.thesaurus import parse
+
 _STOP = frozenset(
     "a an the of to in on for and or is are be been being may might could would will shall can with by at "
     "as that this these those there their it its from into than then so if due risk risks result resulting "
     "lead leading cause causing because following which who what when where while our we us not no any "
-    "some more most less very also such other others project new key there's risk during existing has "
-    "have had before after get got enough first make makes made under around against over about".split()
+    "some more most less very also such other others project new key there's during existing has "
+    "have had before after get gets got getting enough first make makes made under around against over about "
+    "they them he she his her you your i one two all each every up down out off just still yet like well way "
+    "many much lot lots too do does did done go goes going went take takes taken took mean means meaning "
+    "use used using able possible potential potentially likely unlikely chance possibility significant "
+    "significantly major serious severe impact impacts impacted impacting affect affects affected affecting "
+    "effect effects consequence consequences therefore thus result results issue issues ensure within "
+    "between across through further particularly especially current currently".split()
 )
-_WORD = re.compile(r"[a-z][a-z'-]*")
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+_STEMMER = snowballstemmer.stemmer("english")
+# US spellings folded to UK ones before stemming, so that "organization" meets "organisation".
+_US_ENDINGS = re.compile(r"(?<=[a-z]{3})(iz|yz)(e|ed|es|ing|ation|ations|er|ers)\b")
+_US_WORDS = {
+    "color": "colour",
+    "labor": "labour",
+    "center": "centre",
+    "defense": "defence",
+    "license": "licence",
+    "program": "programme",
+    "canceled": "cancelled",
+    "canceling": "cancelling",
+    "traveled": "travelled",
+    "traveling": "travelling",
+    "fulfillment": "fulfilment",
+    "enrollment": "enrolment",
+}
+
+
+def _fold(text: str) -> str:
+    text = _US_ENDINGS.sub(lambda m: ("is" if m.group(1) == "iz" else "ys") + m.group(2), text)
+    return re.sub(r"[a-z]+", lambda m: _US_WORDS.get(m.group(0), m.group(0)), text)
 
 
 @lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
-    word = word.strip("'-")
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    return word.rstrip("e") if len(word) > 4 else word
+    return str(_STEMMER.stemWord(word.strip("'-")))
 
 
-_PHRASES: dict[str, str] = {}
-_WORDS: dict[str, str] = {}
-for _group in _CONCEPTS:
-    for _term in _group[1:]:
-        if " " in _term:
-            _PHRASES[_term] = _group[0]
-        else:
-            _WORDS[_stem(_term)] = _group[0]
+def _ideas() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    phrases: dict[str, tuple[str, ...]] = {}
+    words: dict[str, tuple[str, ...]] = {}
+    for name, broader, terms in parse():
+        found = (name, broader) if broader else (name,)
+        for term in {name, *terms}:
+            term = _fold(term.lower())
+            if " " in term:
+                phrases[term] = found
+            else:
+                words[_stem(term)] = found
+    # Longer phrases first: "mobile network" before "network".
+    return dict(sorted(phrases.items(), key=lambda item: -len(item[0]))), words
+
+
+_PHRASES, _WORDS = _ideas()
+_PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PHRASES) + r")\b")
 
 
 def concepts(text: str) -> frozenset[str]:
-    """The ideas a description mentions."""
-    text = re.sub(r"'s\b", "", text.lower().replace("’", "'"))
-    found = set()
-    for phrase, concept in _PHRASES.items():
-        if phrase in text:
-            found.add(concept)
-            text = text.replace(phrase, " ")
+    """The ideas a description mentions: its words' stems, with a register's many words for one
+    idea folded to that idea."""
+    text = _fold(re.sub(r"'s\b", "", text.lower().replace("’", "'")))
+    found: set[str] = set()
+
+    def phrase(match: re.Match[str]) -> str:
+        found.update(_PHRASES[match.group(0)])
+        return " "
+
+    text = _PHRASE.sub(phrase, text)
     for token in _WORD.findall(text):
         stem = _stem(token)
         # "better-paid" is one idea; "main-works" two words.
-        words = [token] if stem in _WORDS or "-" not in token else token.split("-")
-        for word in words:
-            if word in _STOP or len(word) < 3:
+        parts = [token] if stem in _WORDS or "-" not in token else token.split("-")
+        for word in parts:
+            if word in _STOP or len(word) < 2 or word.isdigit():
                 continue
             stem = _stem(word)
-            found.add(_WORDS.get(stem, stem))
+            found.update(_WORDS.get(stem, (stem,)))
     return frozenset(found)
 
 
@@ -435,10 +204,11 @@ def same_meaning_pairs(texts: list[str], cutoff: float) -> set[tuple[int, int]] 
         # A row's partner is among the rows closest to it: read only those, closest first, so
         # that a template copied into every row costs a few reads a row, not one for every pair.
         nearest = np.argsort(-dice[a])[:NEAREST]
-        for b in (int(b) for b in nearest if dice[a, b] >= cutoff - HALVES_ALLOWANCE and b > a):
+        for b in (int(b) for b in nearest if dice[a, b] >= cutoff and b > a):
             if _different_names(named[a], named[b]):
                 continue
-            if _same(float(dice[a, b]), _halves(a, texts, halves), _halves(b, texts, halves), weight, cutoff):
+            halves_a, halves_b = _halves(a, texts, halves), _halves(b, texts, halves)
+            if _same(float(dice[a, b]), halves_a, halves_b, (bags[a], bags[b]), weight, cutoff):
                 pairs.add((a, b))
                 break
     return pairs
@@ -472,34 +242,36 @@ def _halves(index: int, texts: list[str], cache: dict[int, Halves]) -> Halves:
 Halves = tuple[frozenset[str] | None, ...]
 
 
-def _same(whole: float, pa: Halves, pb: Halves, weight: dict[str, float], cutoff: float) -> bool:
-    """The same cause and the same outcome (the effect, or the event where no effect is given),
-    and, where both give one, the same event: two risks with one cause and one effect but
-    different events between are different risks. Where fewer than two parts can be compared,
-    the whole must agree more closely."""
-    (cause_a, event_a, effect_a), (cause_b, event_b, effect_b) = pa, pb
-    pairs = []
-    if cause_a and cause_b:
-        pairs.append((cause_a, cause_b))
-    outcome_a, outcome_b = effect_a or event_a, effect_b or event_b
-    if outcome_a and outcome_b:
-        pairs.append((outcome_a, outcome_b))
-    if event_a and event_b and effect_a and effect_b:
-        pairs.append((event_a, event_b))
-    if len(pairs) < 2:
+def _same(
+    whole: float,
+    pa: Halves,
+    pb: Halves,
+    bags: tuple[frozenset[str], frozenset[str]],
+    weight: dict[str, float],
+    cutoff: float,
+) -> bool:
+    """Whether two risks close enough as wholes say the same thing: every part of each (its
+    cause, its event, its effect) must be found in the other, wherever the other's wording puts
+    it. One cause with two different effects, or one effect from two causes, are two risks.
+    Where neither sentence can be split, the wholes must agree more closely."""
+    parts_a, parts_b = [p for p in pa if p], [p for p in pb if p]
+    if len(parts_a) < 2 and len(parts_b) < 2:
         return whole >= cutoff + WHOLE_EXTRA
-    if len(pairs) == 3 and _similarity(*pairs[2], weight) < cutoff + EVENT_EXTRA:
-        return False  # one cause and one effect, but what happens between differs
-    return all(_similarity(a, b, weight) >= cutoff for a, b in pairs[:2])
+    if whole < cutoff:
+        return False
+    for parts, own, other in ((parts_a, bags[0], bags[1]), (parts_b, bags[1], bags[0])):
+        if len(parts) >= 2 and any(_cover(p, other, weight) < COVER for p in parts):
+            return False
+        if len(parts) < 2 and _cover(own, other, weight) < UNSPLIT_COVER:
+            return False  # a sentence that cannot be split must be found in the other as a whole
+    return True
 
 
-EVENT_EXTRA = 0.1  # the event must agree more closely than its cause and effect
 WHOLE_EXTRA = 0.3  # how much closer two sentences that cannot be split must be
-HALVES_ALLOWANCE = -0.05  # the whole must agree a little more than each half
+COVER = 0.34  # the share of a part's weight the other risk must also mention
+UNSPLIT_COVER = 0.5  # the same for a sentence that cannot be split into parts
 
 
-def _similarity(a: frozenset[str], b: frozenset[str], weight: dict[str, float]) -> float:
-    if not a or not b:
-        return 0.0
-    shared = sum(weight.get(c, 0.0) for c in a & b)
-    return 2 * shared / (sum(weight.get(c, 0.0) for c in a) + sum(weight.get(c, 0.0) for c in b))
+def _cover(part: frozenset[str], other: frozenset[str], weight: dict[str, float]) -> float:
+    total = sum(weight.get(c, 0.0) for c in part)
+    return sum(weight.get(c, 0.0) for c in part & other) / total if total else 1.0
