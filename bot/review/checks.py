@@ -613,7 +613,7 @@ def _plain_words(text: str, risk: Risk | None = None) -> frozenset[str]:
 
 
 _DOUBT = re.compile(
-    r"\b(may|might|could|risk that|there is a risk|risk of|if|potential|possibl\w*|likely)\b", re.I
+    r"\b(may|might|could|would|risk that|there is a risk|risk of|if|potential|possibl\w*|likely)\b", re.I
 )
 _HABIT = re.compile(
     r"\b(frequently|often|repeatedly|regularly|usually|sometimes|occasionally|every|always|last \d+|"
@@ -625,6 +625,11 @@ _CONDITION = re.compile(r"\b(when|until|unless|whether|once|before|after|during)
 
 def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     """Whether a risk's words tell of something that has happened, rather than might."""
+    labelled = _EVENT_LABEL.search(text)
+    if labelled:
+        # "Cause: ... Event: ... Effect: ...": the cause may well be a fact, and the effect is
+        # what would follow; whether the risk has happened is told by its event alone.
+        text, risk = _NEXT_LABEL.split(text[labelled.end() :], maxsplit=1)[0], None
     low = text.lower()
     dated = " on " in low and _ON_A_DATE.search(low)
     phrases = "over budget" in low or "on hold" in low
@@ -636,19 +641,25 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
         return False
     first = re.split(r"[.;]\s", text, maxsplit=1)[0]
     certain = not _UNCERTAIN.search(text)
+    # "FAT has already slipped once; a late delivery would delay commissioning": a past event
+    # followed by what may come of it is the cause of a risk, not the risk.
+    doubt = _DOUBT.search(text)
     for clause in re.split(r"[,;:]|\s[-–]\s", text):
-        if _AS_CAUSE.match(clause) and not certain:
+        if (_AS_CAUSE.match(clause) and not certain) or doubt:
             continue  # the past event is why the risk exists, not the risk
-        if _ALREADY_HAPPENED.search(clause):
+        if _ALREADY_HAPPENED.search(clause) or _done_to(clause):
             return True
     # "The racking is late and will not be finished": a present fact, told as certain. Not when
     # the sentence goes on to what may follow ("the system is down frequently, which could
     # disrupt cut-over"): then the state is the cause, and the risk is what may follow it.
-    if not _DOUBT.search(text) and not _HABIT.search(text):
-        for clause in re.split(r"[,;:]|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
-            if _AS_CAUSE.match(clause) or _CONDITION.search(clause):
+    if not doubt and not _HABIT.search(text):
+        for clause in re.split(r"[,;:]|[.)]\s|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
+            state = _STATE.search(clause)
+            if _AS_CAUSE.match(clause) or _CONDITION.match(clause.strip()):
                 break
-            if _STATE.search(clause):
+            if state and _CONDITION.search(clause[: state.start()]):
+                break  # "the trains stop when the network is down"; but "blocked until fixed" is a fact
+            if state:
                 return True
     if not certain:
         return False
@@ -658,6 +669,34 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     # "Down for maintenance every Sunday" is how things are, the cause of a risk, not an event.
     state = _HAPPENING.search(text) and not _HABIT.search(text) and not _CONDITION.search(text)
     return bool(_ALREADY.search(text) or state or headline or _PERFECT.search(text))
+
+
+_EVENT_LABEL = re.compile(r"\bevent\s*:", re.IGNORECASE)
+_NEXT_LABEL = re.compile(r"\b(?:effect|impact|consequence|cause)\s*:", re.IGNORECASE)
+# A perfect tense told as fact, of any verb: "the landowner has refused", "the partner has
+# replaced our architect", "the area has been sealed off". Not "has to", not a negation ("has not
+# been tested" is a gap, the cause of a risk), not a participle used as an adjective ("the course
+# has limited places"), not in a condition ("once the contractor has left").
+_PERFECT_ANY = re.compile(
+    r"\b(has|have) (now |just |already |recently |since |also )?(been )?"
+    r"([a-z]+ed|found|lost|left|gone|taken|withdrawn|broken|fallen|cut|spent|sent|told|begun|shut|"
+    r"won|paid|sold|quit|run)\b",
+    re.IGNORECASE,
+)
+_ADJECTIVE_PARTICIPLES = frozenset(
+    "limited dedicated skilled detailed experienced advanced qualified restricted specialised "
+    "specialized integrated automated mixed varied aged outdated needed required".split()
+)
+
+
+def _done_to(clause: str) -> bool:
+    match = _PERFECT_ANY.search(clause)
+    if match is None or match.group(4).lower() in _ADJECTIVE_PARTICIPLES:
+        return False
+    return not _IF.search(clause[: match.start()])
+
+
+_IF = re.compile(r"\b(if|when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
 
 
 def vague_description(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
