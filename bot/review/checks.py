@@ -464,6 +464,9 @@ _NOT_AN_ACTION = re.compile(
 )
 _ACCEPT_ONLY = re.compile(r"^(accept(ed)?|tolerate[d]?|retain(ed)?|accept the risk)[.!]*$", re.IGNORECASE)
 _ACCEPTS = re.compile(r"^(accept|tolerat|retain)", re.IGNORECASE)
+# "Accept - a 5% move is £55k, inside contingency": the reason written in the strategy cell itself.
+_ACCEPT_LEAD = re.compile(r"^(accept(ed)?|tolerated?|retain(ed)?)( the risk)?\s*([-–:;,(.]|$)", re.IGNORECASE)
+_REASON_AFTER = re.compile(r"^(accept|tolerat|retain)\w*\s*[-–:;,(]\s*\S+(\s+\S+){3}", re.IGNORECASE)
 
 
 def response_gap(reg: Register, risk: Risk) -> str:
@@ -471,7 +474,7 @@ def response_gap(reg: Register, risk: Risk) -> str:
     text = " ".join(risk.value("mitigation").split())
     kind = risk.value("response_type")
     if not text or _PLACEHOLDER_OWNER.match(text):
-        if _ACCEPTS.match(kind) and risk.value("rationale"):
+        if _ACCEPTS.match(kind) and (risk.value("rationale") or _REASON_AFTER.match(kind)):
             return ""
         return "has no response recorded" if not _ACCEPTS.match(kind) else "is accepted with no reason given"
     if _ACCEPTS.match(kind) and not _ACCEPT_ONLY.match(text):
@@ -568,11 +571,14 @@ def closed_with_open_actions(reg: Register, as_of: dt.date, cfg: ReviewSettings)
     if not reg.columns.has("action_status"):
         return
     for risk in reg.risks:
-        if not risk.is_open and _OPEN_ACTION.match(risk.value("action_status")):
+        # Each action counts, those on rows merged under the risk's own row too.
+        states = (" ".join(str(a.get("action_status") or "").split()) for a in risk.actions())
+        still = [state for state in states if _OPEN_ACTION.match(state)]
+        if not risk.is_open and still:
             yield _finding(
                 "closed_with_open_actions",
                 risk,
-                f"{risk.label} is closed but its action is still '{risk.value('action_status')}'.",
+                f"{risk.label} is closed but its action is still '{still[0]}'.",
                 f"{risk.label} is closed with an action still open: which is right?",
             )
 
@@ -930,7 +936,7 @@ def residual_not_lower(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> It
         current, residual = risk.score if risk.score is not None else risk.computed, _residual(reg, risk)
         if current is None or residual is None or residual < current:
             continue
-        if _ACCEPTS.match(risk.value("response_type")) or _ACCEPT_ONLY.match(risk.value("mitigation")):
+        if _ACCEPTS.match(risk.value("response_type")) or _ACCEPT_LEAD.match(risk.value("mitigation")):
             continue  # an accepted risk keeps its rating
         if not risk.value("mitigation") and not risk.value("response_type"):
             continue  # no response at all is the other check's finding

@@ -191,12 +191,16 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     continued: list[int] = []
     orphans: list[int] = []
     last_row = -1
+    usual = Counter(len(row.cells) for row in body).most_common(1)[0][0] if body else 0
     for row in body:
         filled = len(row.cells)
         while filled and (row.cells[filled - 1] is None or str(row.cells[filled - 1]).strip() == ""):
             filled -= 1
         risk = _risk(row, columns)
-        if filled > width and chosen.name is None:
+        # A CSV row with more fields than its header was split by an unquoted comma, even where
+        # the extra field is empty ("Piling rig access, north boundary,...,Open,,"), unless the
+        # file's rows are all that long (an export that pads every row).
+        if chosen.name is None and (filled > width or width < len(row.cells) > usual):
             broken.append(BrokenRow(row.number, risk.risk_id, filled, width))
             continue
         if not risk.text and not risk.risk_id and not any(risk.raw.values()):
