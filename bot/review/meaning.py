@@ -24,16 +24,19 @@ from bot.review.thesaurus import parse
 
 _STOP = frozenset(
     "a an the of to in on for and or is are be been being may might could would will shall can with by at "
-    "as that this these those there their it its from into than then so if due risk risks result resulting "
-    "lead leading cause causing because following which who what when where while our we us not no any "
-    "some more most less very also such other others project new key there's during existing has "
-    "have had before after get gets got getting enough first make makes made under around against over about "
-    "they them he she his her you your i one two all each every up down out off just still yet like well way "
-    "many much lot lots too do does did done go goes going went take takes taken took mean means meaning "
-    "use used using able possible potential potentially likely unlikely chance possibility significant "
-    "significantly major serious severe impact impacts impacted impacting affect affects affected affecting "
-    "effect effects consequence consequences therefore thus result results issue issues ensure within "
-    "between across through further particularly especially current currently".split()
+    "as that this these those there their it its from into than then so if due risk risks risking result "
+    "resulting lead leading cause causing because following which who what when where while our we us not "
+    "no any some more most less very also such other others project new key there's during existing has "
+    "have had before after get gets got getting enough first make makes made under around against over "
+    "about they them he she his her you your i one two all each every up down out off just still yet like "
+    "well way many much lot lots too do does did done go goes going went take takes taken took mean means "
+    "meaning use used using able possible potential potentially likely unlikely chance possibility "
+    "significant significantly major serious severe impact impacts impacted impacting affect affects "
+    "affected affecting effect effects consequence consequences therefore thus result results issue "
+    "issues ensure within between across through further particularly especially current currently yet "
+    "isn't aren't wasn't weren't hasn't haven't hadn't can't cannot won't doesn't don't didn't couldn't "
+    "wouldn't shouldn't ahead until several throughout proper properly serious seriously either actual "
+    "actually".split()
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 _STEMMER = snowballstemmer.stemmer("english")
@@ -111,6 +114,7 @@ def concepts(text: str) -> frozenset[str]:
 _CONSEQUENCE = re.compile(
     r"\b(leading to|leads to|lead to|resulting in|results in|result in|causing|forcing|so that|"
     r"which (would|could|will|may|might)|with the result that|and therefore)\b"
+    r"|\s(→|->|=>)\s*"
     r"|,\s*(so|delaying|pushing|meaning|missing|leaving|adding|increasing|reducing|affecting|impacting|"
     r"preventing|stopping|blocking|putting|exposing|losing|cutting|breaching|raising|damaging|harming|"
     r"costing|driving|pushing up|eroding|undermining|jeopardi[sz]ing|threatening)\b",
@@ -118,6 +122,10 @@ _CONSEQUENCE = re.compile(
 )
 _CAUSE_AFTER = re.compile(
     r"\b(if|because|due to|as a result of|owing to|caused by|since|when)\b", re.IGNORECASE
+)
+_OPENING = re.compile(r"^(if|because|due to|as|since|when|following)\b(.+?),(.+)$", re.IGNORECASE)
+_LATER_OPENING = re.compile(
+    r"(?<=[.!?])\s+(if|because|due to|as|since|when|following)\b([^.]+?),(.+)$", re.IGNORECASE
 )
 _MODAL = re.compile(r"\b(may|might|could|would|will|can)\b", re.IGNORECASE)
 _RISK_THAT = re.compile(r"^\W*(there is a|a) (risk|chance|possibility) (that|of)\s+", re.IGNORECASE)
@@ -138,9 +146,15 @@ def statement(text: str) -> Statement:
     with nothing to mark its parts, a cause and an effect either side of the "may"."""
     rest = " ".join(text.split())
     cause = effect = None
-    opening = re.match(r"^(if|because|due to|as|since|when|following)\b(.+?),(.+)$", rest, re.IGNORECASE)
+    opening = _OPENING.match(rest)
     if opening:
         cause, rest = opening.group(2), opening.group(3)
+    else:
+        # "The licence runs out in July. If it is not renewed by then, facial login cannot ship":
+        # what comes before a later sentence's condition is part of the cause too.
+        later = _LATER_OPENING.search(rest)
+        if later:
+            cause, rest = rest[: later.start()] + " " + later.group(2), later.group(3)
     match = _CONSEQUENCE.search(rest)
     if match and match.start() > 15:
         rest, effect = rest[: match.start()], rest[match.start() :]
@@ -268,7 +282,7 @@ def _same(
 
 
 WHOLE_EXTRA = 0.3  # how much closer two sentences that cannot be split must be
-COVER = 0.34  # the share of a part's weight the other risk must also mention
+COVER = 0.28  # the share of a part's weight the other risk must also mention
 UNSPLIT_COVER = 0.5  # the same for a sentence that cannot be split into parts
 
 

@@ -59,7 +59,7 @@ move: move, moving, relocate, relocation, transfer, migrate, migration, decant
 trader: trader, stallholder, retailer, shopkeeper, tenant, occupier, concession, concessions, vendor stall,
   bar, bars, kiosk, food stall, catering outlet
 user: user, customer, resident, patient, student, passenger, visitor, public, citizen, community, audience,
-  attendee, spectator, fan, guest, client, member of the public, ticket holder
+  attendee, spectator, fan, guest, client, member of the public, ticket holder, pupil
 weather: weather, adverse, extreme weather, climate
 rain > weather: rain, rainfall, wet, flood, flooding, waterlog, downpour, deluge, storm water
 wind > weather: wind, gust, gale, storm
@@ -84,15 +84,20 @@ unclear: unclear, ambiguous, ambiguity, undefined, not defined, poorly defined, 
 security: security, cyber, breach, hack, attack, phishing, theft, steal, stolen, vandalism, sabotage,
   intrusion, unauthorised, ransomware, malware, virus, terrorist, terrorism, hostile, intruder
 fail: fail, failure, break, breakdown, outage, crash, malfunction, stop, halt, downtime, go down, goes down,
-  stop working, stops working, unable, cannot, can't, prevent, inoperable, not work, not working
+  stop working, stops working, unable, prevent, inoperable, not work, not working
 safety: safety, injury, injure, accident, harm, hazard, trip, crush injuries, fatality, death, casualty,
   hurt, wound, unsafe
 health: illness, ill, sick, disease, infection, outbreak, pandemic, covid, medical, ambulance, welfare,
   first aid, clinical
 fire: fire, blaze, smoke, flammable, ignite, ignition, combustible, explosion
 hazardous: asbestos, hazardous, toxic, chemical, radon
+hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
+separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
+  barrier, exclusion zone
+biometric: biometric, biometrics, face recognition, facial recognition, fingerprint
+expiry: expire, expiry, lapse, renew, renewal
 noise: noise, vibration, dust, nuisance, odour
-environment: environment, environmental, pollution, spill, emission, emissions, ecology, ecological,
+ecology: environmental, pollution, spill, emission, emissions, ecology, ecological,
   wildlife, habitat, species, bat, bats, newt, newts, nesting birds
 heritage: heritage, listed building, archaeology, archaeological, historic
 schedule: programme, schedule, timeline, timetable, milestone, completion, finish, deadline, target date,
