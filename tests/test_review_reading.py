@@ -159,6 +159,18 @@ def test_who_counts_as_one_owner(owner: str, group: bool, several: bool) -> None
         ("Contaminated soil discovered at the north pile cap", True),
         ("Lift contractor has walked off site", True),
         ("The racking fit-out is late and will not be finished before the first move", True),
+        # A perfect tense of any verb, told as fact, is a report; followed by what would come of
+        # it, the past event is the cause of a risk.
+        ("The landowner has refused the easement, so the route has to be redesigned", True),
+        ("The partner has replaced our architect and decisions now take twice as long", True),
+        ("Asbestos tiles were found during the soft strip and the area has been sealed off.", True),
+        ("The March pen test found two flaws. Release is blocked until they are fixed.", True),
+        ("The factory test has already slipped once; a late delivery would delay commissioning", False),
+        ("The course has limited places this year, so technicians qualify late", False),
+        ("Once the contractor has left site, the snagging list is not closed out", False),
+        # A labelled statement: the cause may be a fact, and the effect is what would follow.
+        ("Cause: the interface is still in beta. Event: integration fails testing. "
+         "Effect: cutover is delayed.", False),
     ],
 )
 def test_a_past_event_as_a_cause_is_not_an_issue(text: str, happened: bool) -> None:
@@ -281,3 +293,65 @@ def test_short_titles_alone_do_not_make_a_register_need_rework() -> None:
     )
     assert {f.severity for f in result.findings} == {"info"}
     assert result.health().startswith("Mostly sound")
+
+
+def test_a_row_split_by_a_comma_is_broken_even_when_the_extra_field_is_empty() -> None:
+    # Every row ends in two empty fields; the one split by "access, north" has one too many.
+    result = csv_review(
+        "Risk ID,Title,Owner,Likelihood,Impact,Mitigation,Date Closed,Closure Reason\n"
+        "R1,Piling rig may be delayed by the DNO outage,Jane Smith,2,4,Book outage,,\n"
+        "R2,Piling rig access, north boundary under the 11kV line,Bob Lee,3,4,Divert line,,\n"
+        "R3,Steel may arrive late from the fabricator,Ann Cole,2,3,Early order,,\n"
+    )
+    assert [(b.risk_id, b.fields, b.expected) for b in result.register.broken] == [("R2", 9, 8)]
+    assert {f.risk_id for f in result.findings if f.check != "broken_row"} <= {None}
+
+
+def test_accepting_with_a_reason_in_the_strategy_cell_needs_no_action_and_keeps_its_rating() -> None:
+    result = csv_review(
+        "Risk ID,Description,Owner,Likelihood,Impact,Score,Strategy,Action,Residual Score,Status\n"
+        "R1,A weaker pound would raise the final instalment paid in euros,Finance Partner,3,3,9,"
+        '"Accept - a 5% move is £55k, inside contingency; hedging not advised",,9,Open\n'
+        "R2,The supplier may deliver the pumps late and delay commissioning,Bob Lee,3,3,9,Accept,,9,Open\n"
+    )
+    response = {(f.check, f.risk_id) for f in result.findings if f.check != "high_risk_not_escalated"}
+    assert response == {("missing_response", "R2")}
+
+
+def test_a_closed_risk_with_an_open_action_on_its_merged_second_row(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Risk ID", "Description", "Owner", "Prob.", "Impact", "Rating", "Action",
+                  "Action Status", "Risk Status"])  # fmt: skip
+    sheet.append(["DC-01", "The insurer may not accept the sprinkler design, delaying the certificate",
+                  "Ian Fletcher", 2, 5, 10, "Surveyor to review design", "Complete", "Closed"])  # fmt: skip
+    sheet.append([None, None, None, None, None, None, "Issue as-built drawings", "Not started", None])
+    for column in "ABCDEFI":
+        sheet.merge_cells(f"{column}2:{column}3")
+    book.save(tmp_path / "merged.xlsx")
+    result = review_file(tmp_path / "merged.xlsx", None, dt.date(2027, 9, 1))
+    (finding,) = [f for f in result.findings if f.check == "closed_with_open_actions"]
+    assert finding.risk_id == "DC-01" and "Not started" in finding.message
+
+
+def test_reworded_risks_meet_through_stems_spellings_and_the_words_for_one_idea() -> None:
+    from bot.review.meaning import concepts, same_meaning_pairs
+
+    assert concepts("The organization may cancel the program") == concepts(
+        "The organisation might cancel the programme"
+    )
+    assert "supplier" in concepts("The vendor's haulier") and "weather" in concepts("a heatwave")
+    texts = [
+        "Bats may be roosting in the old bungalow. If a roost is confirmed, demolition cannot go ahead "
+        "until a licence is granted, which would delay the programme by months.",
+        "Demolition of the existing bungalow - possible bat roost. A protected species licence would be "
+        "needed before demolition can proceed -> programme delay.",
+        # One cause, two effects: two risks.
+        "Wet weather during groundworks could carry mud onto the lane, prompting complaints from parents.",
+        "Prolonged wet weather during the groundworks phase could delay the foundations and the frame.",
+        "The payroll interface may fail parallel-run tests, delaying cutover of the pension feed.",
+        "Steel prices may rise above the tender allowance before the order is placed.",
+    ]
+    assert same_meaning_pairs(texts, 0.3) == {(0, 1)}

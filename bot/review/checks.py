@@ -653,19 +653,19 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     for clause in re.split(r"[,;:]|\s[-–]\s", text):
         if (_AS_CAUSE.match(clause) and not certain) or doubt:
             continue  # the past event is why the risk exists, not the risk
-        if _ALREADY_HAPPENED.search(clause) or _done_to(clause):
+        if _told_as_fact(_ALREADY_HAPPENED, clause) or _told_as_fact(_PERFECT_ANY, clause):
             return True
     # "The racking is late and will not be finished": a present fact, told as certain. Not when
     # the sentence goes on to what may follow ("the system is down frequently, which could
     # disrupt cut-over"): then the state is the cause, and the risk is what may follow it.
     if not doubt and not _HABIT.search(text):
         for clause in re.split(r"[,;:]|[.)]\s|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
-            state = _STATE.search(clause)
+            found = _STATE.search(clause)
             if _AS_CAUSE.match(clause) or _CONDITION.match(clause.strip()):
                 break
-            if state and _CONDITION.search(clause[: state.start()]):
+            if found and _CONDITION.search(clause[: found.start()]):
                 break  # "the trains stop when the network is down"; but "blocked until fixed" is a fact
-            if state:
+            if found:
                 return True
     if not certain:
         return False
@@ -695,9 +695,9 @@ _ADJECTIVE_PARTICIPLES = frozenset(
 )
 
 
-def _done_to(clause: str) -> bool:
-    match = _PERFECT_ANY.search(clause)
-    if match is None or match.group(4).lower() in _ADJECTIVE_PARTICIPLES:
+def _told_as_fact(pattern: re.Pattern[str], clause: str) -> bool:
+    match = pattern.search(clause)
+    if match is None or (pattern is _PERFECT_ANY and match.group(4).lower() in _ADJECTIVE_PARTICIPLES):
         return False
     return not _IF.search(clause[: match.start()])
 

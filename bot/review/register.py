@@ -201,7 +201,8 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
         # the extra field is empty ("Piling rig access, north boundary,...,Open,,"), unless the
         # file's rows are all that long (an export that pads every row).
         if chosen.name is None and (filled > width or width < len(row.cells) > usual):
-            broken.append(BrokenRow(row.number, risk.risk_id, filled, width))
+            fields = filled if filled > width else len(row.cells)
+            broken.append(BrokenRow(row.number, risk.risk_id, fields, width))
             continue
         if not risk.text and not risk.risk_id and not any(risk.raw.values()):
             continue
