@@ -53,19 +53,27 @@ REGISTER_SETS = [
     ("registers_holdout4", 0.95),
     # Written blind for issue 14 in the shapes real registers take (word scales scored 2-4, a
     # typed RAID log, id-only rows, title-block bands, merged Excel rows, reworded duplicates):
-    # 82.5% / 82.5% when first scored, before any change made for it; 100% / 100% after.
+    # 82.5% / 82.5% when first scored, before any change made for it; 100% / 100% after, then
+    # 95.0% / 100% once reworded pairs had to agree part by part: "loss of highways design staff
+    # may delay the design stage of the square" and "the design programme could slip if engineers
+    # leave" no longer meet, since the first names what is delayed and the second does not.
     ("registers_holdout5", 0.95),
     # A second blind set in the same shapes: 84.4% / 97.4% when first scored; 86.7% / 100% after
     # two general fixes (an event told with its date, "licence expired on 28 February"; "may have
-    # missed" is a guess, not a report). Its three heavily reworded duplicate pairs ("the
-    # headliner's flight may be cancelled" / "travel disruption for the top-of-bill act") are
-    # still missed: that needs matching by meaning, not by words.
-    ("registers_holdout6", 0.85),
+    # missed" is a guess, not a report), and 95.6% / 100% once reworded risks were compared part
+    # by part through stems and a thesaurus. One heavily reworded pair ("the headliner's flight
+    # may be cancelled" / "travel disruption for the top-of-bill act") is still missed.
+    ("registers_holdout6", 0.95),
     # Two more blind sets in the same shapes, written after the reworded-duplicate matching was
-    # rebuilt (stems, a thesaurus of register words, every part of each sentence found in the
-    # other) and first scored with it: 83.6% / 88.5% and 87.3% / 98.0%.
-    ("registers_holdout7", 0.8),
-    ("registers_holdout8", 0.8),
+    # rebuilt and first scored with it: 83.6% / 88.5% and 87.3% / 98.0%. Then 96.4% / 100% and
+    # 100% / 100% after general fixes: perfect tenses of any verb told as fact ("the landowner has
+    # refused"), a past event followed by what would come of it is a cause, a labelled
+    # Cause/Event/Effect is judged by its event, a comma-split row whose extra field is empty,
+    # open actions on merged second rows of closed risks, "Accept - <reason>", and reworded
+    # sentences split where a later sentence opens with "If". Still missed: one pair reworded
+    # past its words ("biometric SDK licence runs out" / "face recognition component not renewed").
+    ("registers_holdout7", 0.95),
+    ("registers_holdout8", 0.95),
     ("registers_issue14", 1.0),
 ]
 

@@ -343,6 +343,9 @@ def test_reworded_risks_meet_through_stems_spellings_and_the_words_for_one_idea(
         "The organisation might cancel the programme"
     )
     assert "supplier" in concepts("The vendor's haulier") and "weather" in concepts("a heatwave")
+    # A designer is staff, a design is not; a change freeze is no weather.
+    assert "staff" in concepts("the lead designer") and "staff" not in concepts("the design stage")
+    assert "weather" not in concepts("go-live falls in the change freeze")
     texts = [
         "Bats may be roosting in the old bungalow. If a roost is confirmed, demolition cannot go ahead "
         "until a licence is granted, which would delay the programme by months.",
@@ -354,4 +357,4 @@ def test_reworded_risks_meet_through_stems_spellings_and_the_words_for_one_idea(
         "The payroll interface may fail parallel-run tests, delaying cutover of the pension feed.",
         "Steel prices may rise above the tender allowance before the order is placed.",
     ]
-    assert same_meaning_pairs(texts, 0.3) == {(0, 1)}
+    assert same_meaning_pairs(texts, 0.4) == {(0, 1)}

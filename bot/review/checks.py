@@ -34,7 +34,7 @@ class ReviewSettings:
     owner_share: float = 0.6  # one owner holding more than this share of open risks
     owner_min_open: int = 5
     duplicate_similarity: float = 92.0
-    same_meaning: float = 0.3  # share of weight two reworded risks must share (bot.review.meaning)
+    same_meaning: float = 0.4  # share of weight two reworded risks must share (bot.review.meaning)
     escalate_at: float | None = None  # overrides the threshold read from the register
 
 

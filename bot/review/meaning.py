@@ -68,9 +68,25 @@ def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word.strip("'-")))
 
 
-def _ideas() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    phrases: dict[str, tuple[str, ...]] = {}
-    words: dict[str, tuple[str, ...]] = {}
+def _forms(word: str) -> set[str]:
+    """A word's inflections ("slip": slips, slipped, slipping), matched before any stem."""
+    forms = {word, word + "s", word + "es", word + "ed", word + "ing"}
+    if word.endswith("e"):
+        forms |= {word + "d", word[:-1] + "ing"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) > 2 and word[-1] not in "aeiouwy" and word[-2] in "aeiou":
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}  # slipped, cancelled
+    return forms
+
+
+Ideas = dict[str, tuple[str, ...]]  # a word, stem or phrase → the ideas it stands for
+
+
+def _ideas() -> tuple[Ideas, Ideas, Ideas]:
+    phrases: Ideas = {}
+    words: Ideas = {}
+    stems: Ideas = {}
     for name, broader, terms in parse():
         found = (name, broader) if broader else (name,)
         for term in {name, *terms}:
@@ -78,12 +94,17 @@ def _ideas() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
             if " " in term:
                 phrases[term] = found
             else:
-                words[_stem(term)] = found
+                words.update(dict.fromkeys(_forms(term), found))
+                if not _AGENT.search(term):
+                    stems[_stem(term)] = found
     # Longer phrases first: "mobile network" before "network".
-    return dict(sorted(phrases.items(), key=lambda item: -len(item[0]))), words
+    return dict(sorted(phrases.items(), key=lambda item: -len(item[0]))), words, stems
 
 
-_PHRASES, _WORDS = _ideas()
+# A person's or a firm's name for what they do ("designer", "operator", "consultant") meets its own
+# inflections only: by stem it would take in "design", "operation" and "consultation".
+_AGENT = re.compile(r"(er|or|ant|ist|ive|ancy)s?$")
+_PHRASES, _WORDS, _STEMS = _ideas()
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PHRASES) + r")\b")
 
 
@@ -99,14 +120,13 @@ def concepts(text: str) -> frozenset[str]:
 
     text = _PHRASE.sub(phrase, text)
     for token in _WORD.findall(text):
-        stem = _stem(token)
         # "better-paid" is one idea; "main-works" two words.
-        parts = [token] if stem in _WORDS or "-" not in token else token.split("-")
+        parts = [token] if token in _WORDS or "-" not in token else token.split("-")
         for word in parts:
             if word in _STOP or len(word) < 2 or word.isdigit():
                 continue
             stem = _stem(word)
-            found.update(_WORDS.get(stem, (stem,)))
+            found.update(_WORDS.get(word) or _STEMS.get(stem) or (stem,))
     return frozenset(found)
 
 
@@ -281,7 +301,7 @@ def _same(
     return True
 
 
-WHOLE_EXTRA = 0.3  # how much closer two sentences that cannot be split must be
+WHOLE_EXTRA = 0.2  # how much closer two sentences that cannot be split must be
 COVER = 0.28  # the share of a part's weight the other risk must also mention
 UNSPLIT_COVER = 0.5  # the same for a sentence that cannot be split into parts
 

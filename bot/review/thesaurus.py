@@ -1,9 +1,11 @@
 """The words registers use for one idea, so that reworded risks can be matched.
 
 One line per idea: ``idea: word, word, phrase``, or ``idea > broader: ...`` where the idea is also
-a case of a broader one (heavy rain is weather; so is a heatwave, but rain is not heat). Words are
-matched by their stem, so "delays", "delayed" and "delaying" need only "delay"; phrases are matched
-as written, after US spellings are folded to UK ones. An idea named here as a word is matched too.
+a case of a broader one (heavy rain is weather; so is a heatwave, but rain is not heat). A word
+meets its inflections ("delays", "delayed") and, by its stem, its derivations ("postponement" for
+"postpone"), except a name for someone by what they do ("designer", "consultant"), which would take
+in "design" and "consultation". Phrases are matched as written, after US spellings are folded to UK
+ones. An idea named here as a word is matched too.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ health: illness, ill, sick, disease, infection, outbreak, pandemic, covid, medic
   first aid, clinical
 fire: fire, blaze, smoke, flammable, ignite, ignition, combustible, explosion
 hazardous: asbestos, hazardous, toxic, chemical, radon
+freeze: change freeze, design freeze, code freeze, peak freeze, season freeze, peak season freeze,
+  christmas freeze, trading freeze
 hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
 separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
   barrier, exclusion zone
