@@ -131,6 +131,7 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "impact",
         "severity",
         "i",
+        "c",  # "C (1-5)" beside "L (1-5)": consequence
         "impact rating",
         "severity rating",
         "consequence rating",

@@ -167,11 +167,21 @@ def _full_loader(book: Any, title: str, filename: str) -> Callable[[], list[Row]
     return load
 
 
+def _cell_value(cell: Any) -> object:
+    value = cell.value
+    # A probability typed as 20% is stored as 0.2 and shown through its number format: read it as
+    # the person who typed it sees it.
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and "%" in (getattr(cell, "number_format", None) or ""):
+        return f"{value * 100:.10g}%"
+    return value
+
+
 def _sheet_rows(ws: Any, filename: str) -> Iterator[Row]:
     empty_run = 0
     kept = 0
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        row = Row(number, tuple(values))
+    for number, cells in enumerate(ws.iter_rows(), start=1):
+        row = Row(number, tuple(_cell_value(cell) for cell in cells))
         if row.is_empty():
             empty_run += 1
             if empty_run > EMPTY_ROWS_BEFORE_STOP:

@@ -273,16 +273,24 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     return register
 
 
-_COLOUR = r"(green|amber|yellow|red)"
-_SPAN = r"(\d+)\s*(?:-|–|—|to)\s*(\d+)"
+_COLOUR = r"(?P<colour>green|amber|yellow|red)"
+# A number as a title block writes it: "15", "£5,000", "19,999".
+_NUM = r"[£$€]?\s?(?P<{}>\d[\d,]*(?:\.\d+)?)"
+_SPAN = _NUM.format("low") + r"\s*(?:-|–|—|to)\s*" + _NUM.format("high")
 _BAND_FORMS = (
     re.compile(_SPAN + r"\s*(?:=|:|is|are)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
     re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|is|\()?\s*" + _SPAN, re.IGNORECASE),
 )
 _OPEN_BAND = (
-    re.compile(r"(\d+)\s*\+\s*(?:=|:|is)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
-    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?:>=|≥|=>|above|over)\s*(\d+)", re.IGNORECASE),
-    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(\d+)\s*\+", re.IGNORECASE),
+    re.compile(_NUM.format("low") + r"\s*\+\s*(?:=|:|is)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
+    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?:>=|≥|=>|above|over|from|at least)\s*"
+               + _NUM.format("low"), re.IGNORECASE),
+    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*" + _NUM.format("low")
+               + r"\s*(?:\+|and above|or above|or more|and over)", re.IGNORECASE),
+)
+# "Green under £5,000": everything below the number.
+_UNDER_BAND = re.compile(
+    r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?:<|under|below|less than)\s*" + _NUM.format("high"), re.IGNORECASE
 )
 # What a RAG cell may say. Bands in a title block are read from colour words only: "Low (1-2),
 # Medium (3), High (4-5)" there is the scale of each rating, not bands of the score.
@@ -295,20 +303,23 @@ def stated_bands(title: str) -> list[tuple[float, float, str]]:
     """RAG bands a register states above its header ("1-4 Green, 5-12 Amber, 15-25 Red"): at
     least two, rising from green to red without overlapping, or none."""
     bands: dict[str, tuple[float, float, str]] = {}
+
+    def number(match: re.Match[str], name: str) -> float:
+        return float(match.group(name).replace(",", ""))
+
     for form in _BAND_FORMS:
         for m in form.finditer(title):
-            groups = m.groups()
-            first, second, colour = (
-                (groups[0], groups[1], groups[2]) if groups[0].isdigit() else groups[1:] + groups[:1]
-            )
-            low, high = sorted((float(first), float(second)))
-            rag = RAG_OF[colour.lower()]
+            low, high = sorted((number(m, "low"), number(m, "high")))
+            rag = RAG_OF[m.group("colour").lower()]
             bands.setdefault(rag, (low, high, rag))
     for form in _OPEN_BAND:
         for m in form.finditer(title):
-            number, colour = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
-            rag = RAG_OF[colour.lower()]
-            bands.setdefault(rag, (float(number), float("inf"), rag))
+            rag = RAG_OF[m.group("colour").lower()]
+            bands.setdefault(rag, (number(m, "low"), float("inf"), rag))
+    for m in _UNDER_BAND.finditer(title):
+        rag = RAG_OF[m.group("colour").lower()]
+        # Just under the number: "under 5,000" ends where the next band, "5,000 to ...", starts.
+        bands.setdefault(rag, (0.0, math.nextafter(number(m, "high"), 0.0), rag))
     found = sorted(bands.values())
     rising = [_BAND_ORDER[b[2]] for b in found] == sorted(_BAND_ORDER[b[2]] for b in found)
     apart = all(a[1] < b[0] for a, b in itertools.pairwise(found))
