@@ -19,7 +19,7 @@ staff: staff, people, personnel, engineer, employee, worker, workforce, speciali
   colleague, technician, team member, operative, picker, crew, labour, resource, resourcing, designer,
   headcount, manpower, fte, nurse, clinician, steward, driver, operator, trainer, teacher
 leave: leave, loss, lose, lost, depart, departure, attrition, turnover, resign, resignation, quit, poach,
-  exit, retention, retain, vacancy, vacancies, recruit, recruitment, hire, hiring
+  exit, retention, retain, vacancy, vacancies, recruit, recruitment, hire, hiring, staff turnover
 absence: absence, absent, sickness, sick leave, off sick, strike, industrial action, walkout
 train: train, training, skill, competence, upskill, up to speed, familiar, induction, learn, knowledge
 shortage: shortage, scarce, scarcity, lack, lacking, insufficient, not enough, short of, shortfall,
@@ -27,7 +27,7 @@ shortage: shortage, scarce, scarcity, lack, lacking, insufficient, not enough, s
 cost: cost, budget, spend, overspend, price, money, expensive, funding, fund, afford, inflation, fee, capital,
   financial, cash, expenditure, estimate, quote, grant, dearer, pricier
 cut: cut, reduce, reduction, shrink, lower, decrease, trim, squeeze
-income: income, revenue, takings, turnover, ticket sales, profit, margin
+income: income, revenue, takings, ticket sales, profit, margin
 payment: payment, pay for, till, tills, card reader, card machine, card payment, contactless, point of sale,
   checkout, sale, sales, transaction, invoice, invoicing
 supplier: supplier, vendor, contractor, subcontractor, provider, manufacturer, third party, third-party,
@@ -36,7 +36,7 @@ insolvency: insolvency, insolvent, administration, bankrupt, bankruptcy, liquida
   collapse, cease trading, ceases trading, financial failure, receivership
 queue: queue, queuing, backlog, waiting list, bottleneck, tailback, backs up, backed up, build up
 overload: overload, overloaded, congestion, congested, saturate, saturation, oversubscribed, overwhelm,
-  overstretched, capacity, overcrowd, overcrowding, crush, surge
+  overstretched, capacity, overcrowd, overcrowding, crush, surge, spike
 peak: peak, busiest, busy, rush, full, maximum, crowd peak, crowd peaks
 equipment: equipment, kit, machinery, hardware, device, scanner, handheld, sorter, sortation, conveyor,
   automation, machine, plant, instrument, terminal, tool, robot, server, heat pump, heat pumps
@@ -61,7 +61,8 @@ move: move, moving, relocate, relocation, transfer, migrate, migration, decant
 trader: trader, stallholder, retailer, shopkeeper, tenant, occupier, concession, concessions, vendor stall,
   bar, bars, kiosk, food stall, catering outlet
 user: user, customer, resident, patient, student, passenger, visitor, public, citizen, community, audience,
-  attendee, spectator, fan, guest, client, member of the public, ticket holder, pupil
+  attendee, spectator, fan, guest, client, member of the public, ticket holder, pupil, householder,
+  household, occupant
 weather: weather, adverse, extreme weather, climate
 rain > weather: rain, rainfall, wet, flood, flooding, waterlog, downpour, deluge, storm water
 wind > weather: wind, gust, gale, storm
@@ -95,6 +96,9 @@ fire: fire, blaze, smoke, flammable, ignite, ignition, combustible, explosion
 hazardous: asbestos, hazardous, toxic, chemical, radon
 freeze: change freeze, design freeze, code freeze, peak freeze, season freeze, peak season freeze,
   christmas freeze, trading freeze
+hours: shift, working day, working days, working hours, working pattern, shift pattern, rota, roster,
+  overtime
+longer: longer, lengthen, extend, prolong
 hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
 separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
   barrier, exclusion zone
