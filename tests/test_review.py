@@ -74,6 +74,12 @@ REGISTER_SETS = [
     # past its words ("biometric SDK licence runs out" / "face recognition component not renewed").
     ("registers_holdout7", 0.95),
     ("registers_holdout8", 0.95),
+    # Written after all of the above and first scored with it: 84.2% / 65.8% (an Excel column of
+    # percentages stored as fractions read as a 1-3 scale, and risks worded in the present tense,
+    # "consent is delayed by the conservation officer", taken for issues). 96.5% / 100% after:
+    # percentages read through the cell's format, a present state is a fact only with a word that
+    # ties it to now or the past, bands in money, "C (1-5)" as the consequence.
+    ("registers_holdout9", 0.95),
     ("registers_issue14", 1.0),
 ]
 

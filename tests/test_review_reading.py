@@ -168,6 +168,13 @@ def test_who_counts_as_one_owner(owner: str, group: bool, several: bool) -> None
         ("The factory test has already slipped once; a late delivery would delay commissioning", False),
         ("The course has limited places this year, so technicians qualify late", False),
         ("Once the contractor has left site, the snagging list is not closed out", False),
+        # The present tense is how many registers word the event of a risk; it is a report only
+        # with a word that ties it to now ("currently", "still", "will not") or to the past.
+        ("Listed building consent is delayed by the conservation officer, holding up demolition", False),
+        ("Cast-iron items are damaged during demolition, breaching the heritage agreement.", False),
+        ("High winds delay the span lift so trains are cancelled on 28 December.", False),
+        ("Corrosion was found in the thruster tunnel during the survey on 2 February.", True),
+        ("The site is currently closed and the fit-out is late", True),
         # A labelled statement: the cause may be a fact, and the effect is what would follow.
         ("Cause: the interface is still in beta. Event: integration fails testing. "
          "Effect: cutover is delayed.", False),
@@ -358,3 +365,32 @@ def test_reworded_risks_meet_through_stems_spellings_and_the_words_for_one_idea(
         "Steel prices may rise above the tender allowance before the order is placed.",
     ]
     assert same_meaning_pairs(texts, 0.4) == {(0, 1)}
+
+
+def test_excel_percentages_are_read_as_shown_and_bands_in_money(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from bot.review.register import stated_bands
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["RAG on EV: Green under £5,000; Amber £5,000 to £19,999; Red £20,000 and above."])
+    sheet.append([])
+    header = ["Ref", "Risk", "Owner", "Probability", "Cost Impact (£)", "Expected Value (£)", "Escalated"]
+    sheet.append(header)
+    rows = [("T-1", "The revolve may not fit the dock door, cancelling the opening", 0.2, 38000, 7600),
+            ("T-2", "A band dispute may lead to the pit being picketed", 0.15, 160000, 24000),
+            ("T-3", "The set may be damaged in transit, needing repairs", 0.5, 10000, 9000)]
+    for ref, text, chance, cost, value in rows:
+        sheet.append([ref, text, "General Manager", chance, cost, value, "N"])
+        sheet.cell(sheet.max_row, 4).number_format = "0%"
+    book.save(tmp_path / "costed.xlsx")
+    result = review_file(tmp_path / "costed.xlsx", None, dt.date(2027, 8, 16))
+    assert result.register.escalation_score == 20000
+    assert {(f.check, f.risk_id) for f in result.findings} == {
+        ("score_mismatch", "T-3"),  # 50% of 10,000 is 5,000, not 9,000
+        ("high_risk_not_escalated", "T-2"),
+    }
+    assert stated_bands("Green under £5,000; Amber £5,000 to £19,999; Red £20,000 and above")[2] == (
+        20000.0, float("inf"), "red"
+    )

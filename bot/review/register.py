@@ -812,7 +812,10 @@ def _thresholds(register: Register) -> None:
         register.escalation_source = "the threshold stated at the top of the register"
         return
     red = next((b for b in register.bands if b[2] == "red"), None)
-    if red is not None and register.score_kind == "product":
+    # Bands above 100 are money ("Red £20,000 and above"), which only an expected value is in.
+    in_money = register.score_kind == "expected_value" and red is not None and red[0] > 100
+    fits = register.score_kind == "product" or in_money
+    if red is not None and fits:
         register.escalation_score = red[0]
         register.escalation_source = "the red band stated at the top of the register"
         return
