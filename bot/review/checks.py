@@ -615,9 +615,9 @@ _FINITE = re.compile(
 # Every pattern above needs one of these words: a sentence without any is not looked at further.
 # Every pattern above needs one of these words: a sentence without any is not looked at further.
 _TOLD_WORDS = frozenset(
-    "has have had materialised materialized already currently yesterday ago last this discovered found "
-    "identified detected confirmed damaged stolen cancelled canceled withdrawn rejected collapsed flooded "
-    "breached halted suspended terminated".split()
+    "was were has have had materialised materialized already currently yesterday ago last this discovered "
+    "found identified detected confirmed damaged stolen cancelled canceled withdrawn rejected collapsed "
+    "flooded breached halted suspended terminated".split()
 )
 # A state ("is late") needs one of these, and then the state pattern itself to match.
 _STATE_WORDS = frozenset(
@@ -658,10 +658,18 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     if not told and (not (words & _STATE_WORDS) or not _STATE.search(text)):
         return False
     first = re.split(r"[.;]\s", text, maxsplit=1)[0]
-    certain = not _UNCERTAIN.search(text)
+    # "Could not read the tags when tested on 12 May" is what happened: "could" of a dated past.
+    past_ability = _COULD_NOT.search(text) and _RECENTLY.search(text) and _PAST_EVENT.search(text)
+    unsure = _MONTH_MAY.sub(" ", text)  # "tested on 12 May" has no doubt in it
+    unsure = _COULD_NOT.sub(" ", unsure) if past_ability else unsure
+    certain = not _UNCERTAIN.search(unsure)
     # "FAT has already slipped once; a late delivery would delay commissioning": a past event
     # followed by what may come of it is the cause of a risk, not the risk.
-    doubt = _DOUBT.search(text)
+    doubt = _DOUBT.search(unsure)
+    # "The gearbox seized in the load test and the light was out for six hours": a past tense of
+    # "to be", told as certain, before any ", reducing ..." that says what would follow.
+    if not doubt and _WAS.search(re.split(r",\s*\w+ing\b", text, maxsplit=1)[0]):
+        return True
     for clause in re.split(r"[,;:]|\s[-–]\s", text):
         if (_AS_CAUSE.match(clause) and not certain) or doubt:
             continue  # the past event is why the risk exists, not the risk
@@ -695,6 +703,13 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
 
 
 _PASSIVE_BEFORE = re.compile(r"\b(is|are|be|being)( not)?\s+$", re.IGNORECASE)
+_COULD_NOT = re.compile(r"\bcould(?: not|n't)\b", re.IGNORECASE)
+_MONTH_MAY = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)? May\b|\bMay \d{1,4}\b"
+    r"|\b(?:in|by|from|until|till|since|of|during|before|after|early|late|mid|mid-|end of|start of) May\b",
+    re.IGNORECASE,
+)
+_WAS = re.compile(r"\b(was|were)\b", re.IGNORECASE)
 _EVENT_LABEL = re.compile(r"\bevent\s*:", re.IGNORECASE)
 _NEXT_LABEL = re.compile(r"\b(?:effect|impact|consequence|cause)\s*:", re.IGNORECASE)
 # A perfect tense told as fact, of any verb: "the landowner has refused", "the partner has
@@ -717,7 +732,9 @@ def _told_as_fact(pattern: re.Pattern[str], clause: str) -> bool:
     match = pattern.search(clause)
     if match is None or (pattern is _PERFECT_ANY and match.group(4).lower() in _ADJECTIVE_PARTICIPLES):
         return False
-    return not _IF.search(clause[: match.start()])
+    before = clause[: match.start()]
+    # "spreads into the roof void, as has happened at other sites": a comparison, not a report
+    return not _IF.search(before) and not before.rstrip().lower().endswith(" as")
 
 
 _IF = re.compile(r"\b(if|when|until|unless|whether|once|before|after)\b", re.IGNORECASE)
