@@ -270,7 +270,7 @@ _GROUP_WORDS = frozenset(
     "procurement finance it hr legal estates facilities vendor vendors supplier suppliers contractor "
     "contractors everyone all various business operations ops workstream squad staff management "
     "infrastructure qa uat production marketing sales engineering commercial compliance payroll "
-    "logistics maintenance catering housekeeping security communications comms".split()
+    "logistics maintenance catering housekeeping security communications comms services".split()
 )
 _PERSON_ROLE = re.compile(
     r"\b(lead|leader|manager|mgr|head|director|officer|owner|chair|chairman|chairperson|engineer|analyst|"

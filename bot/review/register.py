@@ -40,7 +40,10 @@ _NO = re.compile(r"^(no|n|false|not escalated|none|not yet|nil|0|-)$", re.IGNORE
 _STATED_THRESHOLD = re.compile(
     r"escalat\w*[^.\n]{0,60}?"
     r"(?:(?:>=|≥|=>|>|at or above|above|over|of at least|at least|score of|rating of)\s*(\d{1,3})"
-    r"|\bat\s+(\d{1,3})\s*(?:or (?:above|more|higher|over)|\+))",
+    r"|\bat\s+(\d{1,3})\s*(?:or (?:above|more|higher|over)|\+))"
+    # "any open risk scoring 12 or above must be escalated"
+    r"|\b(?:scor\w*|rated|rating)\s+(\d{1,3})\s*(?:or (?:above|more|higher|over)|\+|and above)"
+    r"[^.\n]{0,40}?escalat",
     re.IGNORECASE,
 )
 # The grid cells where medium starts and where escalation starts, by scale size.
@@ -273,7 +276,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     return register
 
 
-_COLOUR = r"(?P<colour>green|amber|yellow|red)"
+_COLOUR = r"(?P<colour>green|amber|yellow|red|low|medium|high)"
 # A number as a title block writes it: "15", "£5,000", "19,999".
 _NUM = r"[£$€]?\s?(?P<{}>\d[\d,]*(?:\.\d+)?)"
 _SPAN = _NUM.format("low") + r"\s*(?:-|–|—|to)\s*" + _NUM.format("high")
@@ -307,16 +310,22 @@ def stated_bands(title: str) -> list[tuple[float, float, str]]:
     def number(match: re.Match[str], name: str) -> float:
         return float(match.group(name).replace(",", ""))
 
+    def banded(match: re.Match[str]) -> bool:
+        # Low/Medium/High with a rating ("Low (1-2), High (4-5)") is the scale of a rating; with
+        # money ("Low < £10,000; High >= £50,000") it is bands of the expected value.
+        colour = match.group("colour").lower()
+        return colour not in ("low", "medium", "high") or bool(re.search(r"[£$€]|\d,\d{3}", match.group(0)))
+
     for form in _BAND_FORMS:
-        for m in form.finditer(title):
+        for m in filter(banded, form.finditer(title)):
             low, high = sorted((number(m, "low"), number(m, "high")))
             rag = RAG_OF[m.group("colour").lower()]
             bands.setdefault(rag, (low, high, rag))
     for form in _OPEN_BAND:
-        for m in form.finditer(title):
+        for m in filter(banded, form.finditer(title)):
             rag = RAG_OF[m.group("colour").lower()]
             bands.setdefault(rag, (number(m, "low"), float("inf"), rag))
-    for m in _UNDER_BAND.finditer(title):
+    for m in filter(banded, _UNDER_BAND.finditer(title)):
         rag = RAG_OF[m.group("colour").lower()]
         # Just under the number: "under 5,000" ends where the next band, "5,000 to ...", starts.
         bands.setdefault(rag, (0.0, math.nextafter(number(m, "high"), 0.0), rag))
@@ -629,6 +638,7 @@ def _read_values(register: Register, as_of: dt.date) -> None:
         scales["score"] = Scale("ordinal", 0.0, note="score")
     _money_is_not_a_score(register, scales)
     _share_ordinal_top(scales, register.risks)
+    _top_by_rag(scales, register.risks)
     _fit_scores(scales, register.risks)
     _fit_word_values(scales, register.risks)
     register.scales = scales
@@ -727,6 +737,23 @@ def _share_ordinal_top(scales: dict[str, Scale], risks: list[Risk]) -> None:
     p.five_labels = i.five_labels = p.five_labels or i.five_labels
 
 
+def _top_by_rag(scales: dict[str, Scale], risks: list[Risk]) -> None:
+    """On a 3x3, 3 x 3 is the top of the grid and red. Where a register labels its 3 x 3 rows
+    amber or green, 3 is its middle: a 5x5 rated mostly at 3, whose stray 4 is no error."""
+    p, i = scales.get("probability"), scales.get("impact")
+    if not (p and i and p.kind == i.kind == "ordinal" and p.top == i.top == 3.0):
+        return
+    labels = [
+        RAG_OF.get(r.value("rag").lower())
+        for r in risks
+        if r.cells.get("probability") and r.cells.get("impact")
+        and r.cells["probability"].value == 3 and r.cells["impact"].value == 3
+    ]
+    labels = [label for label in labels if label]
+    if len(labels) >= 3 and sum(1 for label in labels if label != "red") > len(labels) / 2:
+        p.top = i.top = 5.0
+
+
 def _read_scores(register: Register) -> None:
     scales = register.scales
     p_scale, i_scale, s_scale = scales.get("probability"), scales.get("impact"), scales.get("score")
@@ -808,7 +835,7 @@ def _thresholds(register: Register) -> None:
             register.medium_score = values[len(values) // 2]
     stated = _STATED_THRESHOLD.search(register.title_text)
     if stated:
-        register.escalation_score = float(stated.group(1) or stated.group(2))
+        register.escalation_score = float(next(g for g in stated.groups() if g))
         register.escalation_source = "the threshold stated at the top of the register"
         return
     red = next((b for b in register.bands if b[2] == "red"), None)
