@@ -126,7 +126,9 @@ def concepts(text: str) -> frozenset[str]:
             if word in _STOP or len(word) < 2 or word.isdigit():
                 continue
             stem = _stem(word)
-            found.update(_WORDS.get(word) or _STEMS.get(stem) or (stem,))
+            # "officers" is no "office": a name for someone by what they do meets no idea by stem.
+            by_stem = None if _AGENT.search(word) else _STEMS.get(stem)
+            found.update(_WORDS.get(word) or by_stem or (stem,))
     return frozenset(found)
 
 

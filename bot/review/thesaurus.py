@@ -17,7 +17,7 @@ delay: delay, slip, slippage, late, lateness, postpone, postponement, behind, ov
 disrupt: disrupt, disruption, interrupt, interruption, cancel, cancellation, called off, no-show
 staff: staff, people, personnel, engineer, employee, worker, workforce, specialist, expert, talent, developer,
   colleague, technician, team member, operative, picker, crew, labour, resource, resourcing, designer,
-  headcount, manpower, fte, nurse, clinician, steward, driver, operator, trainer, teacher
+  headcount, manpower, fte, nurse, clinician, steward, driver, trainer, teacher, officer
 leave: leave, loss, lose, lost, depart, departure, attrition, turnover, resign, resignation, quit, poach,
   exit, retention, retain, vacancy, vacancies, recruit, recruitment, hire, hiring, staff turnover
 absence: absence, absent, sickness, sick leave, off sick, strike, industrial action, walkout
@@ -27,7 +27,7 @@ shortage: shortage, scarce, scarcity, lack, lacking, insufficient, not enough, s
 cost: cost, budget, spend, overspend, price, money, expensive, funding, fund, afford, inflation, fee, capital,
   financial, cash, expenditure, estimate, quote, grant, dearer, pricier
 cut: cut, reduce, reduction, shrink, lower, decrease, trim, squeeze
-income: income, revenue, takings, ticket sales, profit, margin
+income: income, revenue, ticket sales, profit, margin
 payment: payment, pay for, till, tills, card reader, card machine, card payment, contactless, point of sale,
   checkout, sale, sales, transaction, invoice, invoicing
 supplier: supplier, vendor, contractor, subcontractor, provider, manufacturer, third party, third-party,
