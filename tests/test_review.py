@@ -80,6 +80,11 @@ REGISTER_SETS = [
     # percentages read through the cell's format, a present state is a fact only with a word that
     # ties it to now or the past, bands in money, "C (1-5)" as the consequence.
     ("registers_holdout9", 0.95),
+    # And one more, written after the ninth was fixed: 82.8% / 94.1% when first scored (past
+    # tenses of "to be" told as fact, "on 12 May" read as a "may" of doubt, a 5x5 rated nearly all
+    # at 3 read as a 3x3, "scoring 12 or above must be escalated", Low/Medium/High bands in money,
+    # "Library Services" as an owner); 96.6% / 100% after.
+    ("registers_holdout10", 0.95),
     ("registers_issue14", 1.0),
 ]
 

@@ -175,6 +175,10 @@ def test_who_counts_as_one_owner(owner: str, group: bool, several: bool) -> None
         ("High winds delay the span lift so trains are cancelled on 28 December.", False),
         ("Corrosion was found in the thruster tunnel during the survey on 2 February.", True),
         ("The site is currently closed and the fit-out is late", True),
+        ("The gearbox seized in the load test and the light was out for six hours.", True),
+        ("The pads were the wrong frequency and could not read the tags when tested on 12 May.", True),
+        ("Schools leave before transfer, reducing the volumes the price was based on", False),
+        ("Fire from hot works spreads into the roof void, as has happened at other sites.", False),
         # A labelled statement: the cause may be a fact, and the effect is what would follow.
         ("Cause: the interface is still in beta. Event: integration fails testing. "
          "Effect: cutover is delayed.", False),
@@ -394,3 +398,25 @@ def test_excel_percentages_are_read_as_shown_and_bands_in_money(tmp_path: Path) 
     assert stated_bands("Green under £5,000; Amber £5,000 to £19,999; Red £20,000 and above")[2] == (
         20000.0, float("inf"), "red"
     )
+
+
+def test_a_five_by_five_rated_at_its_middle_and_thresholds_stated_in_words() -> None:
+    head = "Risk ID,Description,Owner,Likelihood,Impact,Score,RAG,Escalated,Status\n"
+    texts = ["The supplier may deliver the pumps late", "Key staff may leave before handover",
+             "The crane may fail during the main lift", "Planning consent may be refused",
+             "Steel prices may rise above the allowance"]  # fmt: skip
+    owners = ["Jane Smith", "Bob Lee", "Ann Cole", "Raj Patel", "Tom Hay"]
+    pairs = enumerate(zip(texts, owners, strict=True), 1)
+    rows = "".join(f"R{n},{t},{o},3,3,9,Amber,No,Open\n" for n, (t, o) in pairs)
+    # Every open risk at 3 x 3 labelled Amber: 3 is the middle of a 5x5, so the closed risk's 4 is
+    # on the scale and nothing at 9 is above a threshold.
+    result = csv_review(head + rows + "R6,The network may fail at cutover,Lee Chan,2,4,8,Amber,No,Closed\n")
+    assert result.register.scales["impact"].top == 5
+    checks = {f.check for f in result.findings}
+    assert "invalid_value" not in checks and "high_risk_not_escalated" not in checks
+    from bot.review.register import _STATED_THRESHOLD, stated_bands
+
+    rule = _STATED_THRESHOLD.search("Rule: any open risk scoring 12 or above must be escalated.")
+    assert rule is not None and "12" in rule.groups()
+    assert stated_bands("Low < £10,000; Medium £10,000-£49,999; High >= £50,000")[2][0] == 50000
+    assert stated_bands("Likelihood: Low (1-2), Medium (3), High (4-5)") == []
