@@ -116,11 +116,12 @@ _RECENTLY = re.compile(
     r"|on \d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?)\b",
     re.IGNORECASE,
 )
+_PAST_VERB = r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b"
 _PAST_EVENT = re.compile(
     # "trains are cancelled on 28 December" is a present passive: what would happen, not what did
-    r"(?<!\bis )(?<!\bare )(?<!\bbe )"
-    r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b[^.;]{0,60}"
-    + _RECENTLY.pattern,
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )" + _PAST_VERB + r"[^.;]{0,60}" + _RECENTLY.pattern
+    # "the rehearsal on 14 Oct failed"
+    + r"|" + _RECENTLY.pattern + r"\s+" + _PAST_VERB,
     re.IGNORECASE,
 )
 

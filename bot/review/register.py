@@ -41,6 +41,9 @@ _STATED_THRESHOLD = re.compile(
     r"escalat\w*[^.\n]{0,60}?"
     r"(?:(?:>=|≥|=>|>|at or above|above|over|of at least|at least|score of|rating of)\s*(\d{1,3})"
     r"|\bat\s+(\d{1,3})\s*(?:or (?:above|more|higher|over)|\+))"
+    # "Escalation: any open risk with an expected value of £50,000 or more goes to the board"
+    r"|escalat\w*[^.\n]{0,80}?\b(?:of|at|reaching)\s+[£$€]?(\d{1,3}(?:,\d{3})+|\d+)\s*"
+    r"(?:or (?:above|more|higher|over)|\+)"
     # "any open risk scoring 12 or above must be escalated"
     r"|\b(?:scor\w*|rated|rating)\s+(\d{1,3})\s*(?:or (?:above|more|higher|over)|\+|and above)"
     r"[^.\n]{0,40}?escalat",
@@ -182,6 +185,8 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     _dates_that_are_not(columns, body)
     _dates_named_as_people(columns, body)
     _description_by_length(columns, body)
+    _title_beside_description(columns, body)
+    _labels_are_not_causes(columns, body)
     width = len(header.cells)
     while width and not columns.headers[width - 1]:
         width -= 1  # trailing empty header cells are not columns
@@ -278,7 +283,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
 
 _COLOUR = r"(?P<colour>green|amber|yellow|red|low|medium|high)"
 # A number as a title block writes it: "15", "£5,000", "19,999".
-_NUM = r"[£$€]?\s?(?P<{}>\d[\d,]*(?:\.\d+)?)"
+_NUM = r"[£$€]?\s?(?P<{}>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _SPAN = _NUM.format("low") + r"\s*(?:-|–|—|to)\s*" + _NUM.format("high")
 _BAND_FORMS = (
     re.compile(_SPAN + r"\s*(?:=|:|is|are)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
@@ -525,6 +530,40 @@ def _description_by_length(columns: ColumnMap, rows: list[Row]) -> None:
             best, best_words = index, words
     if best >= 0:
         columns.fields["description"] = best
+
+
+def _labels_are_not_causes(columns: ColumnMap, rows: list[Row]) -> None:
+    """A "Source" column saying which register a row came from ("Council workshop") in every row
+    is a label, not a cause: causes differ from risk to risk."""
+    for fld in ("cause", "effect"):
+        if not columns.has(fld) or len(rows) < 6:
+            continue
+        index = columns.fields[fld]
+        cells = [r.cells[index] for r in rows if index < len(r.cells) and r.cells[index]]
+        values = {str(c).strip().lower() for c in cells}
+        if values and len(values) <= max(3, len(rows) // 5):
+            del columns.fields[fld]
+
+
+def _mean_words(rows: list[Row], index: int) -> float:
+    texts = [str(r.cells[index]) for r in rows if index < len(r.cells) and isinstance(r.cells[index], str)]
+    return sum(len(t.split()) for t in texts) / len(texts) if len(texts) >= 0.5 * len(rows) else 0.0
+
+
+def _title_beside_description(columns: ColumnMap, rows: list[Row]) -> None:
+    """"Risk" holding "Cofferdam leakage" beside a column of whole sentences: the short one is the
+    risk's title, the sentences its description."""
+    if not rows or not columns.has("description") or columns.has("title"):
+        return
+    current = columns.fields["description"]
+    short = _mean_words(rows, current)
+    if short > 5:
+        return
+    taken = set(columns.fields.values())
+    width = max(len(r.cells) for r in rows)
+    longest = max((i for i in range(width) if i not in taken), key=lambda i: _mean_words(rows, i), default=-1)
+    if longest >= 0 and _mean_words(rows, longest) >= max(8.0, 2 * short):
+        columns.fields["title"], columns.fields["description"] = current, longest
 
 
 _FLAG_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "escalated", "not escalated", "-", "n/a"})
@@ -835,7 +874,7 @@ def _thresholds(register: Register) -> None:
             register.medium_score = values[len(values) // 2]
     stated = _STATED_THRESHOLD.search(register.title_text)
     if stated:
-        register.escalation_score = float(next(g for g in stated.groups() if g))
+        register.escalation_score = float(next(g for g in stated.groups() if g).replace(",", ""))
         register.escalation_source = "the threshold stated at the top of the register"
         return
     red = next((b for b in register.bands if b[2] == "red"), None)
