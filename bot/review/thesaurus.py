@@ -126,7 +126,9 @@ stakeholder: stakeholder, sponsor, board, executive, leadership, senior manageme
   governance, trustees
 reputation: reputation, reputational, public image, media, press, publicity, brand, social media
 integration: integration, interface, integrate, compatibility, compatible, api, interoperability,
-  interoperable
+  interoperable, feed, data feed
+manual: manual, manually, rekey, re-key, rekeying, re-keying, keyed manually, double keying, re-enter,
+  workaround, manual entry, by hand
 software: software, system, application, app, platform, module, solution
 legacy: legacy, obsolete, outdated, end of life, end-of-life, unsupported, ageing, aging, old
 material: material, materials, component, part, parts, stock, inventory, spare, spares, steel, concrete,
