@@ -85,6 +85,11 @@ REGISTER_SETS = [
     # at 3 read as a 3x3, "scoring 12 or above must be escalated", Low/Medium/High bands in money,
     # "Library Services" as an owner); 96.6% / 100% after.
     ("registers_holdout10", 0.95),
+    # Written after the tenth was fixed: 83.9% / 73.2% when first scored (a short "Risk" column
+    # taken for the description beside a column of sentences, a "Source" column naming the
+    # register taken for the cause, "Next Steps" as the response, a threshold and bands written
+    # in money or with commas); 96.8% / 100% after.
+    ("registers_holdout11", 0.95),
     ("registers_issue14", 1.0),
 ]
 

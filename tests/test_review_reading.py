@@ -420,3 +420,36 @@ def test_a_five_by_five_rated_at_its_middle_and_thresholds_stated_in_words() -> 
     assert rule is not None and "12" in rule.groups()
     assert stated_bands("Low < £10,000; Medium £10,000-£49,999; High >= £50,000")[2][0] == 50000
     assert stated_bands("Likelihood: Low (1-2), Medium (3), High (4-5)") == []
+
+
+def test_a_short_risk_column_beside_sentences_is_the_title_and_a_source_label_no_cause() -> None:
+    head = "ID,Source,Risk,Description,Owner,P,I,Score,Next Steps,Status\n"
+    rows = [
+        ("Cofferdam leakage", "Stop planks may not seal against the old masonry, so the chamber floods"),
+        ("Gate delivery", "Oak gates may arrive late from the yard, so the stoppage overruns its dates"),
+        ("Heritage consent", "Historic England may query the balance beam detail, delaying fabrication"),
+        ("Fish rescue", "The rescue may find more fish than the licence allows, pausing dewatering"),
+        ("Towpath", "The towpath diversion may not be agreed in time, so walkers cross the works"),
+        ("Crane", "The mobile crane may be unavailable on the lift day, delaying gate installation"),
+    ]
+    text = head + "".join(
+        f"LG-{n},Canal workshop,{title},{description},Jane Smith,2,3,6,Weekly calls with the yard,Open\n"
+        for n, (title, description) in enumerate(rows, 1)
+    )
+    result = csv_review(text)
+    fields = result.register.columns.fields
+    assert (fields["title"], fields["description"]) == (2, 3)
+    assert "cause" not in fields and fields["mitigation"] == 8
+    assert not [f for f in result.findings if f.check == "vague_description"]
+
+
+def test_thresholds_and_bands_written_with_money_and_commas() -> None:
+    from bot.review.register import _STATED_THRESHOLD, stated_bands
+
+    rule = _STATED_THRESHOLD.search(
+        "Escalation: any open risk with an expected value of £50,000 or more goes to the Asset Board."
+    )
+    assert rule is not None and "50,000" in rule.groups()
+    assert stated_bands("RAG bands: Green 1-6, Amber 8-12, Red 15-25.") == [
+        (1.0, 6.0, "green"), (8.0, 12.0, "amber"), (15.0, 25.0, "red")
+    ]
