@@ -159,9 +159,10 @@ _AS_CAUSE = re.compile(
     re.IGNORECASE,
 )
 # A headline that reports a finding: "Contaminated soil discovered at the north pile cap".
+# Only verbs of finding: "Export cable damaged during pull-in" is as often a risk's event told as a
+# headline; "Contaminated soil discovered at the pile cap" reports what someone found.
 _HEADLINE = re.compile(
-    r"^[\w'’ -]{3,60}?\b(discovered|found|identified|detected|confirmed|damaged|stolen|cancell?ed|"
-    r"withdrawn|rejected|collapsed|flooded|breached|halted|suspended|terminated)\s+"
+    r"^[\w'’ -]{3,60}?\b(discovered|found|identified|detected|confirmed|uncovered|reported)\s+"
     r"(at|in|on|during|by|after|under|within|across|near|beneath|below|behind)\b",
     re.IGNORECASE,
 )
@@ -1091,7 +1092,7 @@ def unvalidated_assumption(reg: Register, as_of: dt.date, cfg: ReviewSettings) -
         gaps = []
         if who and (not row.value(who) or _PLACEHOLDER_OWNER.match(row.value(who))):
             gaps.append("no one named to check it")
-        if when and not any(row.value(f) for f in when):
+        if when and not any(_given(row.value(f)) for f in when):
             gaps.append("no date to check it by")
         if gaps:
             yield _finding(
@@ -1102,6 +1103,11 @@ def unvalidated_assumption(reg: Register, as_of: dt.date, cfg: ReviewSettings) -
             )
 
 
+def _given(text: str) -> bool:
+    """Filled in with something, not a placeholder: a date of "TBC" is no date."""
+    return bool(text) and not _PLACEHOLDER_OWNER.match(text)
+
+
 def incomplete_dependency(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterator[Finding]:
     cols = reg.columns
     when = _dates_of(cols, ("needed_by", "validate_by"))
@@ -1109,9 +1115,9 @@ def incomplete_dependency(reg: Register, as_of: dt.date, cfg: ReviewSettings) ->
         if row.kind != "dependency":
             continue
         gaps = []
-        if cols.has("other_party") and not row.value("other_party"):
+        if cols.has("other_party") and not _given(row.value("other_party")):
             gaps.append("no one named to deliver it")
-        if when and not any(row.value(f) for f in when):
+        if when and not any(_given(row.value(f)) for f in when):
             gaps.append("no date it is needed by")
         if gaps:
             yield _finding(

@@ -298,6 +298,8 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "board escalation",
         "escalated",
         "escalation",
+        "esc",
+        "escalate",
         "escalated to",
         "escalation status",
         "escalate",

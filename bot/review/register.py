@@ -180,6 +180,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     columns = map_columns(_with_group_row(rows, header_index))
     _response_text_is_mitigation(columns, body)
     _ratings_named_as_text(columns, body)
+    _rag_by_values(columns, body)
     _numbers_named_as_level(columns, body)
     _ids_without_a_name(columns, body)
     _dates_that_are_not(columns, body)
@@ -241,7 +242,7 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
         kinds = Counter(r.kind for r in risks)
         notes.append(
             f"a RAID log typed by its '{columns.headers[types]}' column: "
-            + ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in kinds.most_common())
+            + ", ".join(_count(n, k) for k, n in kinds.most_common())
             + "; each type gets the checks that fit it"
         )
     if id_only:
@@ -352,7 +353,9 @@ def plain_words(text: str) -> frozenset[str]:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
 
 
 # Fields that say what a risk is; a row with none of them is not a risk of its own.
@@ -468,6 +471,26 @@ def _ratings_named_as_text(columns: ColumnMap, rows: list[Row]) -> None:
         ratings = [c for c in filled if c.kind in ("number", "label", "percent", "money")]
         if filled and len(ratings) >= 0.6 * len(filled):
             columns.fields[rating_field] = columns.fields.pop(text_field)
+
+
+_RAG_HEADER = re.compile(r"rating|rag|level|priority|colou?r", re.IGNORECASE)
+
+
+def _rag_by_values(columns: ColumnMap, rows: list[Row]) -> None:
+    """A "Rating" column of High/Medium/Low beside the expected value that is the score: the
+    register's own label for each risk."""
+    if columns.has("rag") or not rows:
+        return
+    taken = set(columns.fields.values())
+    for index, header in enumerate(columns.headers):
+        if index in taken or not _RAG_HEADER.search(header):
+            continue
+        cells = [r.cells[index] for r in rows if index < len(r.cells) and r.cells[index]]
+        values = [str(c).strip().lower() for c in cells]
+        labels = sum(1 for v in values if v in RAG_OF and len(v) > 1)
+        if len(values) >= 0.5 * len(rows) and labels >= 0.8 * len(values):
+            columns.fields["rag"] = index
+            return
 
 
 def _below_a_group_row(rows: list[Row], index: int) -> int:

@@ -133,6 +133,9 @@ class Scale:
     # What each level is worth in the register's own scores, where it is not 1, 2, 3…: a register
     # scoring Low=2, Medium=3, High=4 has (2, 3, 4).
     values: tuple[float, ...] = ()
+    # Words this register does not use for their level: "Severe" once among a column that says
+    # "Catastrophic" for the same level everywhere else.
+    off_scale: frozenset[str] = frozenset()
 
     @property
     def peak(self) -> float:
@@ -152,6 +155,8 @@ class Scale:
         if self.kind == "label" and cell.kind == "label":
             if self.note.endswith("only") and cell.label not in _VL_TO_VH:
                 return None  # "Extreme" is no value on a register that states its scale as VL-VH
+            if cell.label in self.off_scale:
+                return None
             table = _LABELS_5 if self.five_labels else _LABELS_3
             level = table.get(cell.label)
             return self.worth(float(level)) if level is not None else None
@@ -185,6 +190,22 @@ class Scale:
         return "no recognisable scale"
 
 
+# Short forms of one word, which are no second word for its level.
+_SAME_WORD = {"l": "low", "m": "medium", "med": "medium", "h": "high", "vl": "very low", "vh": "very high"}
+
+
+def _off_scale(labels: list[str], table: dict[str, int]) -> frozenset[str]:
+    """A word used once or twice for a level that the register otherwise names with another word
+    in most of its rows."""
+    counts = Counter(_SAME_WORD.get(label, label) for label in labels if label in table)
+    off = set()
+    for word, count in counts.items():
+        rivals = [n for other, n in counts.items() if other != word and table[other] == table[word]]
+        if rivals and count <= 2 and max(rivals) >= 3 * count:
+            off.add(word)
+    return frozenset(off | {short for short, long in _SAME_WORD.items() if long in off})
+
+
 def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
     values = [c for c in cells if not c.empty]
     if not values:
@@ -203,7 +224,8 @@ def infer_scale(cells: list[Cell], unit: str = "") -> Scale:
         fives = sum(1 for label in labels if label in _FIVE_ONLY)
         # A lone "Extreme" among High/Medium/Low is an off-scale value, not a five-level scale.
         five = fives >= max(2, len(labels) / 10)
-        return Scale("label", 5.0 if five else 3.0, five_labels=five)
+        off = _off_scale(labels, _LABELS_5 if five else _LABELS_3)
+        return Scale("label", 5.0 if five else 3.0, five_labels=five, off_scale=off)
     numbers = [c.value for c in values if c.kind == "number"]
     if unit.startswith("1-") and numbers and kinds["number"] >= len(values) / 2:
         return Scale("ordinal", float(unit[2:]), note="stated in the column name")
