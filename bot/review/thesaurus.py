@@ -13,7 +13,7 @@ from __future__ import annotations
 IDEAS = """
 delay: delay, slip, slippage, late, lateness, postpone, postponement, behind, overrun, held up, holds up,
   hold up, push back, pushed back, pushing back, moves right, knock on, knock-on, later than, stall, slow,
-  reschedule, defer, deferral, in time, on time, miss the deadline, not ready
+  reschedule, defer, deferral, in time, on time, miss the deadline, not ready, slide
 disrupt: disrupt, disruption, interrupt, interruption, cancel, cancellation, called off, no-show
 staff: staff, people, personnel, engineer, employee, worker, workforce, specialist, expert, talent, developer,
   colleague, technician, team member, operative, picker, crew, labour, resource, resourcing, designer,
@@ -52,7 +52,7 @@ approval: approval, approve, sign off, sign-off, consent, permission, permit, au
   planning, licence, decision, decide, endorse, endorsement
 legal: legal, judicial, court, lawsuit, litigation, challenge, claim, dispute, tribunal, judicial review
 rule: regulator, regulation, regulatory, compliance, comply, legislation, law, statutory, inspector,
-  inspection, audit, breach of, non-compliance, non-compliant
+  inspection, audit, breach of, non-compliance, non-compliant, ombudsman
 penalty: penalty, fine, sanction, liquidated damages, damages, compensation
 oppose: oppose, opposition, object, objection, resist, resistance, reject, complain, complaint, protest,
   backlash, unhappy, dissatisfied, dissatisfaction, refuse, refusal
@@ -70,7 +70,9 @@ heat > weather: heat, heatwave, hot, temperature, sun, sunstroke
 cold > weather: snow, freeze, frost, ice, icy, cold, winter
 lightning > weather: lightning, thunderstorm, thunder
 underground: buried, underground, beneath, below ground, subsurface
-utility: utility, utilities, services, apparatus, cable, pipe, mains, duct
+utility: utility, utilities, utility services, existing services, statutory services, services diversion,
+  service diversions, statutory undertaker, apparatus, cable, pipe, mains, duct
+underground > utility: buried services, underground services
 power: power, electricity, electrical, power supply, generator, grid, energy, voltage, blackout
 network: network, connectivity, connection, connect, signal, coverage, 4g, 5g, mobile data, mobile network,
   wifi, wi-fi, broadband, internet, bandwidth, online, offline, telecoms
@@ -99,6 +101,8 @@ freeze: change freeze, design freeze, code freeze, peak freeze, season freeze, p
 hours: shift, working day, working days, working hours, working pattern, shift pattern, rota, roster,
   overtime
 longer: longer, lengthen, extend, prolong
+close: closure, closing, shut, close down, closes down, closed down, shut down
+assess: assess, assessment, review, appraisal, evaluation, evaluate
 hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
 separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
   barrier, exclusion zone
