@@ -90,6 +90,13 @@ REGISTER_SETS = [
     # register taken for the cause, "Next Steps" as the response, a threshold and bands written
     # in money or with commas); 96.8% / 100% after.
     ("registers_holdout11", 0.95),
+    # Written alongside the eleventh: 81.4% / 92.3% when first scored (an "Esc" column, a
+    # "Rating" of High/Medium/Low beside an expected value, a headline participle taken for a
+    # report, a date of "TBC", "Severe" once among "Catastrophic"); 89.8% / 100% after. What it
+    # still misses is its three reworded duplicate pairs ("LINK cash access reviews recommend
+    # additional services" / "the cash access assessment finds an unmet need"), which share too
+    # few words for matching by words.
+    ("registers_holdout12", 0.85),
     ("registers_issue14", 1.0),
 ]
 

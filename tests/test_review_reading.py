@@ -179,6 +179,8 @@ def test_who_counts_as_one_owner(owner: str, group: bool, several: bool) -> None
         ("The pads were the wrong frequency and could not read the tags when tested on 12 May.", True),
         ("Schools leave before transfer, reducing the volumes the price was based on", False),
         ("Fire from hot works spreads into the roof void, as has happened at other sites.", False),
+        ("Export cable damaged during pull-in at the landfall, requiring a repair joint", False),
+        ("Contaminated soil discovered at the north pile cap", True),
         # A labelled statement: the cause may be a fact, and the effect is what would follow.
         ("Cause: the interface is still in beta. Event: integration fails testing. "
          "Effect: cutover is delayed.", False),
@@ -453,3 +455,25 @@ def test_thresholds_and_bands_written_with_money_and_commas() -> None:
     assert stated_bands("RAG bands: Green 1-6, Amber 8-12, Red 15-25.") == [
         (1.0, 6.0, "green"), (8.0, 12.0, "amber"), (15.0, 25.0, "red")
     ]
+
+
+def test_an_esc_column_a_rating_of_words_a_tbc_date_and_a_word_off_the_scale() -> None:
+    head = "ID,Type,Description,Owner,Likelihood,Consequence,Score,Rating,Esc,Validate By,Status\n"
+    likely = ["Rare", "Unlikely", "Possible", "Likely", "Possible", "Unlikely", "Likely"]
+    worst = ["Catastrophic", "Major", "Catastrophic", "Moderate", "Catastrophic", "Severe", "Minor"]
+    levels = {"Rare": 1, "Unlikely": 2, "Possible": 3, "Likely": 4, "Minor": 2, "Moderate": 3,
+              "Major": 4, "Catastrophic": 5}  # fmt: skip
+    rows = []
+    for n, (p, c) in enumerate(zip(likely, worst, strict=True), 1):
+        score = levels[p] * levels.get(c, 5)
+        rag = "High" if score >= 15 else "Medium" if score >= 8 else "Low"
+        rows.append(f"R{n},Risk,The supplier may deliver batch {n} of the kit late,Owner {n},{p},{c},{score},"
+                    f"{rag},{'Y' if score >= 15 else 'N'},,Open\n")  # fmt: skip
+    rows.append("A1,Assumption,The landlord will agree the lease terms by June,Jane Smith,,,,,,TBC,Open\n")
+    result = csv_review(head + "".join(rows))
+    assert result.register.columns.header_of("escalated") == "Esc"
+    assert result.register.columns.header_of("rag") == "Rating"
+    found = {(f.check, f.risk_id) for f in result.findings}
+    assert ("invalid_value", "R6") in found  # "Severe" on a register that says "Catastrophic"
+    assert ("unvalidated_assumption", "A1") in found
+    assert not [f for f in result.findings if f.check in ("high_risk_not_escalated", "score_mismatch")]
