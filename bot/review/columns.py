@@ -158,6 +158,8 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "risk exposure",
         "expected value",
         "ev",
+        "emv",
+        "expected monetary value",
         "p x i",
         "pxi",
         "p i",
@@ -221,6 +223,14 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "controls actions",
     ),
     "contingency": ("contingency", "contingency plan", "fallback", "fallback plan"),
+    # What the risk would cost at worst: money beside the expected value, not its score.
+    "worst_case": (
+        "worst case exposure",
+        "worst case",
+        "worst case cost",
+        "maximum exposure",
+        "max exposure",
+    ),
     "action_due": (
         "due by",
         "action by",

@@ -117,6 +117,7 @@ class Register:
     dates: DateReading
     notes: list[str]
     title_text: str = ""
+    book_text: str = ""  # the text of the workbook's other sheets, where a scoring guide may be
     score_kind: Literal["product", "expected_value", "none"] = "none"
     medium_score: float | None = None
     escalation_score: float | None = None
@@ -194,6 +195,9 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
     _status_by_values(columns, body)
     types = _raid_types(columns, body)
     title_text = " ".join(str(c) for r in rows[:header_index] for c in r.cells if c)
+    # A workbook often keeps its scoring guide on a sheet of its own ("Scoring", "Key").
+    others = [r for other in sheets if other is not chosen for r in other.rows]
+    book_text = " ".join(c for r in others for c in r.cells if isinstance(c, str))
     risks: list[Risk] = []
     broken: list[BrokenRow] = []
     id_only: list[int] = []
@@ -277,7 +281,8 @@ def build(data: bytes, filename: str, sheet: str | None, as_of: dt.date) -> Regi
         title_text,
     )
     register.typed = types is not None
-    register.bands = stated_bands(title_text)
+    register.book_text = book_text
+    register.bands = stated_bands(title_text) or stated_bands(book_text)
     _read_values(register, as_of)
     return register
 
@@ -701,6 +706,7 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     _money_is_not_a_score(register, scales)
     _share_ordinal_top(scales, register.risks)
     _top_by_rag(scales, register.risks)
+    _top_as_stated(scales, register)
     _fit_scores(scales, register.risks)
     _fit_word_values(scales, register.risks)
     register.scales = scales
@@ -816,6 +822,27 @@ def _top_by_rag(scales: dict[str, Scale], risks: list[Risk]) -> None:
         p.top = i.top = 5.0
 
 
+_SCORE_RANGE = re.compile(r"\(\s*1\s*(?:-|–|to)\s*(9|16|25)\s*\)|\b(\d)\s*[x×]\s*\2\b", re.IGNORECASE)
+
+
+def _top_as_stated(scales: dict[str, Scale], register: Register) -> None:
+    """A grid the register states ("Score = P x I (1-16)", "4x4", bands ending at "Red 12-16")
+    settles its size: a lone 5 on a stated 4x4 is an error, not a fifth level."""
+    p, i = scales.get("probability"), scales.get("impact")
+    if not (p and i and p.kind == i.kind == "ordinal") or p.note or i.note:
+        return
+    text = f"{register.title_text} {register.book_text}"
+    stated = _SCORE_RANGE.search(text)
+    size = None
+    if stated:
+        size = math.isqrt(int(stated.group(1))) if stated.group(1) else int(stated.group(2))
+    tops = [b[1] for b in register.bands if b[1] != float("inf")]
+    if size is None and tops and max(tops) in (9.0, 16.0, 25.0):
+        size = math.isqrt(int(max(tops)))
+    if size in (3, 4, 5) and size < p.top:
+        p.top = i.top = float(size)
+
+
 def _read_scores(register: Register) -> None:
     scales = register.scales
     p_scale, i_scale, s_scale = scales.get("probability"), scales.get("impact"), scales.get("score")
@@ -895,11 +922,16 @@ def _thresholds(register: Register) -> None:
         values = sorted(r.computed for r in register.risks if r.computed is not None)
         if values:
             register.medium_score = values[len(values) // 2]
-    stated = _STATED_THRESHOLD.search(register.title_text)
-    if stated:
-        register.escalation_score = float(next(g for g in stated.groups() if g).replace(",", ""))
-        register.escalation_source = "the threshold stated at the top of the register"
-        return
+    amber = next((b for b in register.bands if b[2] == "amber"), None)
+    if register.score_kind == "expected_value" and amber is not None and amber[0] > 100:
+        register.medium_score = amber[0]  # "Medium $50,000 to $249,999": medium starts there
+    places = ((register.title_text, "at the top of the register"), (register.book_text, "in the workbook"))
+    for text, where in places:
+        stated = _STATED_THRESHOLD.search(text)
+        if stated:
+            register.escalation_score = float(next(g for g in stated.groups() if g).replace(",", ""))
+            register.escalation_source = f"the threshold stated {where}"
+            return
     red = next((b for b in register.bands if b[2] == "red"), None)
     # Bands above 100 are money ("Red £20,000 and above"), which only an expected value is in.
     in_money = register.score_kind == "expected_value" and red is not None and red[0] > 100
