@@ -478,7 +478,7 @@ def _ratings_named_as_text(columns: ColumnMap, rows: list[Row]) -> None:
             columns.fields[rating_field] = columns.fields.pop(text_field)
 
 
-_RAG_HEADER = re.compile(r"rating|rag|level|priority|colou?r", re.IGNORECASE)
+_RAG_HEADER = re.compile(r"rating|rag|level|priority|colou?r|severity|band|grade", re.IGNORECASE)
 
 
 def _rag_by_values(columns: ColumnMap, rows: list[Row]) -> None:
