@@ -17,7 +17,8 @@ delay: delay, slip, slippage, late, lateness, postpone, postponement, behind, ov
 disrupt: disrupt, disruption, interrupt, interruption, cancel, cancellation, called off, no-show
 staff: staff, people, personnel, engineer, employee, worker, workforce, specialist, expert, talent, developer,
   colleague, technician, team member, operative, picker, crew, labour, resource, resourcing, designer,
-  headcount, manpower, fte, nurse, clinician, steward, driver, trainer, teacher, officer
+  headcount, manpower, fte, nurse, clinician, steward, driver, trainer, teacher, officer, call handler,
+  handler
 leave: leave, loss, lose, lost, depart, departure, attrition, turnover, resign, resignation, quit, poach,
   exit, retention, retain, vacancy, vacancies, recruit, recruitment, hire, hiring, staff turnover
 absence: absence, absent, sickness, sick leave, off sick, strike, industrial action, walkout
@@ -50,7 +51,8 @@ golive: go-live, go live, golive, cutover, cut-over, cut over, launch, opening, 
   switch-over, switchover, deploy, deployment, release, implementation
 approval: approval, approve, sign off, sign-off, consent, permission, permit, authorise, authorisation,
   planning, licence, decision, decide, endorse, endorsement
-legal: legal, judicial, court, lawsuit, litigation, challenge, claim, dispute, tribunal, judicial review
+legal: legal, judicial, court, lawsuit, litigation, challenge, claim, dispute, tribunal, judicial review,
+  grievance
 rule: regulator, regulation, regulatory, compliance, comply, legislation, law, statutory, inspector,
   inspection, audit, breach of, non-compliance, non-compliant, ombudsman
 penalty: penalty, fine, sanction, liquidated damages, damages, compensation
@@ -103,6 +105,8 @@ hours: shift, working day, working days, working hours, working pattern, shift p
 longer: longer, lengthen, extend, prolong
 close: closure, closing, shut, close down, closes down, closed down, shut down
 assess: assess, assessment, review, appraisal, evaluation, evaluate
+overcharge: overcharge, billed twice, charged twice, double charge, double charges, double charging,
+  double billing, double-charged, double-billed
 hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
 separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
   barrier, exclusion zone
