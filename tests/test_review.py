@@ -97,6 +97,13 @@ REGISTER_SETS = [
     # additional services" / "the cash access assessment finds an unmet need"), which share too
     # few words for matching by words.
     ("registers_holdout12", 0.85),
+    # Two more written in parallel after the twelfth was fixed: 78.9% / 97.8% and 85.5% / 73.4%
+    # when first scored (scoring guides on another sheet, an "EMV" beside a worst-case exposure,
+    # "Res L / Res I / Res score", "What we're doing about it", "Shop managers" as an owner, a
+    # dependency's blank owner, "Keep an eye on the fleet plan", five pasted responses in 23 rows);
+    # 93.0% / 100% and 96.4% / 100% after, the rest reworded duplicate pairs.
+    ("registers_holdout13", 0.9),
+    ("registers_holdout14", 0.95),
     ("registers_issue14", 1.0),
 ]
 

@@ -477,3 +477,44 @@ def test_an_esc_column_a_rating_of_words_a_tbc_date_and_a_word_off_the_scale() -
     assert ("invalid_value", "R6") in found  # "Severe" on a register that says "Catastrophic"
     assert ("unvalidated_assumption", "A1") in found
     assert not [f for f in result.findings if f.check in ("high_risk_not_escalated", "score_mismatch")]
+
+
+def test_a_scoring_guide_on_another_sheet_sets_the_grid_bands_and_threshold(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Risks"
+    sheet.append(["Risk ID", "Description", "Owner", "L", "I", "Score", "RAG", "Escalated", "Status"])
+    rows = [("R1", "The rigging crew may be diverted to another venue", 3, 4, 12, "Red", "No"),
+            ("R2", "Refunds may follow if strip-out noise disturbs a show", 2, 3, 6, "Amber", "No"),
+            ("R3", "The fly bars may not pass load testing first time", 5, 2, 10, "Amber", "No"),
+            ("R4", "Listed building consent may take longer than planned", 2, 2, 4, "Green", "No")]
+    for ref, text, p, i, score, rag, esc in rows:
+        sheet.append([ref, text, "Technical Director", p, i, score, rag, esc, "Open"])
+    guide = book.create_sheet("Scoring")
+    guide.append(["Score = L x I"])
+    guide.append(["Green 1-4, Amber 6-9, Red 12-16."])
+    guide.append(["Red risks must be escalated to the Capital Projects Board."])
+    book.save(tmp_path / "guide.xlsx")
+    result = review_file(tmp_path / "guide.xlsx", "Risks", dt.date(2027, 4, 20))
+    assert result.register.scales["probability"].top == 4  # the guide's bands end at 16
+    found = {(f.check, f.risk_id) for f in result.findings}
+    assert ("invalid_value", "R3") in found  # a likelihood of 5 on a 4x4
+    assert ("high_risk_not_escalated", "R1") in found  # red from 12, as the guide says
+
+
+def test_plural_roles_a_dependencys_blank_owner_and_watching_by_another_name() -> None:
+    assert is_a_group("Shop managers") and not is_a_group("Shop manager")
+    result = csv_review(
+        "ID,Type,Description,Owner,Likelihood,Impact,Score,Mitigation,Other Party,Needed By,Status\n"
+        "R1,Risk,New units may arrive before the supply upgrade is commissioned,Owen Black,2,4,8,"
+        "Keep an eye on TOC fleet plan,,,Open\n"
+        "R2,Risk,The cable route may clash with pit foundations,Sanjay Mehta,2,2,4,Trial trench,,,Open\n"
+        "I1,Issue,The crane broke down on site yesterday,Bob Lee,,3,,Hire a crane,,,Open\n"
+        "A1,Assumption,Funding for phase two is approved in June,Ann Cole,,,,Confirm,,2026-06-30,Open\n"
+        "D1,Dependency,DNO to energise the new transformer,,,,,,,2026-09-01,Open\n"
+    )
+    found = {(f.check, f.risk_id) for f in result.findings}
+    assert ("missing_response", "R1") in found
+    assert ("incomplete_dependency", "D1") in found and ("missing_owner", "D1") not in found
