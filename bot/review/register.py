@@ -709,6 +709,7 @@ def _read_values(register: Register, as_of: dt.date) -> None:
     _top_as_stated(scales, register)
     _fit_scores(scales, register.risks)
     _fit_word_values(scales, register.risks)
+    _fit_own_words(scales, register.risks)
     register.scales = scales
     date_values = [
         r.raw.get(f) for r in register.risks for f in ("date_raised", "last_reviewed", "action_due")
@@ -776,6 +777,69 @@ def _fit_word_values(scales: dict[str, Scale], risks: list[Risk]) -> None:
     best = max(options, key=explained)
     if best != options[0] and explained(best) > explained(options[0]) and explained(best) >= 0.6 * len(rows):
         p.values = i.values = best
+
+
+_Rated = tuple[str, str, float]  # a row's likelihood word, impact word and score
+
+
+def _fit_own_words(scales: dict[str, Scale], risks: list[Risk]) -> None:
+    """Words of the register's own ("Remote, Possible, Probable, Highly likely") fitted to its
+    scores: each word takes the value that makes the most rows' ratings multiply to their score."""
+    p, i = scales.get("probability"), scales.get("impact")
+    worded = ("label", "none")
+    if not (p and i and "score" in scales) or p.kind not in worded or i.kind not in worded:
+        return
+    rows: list[_Rated] = []
+    current = unknown = 0
+    for r in risks:
+        a, b, s = r.cells.get("probability"), r.cells.get("impact"), r.cells.get("score")
+        if not (a and b and s and s.kind == "number") or {a.kind, b.kind} - {"label", "text"}:
+            continue
+        rows.append((_norm_words(a.label), _norm_words(b.label), s.value))
+        la, lb = p.level(a), i.level(b)  # already worth what the register scores them
+        current += la is not None and lb is not None and la * lb == s.value
+        unknown += a.kind == "text" or b.kind == "text"
+    words_p, words_i = {r[0] for r in rows}, {r[1] for r in rows}
+    if len(rows) < 6 or not unknown or current >= 0.6 * len(rows):
+        return  # the usual words, read well enough already
+    if not (3 <= len(words_p) <= 6 and 3 <= len(words_i) <= 6):
+        return
+    # Each word starts at its place among the scores it comes with, then takes the value that
+    # explains most rows given the other column's values, a few times over.
+    value_p, value_i = _rank_by_scores(rows, 0), _rank_by_scores(rows, 1)
+    for _ in range(4):
+        value_i = {w: _best_value(rows, w, 1, value_p) for w in words_i}
+        value_p = {w: _best_value(rows, w, 0, value_i) for w in words_p}
+    explained = sum(1 for a, b, s in rows if value_p[a] * value_i[b] == s)
+    if explained >= 0.8 * len(rows):
+        top = max(*value_p.values(), *value_i.values())
+        for side, (scale, values) in enumerate(((p, value_p), (i, value_i))):
+            uses = Counter(r[side] for r in rows)
+            # "Catastrophic" once, scored as the "Critical" of every other row: off the scale.
+            kept = {
+                w: v for w, v in values.items()
+                if not any(o != w and values[o] == v and uses[o] >= max(3, 3 * uses[w]) for o in values)
+            }
+            scale.kind, scale.own, scale.top, scale.values = "label", kept, top, ()
+
+
+def _norm_words(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+def _rank_by_scores(rows: list[_Rated], side: int) -> dict[str, float]:
+    scores: dict[str, list[float]] = {}
+    for row in rows:
+        scores.setdefault(str(row[side]), []).append(row[2])
+    order = sorted(scores, key=lambda w: sum(scores[w]) / len(scores[w]))
+    return {w: float(n) for n, w in enumerate(order, start=1)}
+
+
+def _best_value(rows: list[_Rated], word: str, side: int, other: dict[str, float]) -> float:
+    def hits(value: float) -> int:
+        return sum(1 for r in rows if r[side] == word and value * other[str(r[1 - side])] == r[2])
+
+    return max((1.0, 2.0, 3.0, 4.0, 5.0), key=hits)
 
 
 def _fit_scores(scales: dict[str, Scale], risks: list[Risk]) -> None:

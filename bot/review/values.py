@@ -136,6 +136,9 @@ class Scale:
     # Words this register does not use for their level: "Severe" once among a column that says
     # "Catastrophic" for the same level everywhere else.
     off_scale: frozenset[str] = frozenset()
+    # A register's own words and what each scores ("Remote" 1 ... "Highly likely" 4), fitted to
+    # its scores where its words are none of the usual ones.
+    own: dict[str, float] = field(default_factory=dict)
 
     @property
     def peak(self) -> float:
@@ -150,6 +153,8 @@ class Scale:
 
     def level(self, cell: Cell) -> float | None:
         """The cell's value on this scale, or None when it is not a value of the scale."""
+        if self.own:
+            return self.own.get(_norm_label(cell.label)) if cell.kind in ("label", "text") else None
         if self.kind == "ordinal" and cell.kind == "number":
             return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
         if self.kind == "label" and cell.kind == "label":
