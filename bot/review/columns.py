@@ -314,6 +314,8 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "escalation",
         "esc",
         "escalate",
+        "to board",
+        "board escalation required",
         "escalated to",
         "escalation status",
         "escalate",

@@ -297,7 +297,7 @@ _BAND_FORMS = (
 )
 _OPEN_BAND = (
     re.compile(_NUM.format("low") + r"\s*\+\s*(?:=|:|is)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
-    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?:>=|≥|=>|above|over|from|at least)\s*"
+    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?P<over>>=|≥|=>|>|above|over|more than|from|at least)\s*"
                + _NUM.format("low"), re.IGNORECASE),
     re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*" + _NUM.format("low")
                + r"\s*(?:\+|and above|or above|or more|and over)", re.IGNORECASE),
@@ -335,7 +335,12 @@ def stated_bands(title: str) -> list[tuple[float, float, str]]:
     for form in _OPEN_BAND:
         for m in filter(banded, form.finditer(title)):
             rag = RAG_OF[m.group("colour").lower()]
-            bands.setdefault(rag, (number(m, "low"), float("inf"), rag))
+            low = number(m, "low")
+            # "High over £20,000" starts just above the number that ends "Medium ... to £20,000"
+            exclusive = (m.groupdict().get("over") or "").lower() in (">", "above", "over", "more than")
+            if exclusive:
+                low = math.nextafter(low, math.inf)
+            bands.setdefault(rag, (low, float("inf"), rag))
     for m in filter(banded, _UNDER_BAND.finditer(title)):
         rag = RAG_OF[m.group("colour").lower()]
         # Just under the number: "under 5,000" ends where the next band, "5,000 to ...", starts.
