@@ -113,13 +113,14 @@ _RECENTLY = re.compile(
     r"\b(last (week|month|night|year|quarter|friday|monday)|yesterday|this (morning|week)"
     r"|\d+ (days|weeks|months) ago"
     r"|on \d{1,2}(st|nd|rd|th)? (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
-    r"|on \d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?)\b",
+    r"|on \d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?"
+    r"|at (its |the )?\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})\b",
     re.IGNORECASE,
 )
 _PAST_VERB = r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b"
 _PAST_EVENT = re.compile(
     # "trains are cancelled on 28 December" is a present passive: what would happen, not what did
-    r"(?<!\bis )(?<!\bare )(?<!\bbe )" + _PAST_VERB + r"[^.;]{0,60}" + _RECENTLY.pattern
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )" + _PAST_VERB + r"[^.;]{0,80}" + _RECENTLY.pattern
     # "the rehearsal on 14 Oct failed"
     + r"|" + _RECENTLY.pattern + r"\s+" + _PAST_VERB,
     re.IGNORECASE,
@@ -636,6 +637,7 @@ _STATE_WORDS = frozenset(
     "late delayed overdue down blocked missing unavailable behind broken over-budget".split()
 )
 _ON_A_DATE = re.compile(r"\bon \d")
+_AT_A_DATE = re.compile(r"\bat (its |the )?\d{1,2}[/.-]\d")
 
 
 def _plain_words(text: str, risk: Risk | None = None) -> frozenset[str]:
@@ -661,7 +663,7 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
         # what would follow; whether the risk has happened is told by its event alone.
         text, risk = _NEXT_LABEL.split(text[labelled.end() :], maxsplit=1)[0], None
     low = text.lower()
-    dated = " on " in low and _ON_A_DATE.search(low)
+    dated = (" on " in low and _ON_A_DATE.search(low)) or (" at " in low and _AT_A_DATE.search(low))
     phrases = "over budget" in low or "on hold" in low
     words = _plain_words(text, risk)
     # Most risks have none of the words a past event is told in, and no state such as "is late"

@@ -107,6 +107,7 @@ close: closure, closing, shut, close down, closes down, closed down, shut down
 assess: assess, assessment, review, appraisal, evaluation, evaluate
 overcharge: overcharge, billed twice, charged twice, double charge, double charges, double charging,
   double billing, double-charged, double-billed
+size: size, dimension, measurement, footprint
 hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
 separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
   barrier, exclusion zone
@@ -137,7 +138,7 @@ integration: integration, interface, integrate, compatibility, compatible, api, 
   interoperable, feed, data feed
 manual: manual, manually, rekey, re-key, rekeying, re-keying, keyed manually, double keying, re-enter,
   workaround, manual entry, by hand
-software: software, system, application, app, platform, module, solution
+software: software, system, application, app, platform, module, solution, wms, erp, crm
 legacy: legacy, obsolete, outdated, end of life, end-of-life, unsupported, ageing, aging, old
 material: material, materials, component, part, parts, stock, inventory, spare, spares, steel, concrete,
   timber, raw material
