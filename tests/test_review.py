@@ -104,6 +104,12 @@ REGISTER_SETS = [
     # 93.0% / 100% and 96.4% / 100% after, the rest reworded duplicate pairs.
     ("registers_holdout13", 0.9),
     ("registers_holdout14", 0.95),
+    # And two more, after those: 86.2% / 100% and 93.2% / 74.3% when first scored (a register's
+    # own rating words, "Remote ... Highly likely", read on a usual five-word scale; "High over
+    # £20,000" after "Medium ... to £20,000"; a "To Board?" column; "denied the permit at its
+    # 08/19/2027 hearing"); 93.1% / 100% and 96.6% / 100% after, the rest reworded pairs.
+    ("registers_holdout15", 0.9),
+    ("registers_holdout16", 0.95),
     ("registers_issue14", 1.0),
 ]
 

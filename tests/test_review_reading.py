@@ -518,3 +518,35 @@ def test_plural_roles_a_dependencys_blank_owner_and_watching_by_another_name() -
     found = {(f.check, f.risk_id) for f in result.findings}
     assert ("missing_response", "R1") in found
     assert ("incomplete_dependency", "D1") in found and ("missing_owner", "D1") not in found
+
+
+def test_a_registers_own_rating_words_are_fitted_to_its_scores() -> None:
+    likely = {"Remote": 1, "Possible": 2, "Probable": 3, "Highly likely": 4}
+    impact = {"Minor": 1, "Moderate": 2, "Serious": 3, "Critical": 4}
+    pairs = [("Probable", "Critical"), ("Possible", "Critical"), ("Possible", "Serious"),
+             ("Remote", "Serious"), ("Highly likely", "Moderate"), ("Probable", "Minor"),
+             ("Possible", "Moderate"), ("Remote", "Critical"), ("Highly likely", "Serious")]  # fmt: skip
+    head = "ID,Description,Owner,Likelihood,Impact,Score,Mitigation,Escalated\n"
+    texts = ["Lamps may arrive late from the supplier", "The gantry may need strengthening",
+             "Crane hire may clash with a fixture", "Glare may breach the planning condition",
+             "Cabling may be damaged by the contractor", "Broadcasters may reject the light levels",
+             "The substation may lack capacity", "Bats may roost in the old gantry",
+             "Testing may slip into the season"]  # fmt: skip
+    rows = "".join(
+        f"FL-{n},{text},Dan Farrant,{p},{i},"
+        f"{likely[p] * impact[i]},Weekly calls,{'Yes' if likely[p] * impact[i] >= 12 else 'No'}\n"
+        for n, ((p, i), text) in enumerate(zip(pairs, texts, strict=True), 1)
+    )
+    rows += "FL-10,The mast may be struck by lightning,Dan Farrant,Probable,Catastrophic,12,Surge kit,Yes\n"
+    result = csv_review(head + rows)
+    assert result.register.scales["probability"].own["highly likely"] == 4
+    found = {(f.check, f.risk_id) for f in result.findings if f.check != "owner_concentration"}
+    assert found == {("invalid_value", "FL-10")}
+
+
+def test_bands_above_a_number_and_a_to_board_column() -> None:
+    from bot.review.register import stated_bands
+
+    bands = stated_bands("Low under £5,000; Medium £5,000 to £20,000; High over £20,000.")
+    assert [b[2] for b in bands] == ["green", "amber", "red"] and bands[2][0] > 20000
+    assert reads_as_happened("The zoning board denied the permit for Site 14 at its 08/19/2027 hearing.")
