@@ -305,7 +305,7 @@ def _same(
 
 WHOLE_EXTRA = 0.2  # how much closer two sentences that cannot be split must be
 COVER = 0.28  # the share of a part's weight the other risk must also mention
-UNSPLIT_COVER = 0.5  # the same for a sentence that cannot be split into parts
+UNSPLIT_COVER = 0.45  # the same for a sentence that cannot be split into parts
 
 
 def _cover(part: frozenset[str], other: frozenset[str], weight: dict[str, float]) -> float:
