@@ -290,6 +290,9 @@ def _same(
     cause, its event, its effect) must be found in the other, wherever the other's wording puts
     it. One cause with two different effects, or one effect from two causes, are two risks.
     Where neither sentence can be split, the wholes must agree more closely."""
+    events_a, events_b = bags[0] & _EVENTS, bags[1] & _EVENTS
+    if events_a - events_b and events_b - events_a:
+        return False  # asbestos in the lagging, or the removal contractor going bust: two risks
     parts_a, parts_b = [p for p in pa if p], [p for p in pb if p]
     if len(parts_a) < 2 and len(parts_b) < 2:
         return whole >= cutoff + WHOLE_EXTRA
@@ -303,6 +306,12 @@ def _same(
     return True
 
 
+# Ideas that name what happens, not where or to whom: two sentences naming different ones
+# ("insolvency" and "hazardous") are two risks, whatever their setting shares.
+_EVENTS = frozenset(
+    "insolvency hazardous weather fail leave absence shortage security safety fire oppose legal penalty "
+    "health ecology heritage ground expiry overcharge politics".split()
+)
 WHOLE_EXTRA = 0.2  # how much closer two sentences that cannot be split must be
 COVER = 0.28  # the share of a part's weight the other risk must also mention
 UNSPLIT_COVER = 0.45  # the same for a sentence that cannot be split into parts
