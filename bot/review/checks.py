@@ -117,7 +117,7 @@ _RECENTLY = re.compile(
     r"|at (its |the )?\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})\b",
     re.IGNORECASE,
 )
-_PAST_VERB = r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made)\b"
+_PAST_VERB = r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made|found)\b"
 _PAST_EVENT = re.compile(
     # "trains are cancelled on 28 December" is a present passive: what would happen, not what did
     r"(?<!\bis )(?<!\bare )(?<!\bbe )" + _PAST_VERB + r"[^.;]{0,80}" + _RECENTLY.pattern

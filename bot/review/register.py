@@ -891,6 +891,10 @@ def _top_by_rag(scales: dict[str, Scale], risks: list[Risk]) -> None:
         p.top = i.top = 5.0
 
 
+_HEADER_THRESHOLD = re.compile(
+    r"(?:>=|≥|=>|>|over|above|at least)\s*[£$€]?\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m)?\b",
+    re.IGNORECASE,
+)
 _SCORE_RANGE = re.compile(r"\(\s*1\s*(?:-|–|to)\s*(9|16|25)\s*\)|\b(\d)\s*[x×]\s*\2\b", re.IGNORECASE)
 
 
@@ -994,6 +998,14 @@ def _thresholds(register: Register) -> None:
     amber = next((b for b in register.bands if b[2] == "amber"), None)
     if register.score_kind == "expected_value" and amber is not None and amber[0] > 100:
         register.medium_score = amber[0]  # "Medium $50,000 to $249,999": medium starts there
+    header = register.columns.header_of("escalated")
+    in_header = _HEADER_THRESHOLD.search(header)
+    if in_header:
+        # "Escalate to Steering (EV >= $50k)": the rule written into the column's own name
+        multiple = {"k": 1e3, "m": 1e6}.get((in_header.group(2) or "").lower(), 1.0)
+        register.escalation_score = float(in_header.group(1).replace(",", "")) * multiple
+        register.escalation_source = f"the rule in the column name '{header}'"
+        return
     places = ((register.title_text, "at the top of the register"), (register.book_text, "in the workbook"))
     for text, where in places:
         stated = _STATED_THRESHOLD.search(text)

@@ -116,10 +116,20 @@ def _parse_text_cell(raw: str) -> Cell:
         if match.group("neg") or match.group("neg2"):
             number = -number
         return Cell("money", number)
+    span = _SPAN_WORDS.split(text)
+    if len(span) == 2:
+        # "$16,000 to $24,000": an amount given as a range, read at its middle, as a range of
+        # probabilities is
+        first, last = (_parse_text_cell(part) for part in span)
+        if first.kind == last.kind == "money" and first.value < last.value:
+            return Cell("money", (first.value + last.value) / 2, label=f"{first.value:g}-{last.value:g}")
     label = _norm_label(text)
     if label in _LABELS_5 or label in _LABELS_3:
         return Cell("label", label=label)
     return Cell("text", label=text)
+
+
+_SPAN_WORDS = re.compile(r"\s+(?:to|-|–|—)\s+", re.IGNORECASE)
 
 
 @dataclass
