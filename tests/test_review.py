@@ -110,6 +110,12 @@ REGISTER_SETS = [
     # 08/19/2027 hearing"); 93.1% / 100% and 96.6% / 100% after, the rest reworded pairs.
     ("registers_holdout15", 0.9),
     ("registers_holdout16", 0.95),
+    # The last two, written after all of the above: 94.6% / 100% and 89.7% / 92.9% when first
+    # scored, 92.1% / 96.3% together. The first then 100% / 100% (an expected value written as a
+    # range, an escalation rule in a column's name, "the survey on 14 January found"); the second
+    # 89.7% / 96.3%: its misses and false alarms are all reworded or look-alike duplicate pairs.
+    ("registers_holdout17", 0.95),
+    ("registers_holdout18", 0.85),
     ("registers_issue14", 1.0),
 ]
 

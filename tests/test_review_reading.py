@@ -550,3 +550,17 @@ def test_bands_above_a_number_and_a_to_board_column() -> None:
     bands = stated_bands("Low under £5,000; Medium £5,000 to £20,000; High over £20,000.")
     assert [b[2] for b in bands] == ["green", "amber", "red"] and bands[2][0] > 20000
     assert reads_as_happened("The zoning board denied the permit for Site 14 at its 08/19/2027 hearing.")
+
+
+def test_an_expected_value_range_and_a_rule_in_a_column_name() -> None:
+    result = csv_review(
+        "Risk #,Risk Statement,Risk Owner,Probability,Cost Impact (USD),Expected Value (USD),"
+        "Escalate to Steering (EV >= $50k),Status\n"
+        'EM-1,Holds may be lost in migration,Rachel Gold,25%,"$240,000","$60,000",N,Open\n'
+        'EM-2,Delegate access may not carry,Dana W,20% to 30%,"$80,000","$16,000 to $32,000",N,Open\n'
+        'EM-3,Big mailboxes may overrun,Sam Lee,20% to 30%,"$80,000","$16,000 to $24,000",N,Open\n'
+    )
+    assert result.register.escalation_score == 50000
+    found = {(f.check, f.risk_id) for f in result.findings}
+    assert ("high_risk_not_escalated", "EM-1") in found
+    assert ("score_mismatch", "EM-2") in found and ("score_mismatch", "EM-3") not in found
