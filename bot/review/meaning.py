@@ -147,7 +147,7 @@ _CAUSE_AFTER = re.compile(
 )
 _OPENING = re.compile(r"^(if|because|due to|as|since|when|following)\b(.+?),(.+)$", re.IGNORECASE)
 _LATER_OPENING = re.compile(
-    r"(?<=[.!?])\s+(if|because|due to|as|since|when|following)\b([^.]+?),(.+)$", re.IGNORECASE
+    r"(?<=[.!?;])\s+(if|because|due to|as|since|when|following)\b([^.]+?),(.+)$", re.IGNORECASE
 )
 _MODAL = re.compile(r"\b(may|might|could|would|will|can)\b", re.IGNORECASE)
 _RISK_THAT = re.compile(r"^\W*(there is a|a) (risk|chance|possibility) (that|of)\s+", re.IGNORECASE)
