@@ -716,7 +716,7 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     return bool(_ALREADY.search(text) or state or headline or _PERFECT.search(text))
 
 
-_PASSIVE_BEFORE = re.compile(r"\b(is|are|be|being)( not)?\s+$", re.IGNORECASE)
+_PASSIVE_BEFORE = re.compile(r"\b(is|are|be|being|not|never|yet to be)( not)?\s+$", re.IGNORECASE)
 _COULD_NOT = re.compile(r"\bcould(?: not|n't)\b", re.IGNORECASE)
 _MONTH_MAY = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)? May\b|\bMay \d{1,4}\b"
