@@ -105,7 +105,7 @@ _ALREADY_HAPPENED = re.compile(
 # "if the supplier is delayed ..." is a risk; "the server room flooded last week" is an issue.
 _STATE = re.compile(
     r"\b(is|are|was|were) (now |currently |already )?(late|delayed|overdue|down|blocked|missing|"
-    r"unavailable|behind|over budget|over-budget|on hold|broken)\b"
+    r"unavailable|behind|over budget|over-budget|on hold|broken|closed|shut|out of service|out of action)\b"
     r"|\bcurrently (late|delayed|behind|blocked|over)",
     re.IGNORECASE,
 )
@@ -275,7 +275,7 @@ _GROUP_WORDS = frozenset(
     "procurement finance it hr legal estates facilities vendor vendors supplier suppliers contractor "
     "contractors everyone all various business operations ops workstream squad staff management "
     "infrastructure qa uat production marketing sales engineering commercial compliance payroll "
-    "logistics maintenance catering housekeeping security communications comms services".split()
+    "logistics maintenance catering housekeeping security communications comms services h&s hse r&d".split()
 )
 _PERSON_ROLE = re.compile(
     r"\b(lead|leader|manager|mgr|head|director|officer|owner|chair|chairman|chairperson|engineer|analyst|"
@@ -285,7 +285,8 @@ _PERSON_ROLE = re.compile(
     r"steward|agent|foreman|inspector|radiologist|nurse|matron|doctor|clinician|admin|sme|eng|sre)s?\b",
     re.IGNORECASE,
 )
-_OWNER_SPLIT = re.compile(r"\s*(?:/|;|&|\+|\band\b|,|\s[-–—]\s)\s*", re.IGNORECASE)
+# "&" between words joins two owners; inside one ("H&S", "R&D") it is part of a name.
+_OWNER_SPLIT = re.compile(r"\s*(?:/|;|(?<=\s)&|&(?=\s)|\+|\band\b|,|\s[-–—]\s)\s*", re.IGNORECASE)
 _TITLES = frozenset("dr mr mrs ms miss prof".split())
 _ROLE_PREFIX = re.compile(r"^(chief|deputy|assistant|senior|vice|head|acting|interim)\b", re.IGNORECASE)
 
@@ -634,7 +635,7 @@ _TOLD_WORDS = frozenset(
 )
 # A state ("is late") needs one of these, and then the state pattern itself to match.
 _STATE_WORDS = frozenset(
-    "late delayed overdue down blocked missing unavailable behind broken over-budget".split()
+    "late delayed overdue down blocked missing unavailable behind broken over-budget closed shut".split()
 )
 _ON_A_DATE = re.compile(r"\bon \d")
 _AT_A_DATE = re.compile(r"\bat (its |the )?\d{1,2}[/.-]\d")
