@@ -47,7 +47,8 @@ travel: travel, flight, fly, journey, airport, airline, commute, transit
 despatch: despatch, dispatch, collection, cut-off, cut-offs, order fulfilment
 install: install, installation, commissioning, commission, fit-out, fit out, set up, erect, erection,
   construct, construction, build
-golive: go-live, go live, golive, cutover, cut-over, cut over, launch, opening, handover, rollout, roll-out,
+golive: go-live, go live, golive, cutover, cut-over, cut over, launch, opening day, opening night,
+  opening date, official opening, grand opening, handover, rollout, roll-out,
   switch-over, switchover, deploy, deployment, release, implementation
 approval: approval, approve, sign off, sign-off, consent, permission, permit, authorise, authorisation,
   planning, licence, decision, decide, endorse, endorsement
@@ -59,7 +60,8 @@ penalty: penalty, fine, sanction, liquidated damages, damages, compensation
 oppose: oppose, opposition, object, objection, resist, resistance, reject, complain, complaint, protest,
   backlash, unhappy, dissatisfied, dissatisfaction, refuse, refusal
 adoption: adoption, adopt, uptake, take-up, usage, engagement, buy-in, use the new
-move: move, moving, relocate, relocation, transfer, migrate, migration, decant
+move: move, moving, relocate, relocation, transfer, migrate, migration, decant, carried across,
+  carry across, carried over, carry over
 trader: trader, stallholder, retailer, shopkeeper, tenant, occupier, concession, concessions, vendor stall,
   bar, bars, kiosk, food stall, catering outlet
 user: user, customer, resident, patient, student, passenger, visitor, public, citizen, community, audience,
@@ -108,6 +110,7 @@ assess: assess, assessment, review, appraisal, evaluation, evaluate
 overcharge: overcharge, billed twice, charged twice, double charge, double charges, double charging,
   double billing, double-charged, double-billed
 size: size, dimension, measurement, footprint
+partial: incomplete, partial, partially, not fully, not complete, incompletely
 hvac: hvac, air conditioning, air-conditioning, climate control, cooling, chiller, ventilation
 separate: segregate, segregation, separate, separation, fence off, fenced off, fencing, hoarding, cordon,
   barrier, exclusion zone
