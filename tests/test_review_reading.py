@@ -544,7 +544,7 @@ def test_a_registers_own_rating_words_are_fitted_to_its_scores() -> None:
     assert found == {("invalid_value", "FL-10")}
 
 
-def test_bands_above_a_number_and_a_to_board_column() -> None:
+def test_bands_above_a_number_and_an_event_dated_at_a_hearing() -> None:
     from bot.review.register import stated_bands
 
     bands = stated_bands("Low under £5,000; Medium £5,000 to £20,000; High over £20,000.")

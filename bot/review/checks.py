@@ -120,9 +120,15 @@ _RECENTLY = re.compile(
 _PAST_VERB = r"\b(\w+ed|went|was|were|had|lost|left|broke|fell|began|came|ran|took|made|found)\b"
 _PAST_EVENT = re.compile(
     # "trains are cancelled on 28 December" is a present passive: what would happen, not what did
-    r"(?<!\bis )(?<!\bare )(?<!\bbe )" + _PAST_VERB + r"[^.;]{0,80}" + _RECENTLY.pattern
+    r"(?<!\bis )(?<!\bare )(?<!\bbe )"
+    + _PAST_VERB
+    + r"[^.;]{0,80}"
+    + _RECENTLY.pattern
     # "the rehearsal on 14 Oct failed"
-    + r"|" + _RECENTLY.pattern + r"\s+" + _PAST_VERB,
+    + r"|"
+    + _RECENTLY.pattern
+    + r"\s+"
+    + _PAST_VERB,
     re.IGNORECASE,
 )
 
@@ -490,9 +496,17 @@ _NOT_AN_ACTION = re.compile(
 )
 _ACCEPT_ONLY = re.compile(r"^(accept(ed)?|tolerate[d]?|retain(ed)?|accept the risk)[.!]*$", re.IGNORECASE)
 _ACCEPTS = re.compile(r"^(accept|tolerat|retain)", re.IGNORECASE)
-# "Accept - a 5% move is £55k, inside contingency": the reason written in the strategy cell itself.
-_ACCEPT_LEAD = re.compile(r"^(accept(ed)?|tolerated?|retain(ed)?)( the risk)?\s*([-–:;,(.]|$)", re.IGNORECASE)
-_REASON_AFTER = re.compile(r"^(accept|tolerat|retain)\w*\s*[-–:;,(]\s*\S+(\s+\S+){3}", re.IGNORECASE)
+# "Accept", "Accept - a 5% move is £55k, inside contingency": an accepting response, and what follows
+# the word is its reason.
+_ACCEPT_LEAD = re.compile(
+    r"^(accept(ed)?|tolerated?|retain(ed)?)( the risk)?\s*(?:[-–:;,(.]|$)", re.IGNORECASE
+)
+
+
+def _reason_after_accept(text: str) -> bool:
+    """The reason written in the strategy cell itself, after the word: four words or more."""
+    lead = _ACCEPT_LEAD.match(text)
+    return lead is not None and len(text[lead.end() :].split()) >= 4
 
 
 def response_gap(reg: Register, risk: Risk) -> str:
@@ -500,7 +514,7 @@ def response_gap(reg: Register, risk: Risk) -> str:
     text = " ".join(risk.value("mitigation").split())
     kind = risk.value("response_type")
     if not text or _PLACEHOLDER_OWNER.match(text):
-        if _ACCEPTS.match(kind) and (risk.value("rationale") or _REASON_AFTER.match(kind)):
+        if _ACCEPTS.match(kind) and (risk.value("rationale") or _reason_after_accept(kind)):
             return ""
         return "has no response recorded" if not _ACCEPTS.match(kind) else "is accepted with no reason given"
     if _ACCEPTS.match(kind) and not _ACCEPT_ONLY.match(text):
@@ -597,10 +611,12 @@ def closed_with_open_actions(reg: Register, as_of: dt.date, cfg: ReviewSettings)
     if not reg.columns.has("action_status"):
         return
     for risk in reg.risks:
+        if risk.is_open:
+            continue
         # Each action counts, those on rows merged under the risk's own row too.
         states = (" ".join(str(a.get("action_status") or "").split()) for a in risk.actions())
         still = [state for state in states if _OPEN_ACTION.match(state)]
-        if not risk.is_open and still:
+        if still:
             yield _finding(
                 "closed_with_open_actions",
                 risk,
@@ -626,7 +642,6 @@ def issue_not_risk(reg: Register, as_of: dt.date, cfg: ReviewSettings) -> Iterat
 _FINITE = re.compile(
     r"\b(is|are|was|were|will|may|might|can|cannot|could|would|do|does|did|not|has|have)\b", re.IGNORECASE
 )
-# Every pattern above needs one of these words: a sentence without any is not looked at further.
 # Every pattern above needs one of these words: a sentence without any is not looked at further.
 _TOLD_WORDS = frozenset(
     "was were has have had materialised materialized already currently yesterday ago last this discovered "
@@ -693,14 +708,14 @@ def reads_as_happened(text: str, risk: Risk | None = None) -> bool:
     # "The racking is late and will not be finished": a present fact, told as certain. Not when
     # the sentence goes on to what may follow ("the system is down frequently, which could
     # disrupt cut-over"): then the state is the cause, and the risk is what may follow it.
-    if not doubt and not _HABIT.search(text):
+    if not doubt and not _HABIT.search(text) and _ACTUAL.search(text):
         for clause in re.split(r"[,;:]|[.)]\s|\s[-–]\s|\b(?:and|but|so|which|because)\b", text):
             found = _STATE.search(clause)
             if _AS_CAUSE.match(clause) or _CONDITION.match(clause.strip()):
                 break
             if found and _CONDITION.search(clause[: found.start()]):
                 break  # "the trains stop when the network is down"; but "blocked until fixed" is a fact
-            if found and _ACTUAL.search(text):
+            if found:
                 return True
     if not certain:
         return False
@@ -1103,7 +1118,7 @@ def unvalidated_assumption(reg: Register, as_of: dt.date, cfg: ReviewSettings) -
         if row.kind != "assumption":
             continue
         gaps = []
-        if who and (not row.value(who) or _PLACEHOLDER_OWNER.match(row.value(who))):
+        if who and not _given(row.value(who)):
             gaps.append("no one named to check it")
         if when and not any(_given(row.value(f)) for f in when):
             gaps.append("no date to check it by")

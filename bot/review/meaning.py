@@ -125,10 +125,13 @@ def concepts(text: str) -> frozenset[str]:
         for word in parts:
             if word in _STOP or len(word) < 2 or word.isdigit():
                 continue
+            ideas = _WORDS.get(word)
+            if ideas:
+                found.update(ideas)
+                continue
             stem = _stem(word)
             # "officers" is no "office": a name for someone by what they do meets no idea by stem.
-            by_stem = None if _AGENT.search(word) else _STEMS.get(stem)
-            found.update(_WORDS.get(word) or by_stem or (stem,))
+            found.update((None if _AGENT.search(word) else _STEMS.get(stem)) or (stem,))
     return frozenset(found)
 
 

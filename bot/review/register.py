@@ -15,7 +15,16 @@ from typing import Literal
 from bot.errors import ReviewError
 from bot.review.columns import ColumnMap, header_score, map_columns
 from bot.review.reader import Row, Sheet, read_sheets
-from bot.review.values import Cell, DateReading, Scale, infer_date_order, infer_scale, parse_cell, parse_date
+from bot.review.values import (
+    Cell,
+    DateReading,
+    Scale,
+    infer_date_order,
+    infer_scale,
+    norm_label,
+    parse_cell,
+    parse_date,
+)
 
 HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 2
@@ -297,10 +306,21 @@ _BAND_FORMS = (
 )
 _OPEN_BAND = (
     re.compile(_NUM.format("low") + r"\s*\+\s*(?:=|:|is)?\s*\(?" + _COLOUR + r"\b", re.IGNORECASE),
-    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*(?P<over>>=|≥|=>|>|above|over|more than|from|at least)\s*"
-               + _NUM.format("low"), re.IGNORECASE),
-    re.compile(r"\b" + _COLOUR + r"\s*(?:=|:|\()?\s*" + _NUM.format("low")
-               + r"\s*(?:\+|and above|or above|or more|and over)", re.IGNORECASE),
+    re.compile(
+        r"\b"
+        + _COLOUR
+        + r"\s*(?:=|:|\()?\s*(?P<over>>=|≥|=>|>|above|over|more than|from|at least)\s*"
+        + _NUM.format("low"),
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b"
+        + _COLOUR
+        + r"\s*(?:=|:|\()?\s*"
+        + _NUM.format("low")
+        + r"\s*(?:\+|and above|or above|or more|and over)",
+        re.IGNORECASE,
+    ),
 )
 # "Green under £5,000": everything below the number.
 _UNDER_BAND = re.compile(
@@ -584,7 +604,7 @@ def _mean_words(rows: list[Row], index: int) -> float:
 
 
 def _title_beside_description(columns: ColumnMap, rows: list[Row]) -> None:
-    """"Risk" holding "Cofferdam leakage" beside a column of whole sentences: the short one is the
+    """ "Risk" holding "Cofferdam leakage" beside a column of whole sentences: the short one is the
     risk's title, the sentences its description."""
     if not rows or not columns.has("description") or columns.has("title"):
         return
@@ -800,7 +820,7 @@ def _fit_own_words(scales: dict[str, Scale], risks: list[Risk]) -> None:
         a, b, s = r.cells.get("probability"), r.cells.get("impact"), r.cells.get("score")
         if not (a and b and s and s.kind == "number") or {a.kind, b.kind} - {"label", "text"}:
             continue
-        rows.append((_norm_words(a.label), _norm_words(b.label), s.value))
+        rows.append((norm_label(a.label), norm_label(b.label), s.value))
         la, lb = p.level(a), i.level(b)  # already worth what the register scores them
         current += la is not None and lb is not None and la * lb == s.value
         unknown += a.kind == "text" or b.kind == "text"
@@ -822,14 +842,11 @@ def _fit_own_words(scales: dict[str, Scale], risks: list[Risk]) -> None:
             uses = Counter(r[side] for r in rows)
             # "Catastrophic" once, scored as the "Critical" of every other row: off the scale.
             kept = {
-                w: v for w, v in values.items()
+                w: v
+                for w, v in values.items()
                 if not any(o != w and values[o] == v and uses[o] >= max(3, 3 * uses[w]) for o in values)
             }
             scale.kind, scale.own, scale.top, scale.values = "label", kept, top, ()
-
-
-def _norm_words(text: str) -> str:
-    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
 
 
 def _rank_by_scores(rows: list[_Rated], side: int) -> dict[str, float]:
@@ -883,8 +900,10 @@ def _top_by_rag(scales: dict[str, Scale], risks: list[Risk]) -> None:
     labels = [
         RAG_OF.get(r.value("rag").lower())
         for r in risks
-        if r.cells.get("probability") and r.cells.get("impact")
-        and r.cells["probability"].value == 3 and r.cells["impact"].value == 3
+        if r.cells.get("probability")
+        and r.cells.get("impact")
+        and r.cells["probability"].value == 3
+        and r.cells["impact"].value == 3
     ]
     labels = [label for label in labels if label]
     if len(labels) >= 3 and sum(1 for label in labels if label != "red") > len(labels) / 2:
@@ -1019,7 +1038,8 @@ def _thresholds(register: Register) -> None:
     fits = register.score_kind == "product" or in_money
     if red is not None and fits:
         register.escalation_score = red[0]
-        register.escalation_source = "the red band stated at the top of the register"
+        where = "at the top of the register" if stated_bands(register.title_text) else "in the workbook"
+        register.escalation_source = f"the red band stated {where}"
         return
     band = _red_band_floor(register)
     if band is not None:

@@ -74,7 +74,7 @@ class Cell:
         return self.kind == "empty"
 
 
-def _norm_label(text: str) -> str:
+def norm_label(text: str) -> str:
     return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
 
 
@@ -123,7 +123,7 @@ def _parse_text_cell(raw: str) -> Cell:
         first, last = (_parse_text_cell(part) for part in span)
         if first.kind == last.kind == "money" and first.value < last.value:
             return Cell("money", (first.value + last.value) / 2, label=f"{first.value:g}-{last.value:g}")
-    label = _norm_label(text)
+    label = norm_label(text)
     if label in _LABELS_5 or label in _LABELS_3:
         return Cell("label", label=label)
     return Cell("text", label=text)
@@ -164,7 +164,7 @@ class Scale:
     def level(self, cell: Cell) -> float | None:
         """The cell's value on this scale, or None when it is not a value of the scale."""
         if self.own:
-            return self.own.get(_norm_label(cell.label)) if cell.kind in ("label", "text") else None
+            return self.own.get(norm_label(cell.label)) if cell.kind in ("label", "text") else None
         if self.kind == "ordinal" and cell.kind == "number":
             return cell.value if 1 <= cell.value <= self.top and cell.value == int(cell.value) else None
         if self.kind == "label" and cell.kind == "label":
