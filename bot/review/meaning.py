@@ -17,8 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-
-import snowballstemmer
+from typing import Any
 
 from bot.review.thesaurus import parse
 
@@ -39,7 +38,6 @@ _STOP = frozenset(
     "actually".split()
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
-_STEMMER = snowballstemmer.stemmer("english")
 # US spellings folded to UK ones before stemming, so that "organization" meets "organisation".
 _US_ENDINGS = re.compile(r"(?<=[a-z]{3})(iz|yz)(e|ed|es|ing|ation|ations|er|ers)\b")
 _US_WORDS = {
@@ -65,7 +63,16 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word.strip("'-")))
+    return str(_stemmer().stemWord(word.strip("'-")))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    # Loaded on first use, with the thesaurus below: most reviews never compare reworded risks
+    # (10,000 rows do not), and a review from launch should not pay for them.
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 def _forms(word: str) -> set[str]:
@@ -104,8 +111,12 @@ def _ideas() -> tuple[Ideas, Ideas, Ideas]:
 # A person's or a firm's name for what they do ("designer", "operator", "consultant") meets its own
 # inflections only: by stem it would take in "design", "operation" and "consultation".
 _AGENT = re.compile(r"(er|or|ant|ist|ive|ancy)s?$")
-_PHRASES, _WORDS, _STEMS = _ideas()
-_PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in _PHRASES) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[Ideas, Ideas, Ideas, re.Pattern[str]]:
+    phrases, words, stems = _ideas()
+    return phrases, words, stems, re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
 
 
 def concepts(text: str) -> frozenset[str]:
@@ -113,25 +124,26 @@ def concepts(text: str) -> frozenset[str]:
     idea folded to that idea."""
     text = _fold(re.sub(r"'s\b", "", text.lower().replace("’", "'")))
     found: set[str] = set()
+    phrases, words, stems, pattern = _vocabulary()
 
     def phrase(match: re.Match[str]) -> str:
-        found.update(_PHRASES[match.group(0)])
+        found.update(phrases[match.group(0)])
         return " "
 
-    text = _PHRASE.sub(phrase, text)
+    text = pattern.sub(phrase, text)
     for token in _WORD.findall(text):
         # "better-paid" is one idea; "main-works" two words.
-        parts = [token] if token in _WORDS or "-" not in token else token.split("-")
+        parts = [token] if token in words or "-" not in token else token.split("-")
         for word in parts:
             if word in _STOP or len(word) < 2 or word.isdigit():
                 continue
-            ideas = _WORDS.get(word)
+            ideas = words.get(word)
             if ideas:
                 found.update(ideas)
                 continue
             stem = _stem(word)
             # "officers" is no "office": a name for someone by what they do meets no idea by stem.
-            found.update((None if _AGENT.search(word) else _STEMS.get(stem)) or (stem,))
+            found.update((None if _AGENT.search(word) else stems.get(stem)) or (stem,))
     return frozenset(found)
 
 
