@@ -9,6 +9,7 @@ from typing import TextIO
 from adapters.text import render
 from bot.core import Bot
 from bot.reply import Button
+from bot.turn import Turn
 
 PROMPT = "you> "
 QUIT_WORDS = {"quit", "exit", ":q", "bye!"}
@@ -25,7 +26,7 @@ def run_chat(bot: Bot, user: str, stdin: TextIO | None = None, stdout: TextIO | 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
-    conversation = f"terminal:{user}"
+    turn = Turn.local(user, platform="terminal")
     stdout.write(
         "pmo-bot: ask me about PMO work, or type the path of a risk register (CSV or Excel) to review it.\n"
         "Type a number to press a button, 'quit' to leave.\n"
@@ -45,7 +46,7 @@ def run_chat(bot: Bot, user: str, stdin: TextIO | None = None, stdout: TextIO | 
             break
         path = _register_path(text)
         if text.isdigit() and 1 <= int(text) <= len(buttons):
-            reply = bot.handle_action(buttons[int(text) - 1].action, conversation)
+            reply = bot.handle_action(buttons[int(text) - 1].action, turn)
         elif path is not None:
             # The terminal's way of dropping a file into the chat: type (or paste) its path.
             try:
@@ -54,7 +55,7 @@ def run_chat(bot: Bot, user: str, stdin: TextIO | None = None, stdout: TextIO | 
                 stdout.write(f"pmo-bot: cannot read {path}: {exc.strerror}\n\n")
                 continue
         else:
-            reply = bot.handle_text(text, conversation)
+            reply = bot.handle_text(text, turn)
         buttons = reply.buttons
         stdout.write(render(reply, numbered_buttons=True) + "\n\n")
         stdout.flush()

@@ -115,7 +115,7 @@ def main() -> int:
                     "PMO_SLACK_RATE": f"{configured:g}",
                 }
             )
-            command = [sys.executable, "-m", "bot.cli", "survey", "open", "--team", "bench"]
+            command = [sys.executable, "-m", "bot.app.cli", "survey", "open", "--team", "bench"]
             started = time.monotonic()
             done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
             wall = time.monotonic() - started

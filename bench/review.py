@@ -222,7 +222,7 @@ def main() -> int:
     for _ in range(args.runs):
         started = time.perf_counter()
         proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "bot.cli", "review", path,
+            ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "bot.app.cli", "review", path,
              "--as-of", "2026-11-20", "--json"],
             capture_output=True, text=True, cwd=ROOT, check=True,
         )  # fmt: skip

@@ -108,7 +108,7 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
         path = handle.name
-    cli = [sys.executable, "-m", "bot.cli"]
+    cli = [sys.executable, "-m", "bot.app.cli"]
     subprocess.run([*cli, "kb", "validate"], check=True, capture_output=True, cwd=ROOT)  # the snapshot
     t0 = time.perf_counter()
     subprocess.run([*cli, "route", "hello", "--json"], check=True, capture_output=True, cwd=ROOT)
@@ -120,7 +120,7 @@ def main() -> int:
     for _ in range(7):
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bot.oneshot", "ask", "what should I check in this risk register?"],
+            [sys.executable, "-m", "bot.app.main", "ask", "what should I check in this risk register?"],
             check=True,
             capture_output=True,
             cwd=ROOT,

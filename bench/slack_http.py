@@ -27,8 +27,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app.web import Parts, build_app  # noqa: E402
 from bot.core import Bot  # noqa: E402
-from bot.server import Parts, build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from knowledge.base import load  # noqa: E402

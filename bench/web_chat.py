@@ -129,7 +129,7 @@ def main() -> None:
         env.update({"DATABASE_URL": f"sqlite:///{folder}/bench.db", "PORT": str(port),
                     "PMO_CONFIG": f"{folder}/none.yaml"})  # fmt: skip
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=folder, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve"], cwd=folder, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:

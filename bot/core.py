@@ -14,14 +14,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 from bot.errors import ReviewError
 from bot.intents import BY_NAME, label_for
+from bot.ports import ChatSurveys, DemoTeam
 from bot.reply import Action, Button, Reply, Section
 from bot.router import Context, Router, RouteResult
 from bot.skills import MAX_BUTTONS, Skill, unknown_reply
 from bot.skills.common import lower_first
+from bot.turn import LOCAL, Turn
 from knowledge.base import KINDS, Kind, KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -115,21 +116,9 @@ class Conversations:
         self._keep(key, _Turn(Context(route, pairs), float(at)))
 
 
-class SurveyDesk(Protocol):
-    """Surveys as chat sees them (``jobs.desk``): the core hands survey turns over to it."""
-
-    def answer(self, action: Action, user: str | None) -> Reply: ...
-
-    def pending(self, user: str | None, private: bool) -> Reply: ...
-
-    def admin(self, command: str, team_id: str, user: str | None) -> Reply: ...
-
-    def digest(self, team_id: str, user: str | None, conversation: str | None) -> Reply: ...
-
-
 _DIGEST = re.compile(r"^\s*/pmo\s+digest\b\s*(\S*)", re.IGNORECASE)
-TEAMS_SHARED = "teams:19:"  # Teams channel and group chat conversations; personal ones are "a:..."
 SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form"})
+DEMO_ACTIONS = frozenset({"demo_pulse", "demo_close", "demo_digest", "demo_restart"})
 _SURVEY_ADMIN = re.compile(
     r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status)\b\s*(\S*)", re.IGNORECASE
 )
@@ -146,7 +135,9 @@ class Bot:
         self._now = clock or time.time
         self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = OrderedDict()
         # Set when a database and teams are at hand (serve); without it surveys say they are off.
-        self.surveys: SurveyDesk | None = None
+        self.surveys: ChatSurveys | None = None
+        # The made-up team the web chat shows (PMO_DEMO); None where it is off.
+        self.demo: DemoTeam | None = None
 
     def now(self) -> float:
         return self._now()
@@ -158,20 +149,18 @@ class Bot:
         router = router_for(knowledge_dir)
         return cls(router.kb, router=router)
 
-    def handle_text(
-        self, text: str, conversation: str = "default", user: str | None = None, private: bool = True
-    ) -> Reply:
-        """``user`` is the platform-qualified id of who wrote ("slack:U123"), where known;
-        ``private`` is False where others see the answer (a channel), so nothing personal is shown."""
+    def handle_text(self, text: str, turn: Turn = LOCAL) -> Reply:
+        """A message; ``turn`` says who wrote it and where (:class:`bot.turn.Turn`)."""
         admin = _SURVEY_ADMIN.match(text)
         if admin is not None and self.surveys is not None:
             desk = self.surveys
-            return self._safe(lambda: desk.admin(admin.group(1).lower(), admin.group(2), user))
+            return self._safe(lambda: desk.admin(admin.group(1).lower(), admin.group(2), turn))
         asked = _DIGEST.match(text)
         if asked is not None and self.surveys is not None:
             desk = self.surveys
-            return self._safe(lambda: desk.digest(asked.group(1), user, conversation))
+            return self._safe(lambda: desk.digest(asked.group(1), turn))
         now = self._now()
+        conversation = turn.key
         try:
             route = self.router.route(text, self.conversations.context(conversation, now))
         except Exception:
@@ -194,9 +183,9 @@ class Bot:
             # What the desk shows (this week's survey, the team's digest) comes first; a topic the
             # question was about is a button away.
             if route.intent == "pulse_survey":
-                reply = self._safe(lambda: survey_desk.pending(user, private))
+                reply = self._safe(lambda: survey_desk.pending(turn))
             else:
-                reply = self._safe(lambda: survey_desk.digest("", user, conversation))
+                reply = self._safe(lambda: survey_desk.digest("", turn))
             if route.shown is None:
                 return reply
             extra = self._button(route.shown.intent, route.shown.slots)
@@ -206,16 +195,16 @@ class Bot:
                 else reply
             )
         if route.shown is not None:
-            reply = self._shown_reply(route, action, user)
+            reply = self._shown_reply(route, action, turn)
         else:
-            reply = self.handle_action(action, user=user)
+            reply = self._act(action, turn, remember=False)
         return self._with_source(reply, route) if route.retrieved and reply.intent != "error" else reply
 
-    def _shown_reply(self, route: RouteResult, action: Action, user: str | None) -> Reply:
+    def _shown_reply(self, route: RouteResult, action: Action, turn: Turn) -> Reply:
         """The answer the router chose to show (a topic, a comparison), with a way to the
         intent's own answer where it has one worth offering."""
         assert route.shown is not None
-        reply = self.handle_action(route.shown, user=user)
+        reply = self._act(route.shown, turn, remember=False)
         if (
             reply.intent == "error"
             or BY_NAME[route.intent].desk
@@ -289,18 +278,20 @@ class Bot:
             ]
         return [review.reply(), review.full_reply()] if review.findings else [review.reply()]
 
-    def handle_action(
-        self, action: Action, conversation: str | None = None, user: str | None = None
-    ) -> Reply:
+    def handle_action(self, action: Action, turn: Turn | None = None) -> Reply:
+        """A button or a form; a click in a conversation (``turn``) is remembered for follow-ups."""
+        return self._act(action, turn or LOCAL, remember=turn is not None)
+
+    def _act(self, action: Action, turn: Turn, remember: bool) -> Reply:
         desk = self.surveys
+        if action.intent in DEMO_ACTIONS:
+            return self._safe(lambda: self._demo(action.intent, turn))
         if desk is not None and action.intent in SURVEY_ACTIONS:
-            return self._safe(lambda: desk.answer(action, user))
+            return self._safe(lambda: desk.answer(action, turn))
         if desk is not None and action.intent == "pulse_survey":
-            # A button (help's "pulse survey"): clicked where the reply goes to the clicker alone
-            # on Slack; in a Teams channel the answer would be public, so say where to look.
-            return self._safe(
-                lambda: desk.pending(user, conversation is None or not conversation.startswith(TEAMS_SHARED))
-            )
+            # A button (help's "pulse survey"): on Slack the reply goes to the clicker alone; in a
+            # Teams channel the answer would be public, so the desk says where to look.
+            return self._safe(lambda: desk.pending(turn))
         if action.intent in SURVEY_ACTIONS:
             return BY_NAME["pulse_survey"].skill(self.kb, Action("pulse_survey"))
         spec = BY_NAME.get(action.intent)
@@ -308,13 +299,30 @@ class Bot:
             return unknown_reply(self.kb)
         skill = spec.skill
         reply = self._safe(lambda: skill(self.kb, action)) if not spec.cached else self._cached(skill, action)
-        if conversation is not None and action.intent != "unknown" and reply.intent != "error":
+        if remember and action.intent != "unknown" and reply.intent != "error":
             # Only the slots the skill recognised: a button naming an entry the knowledge base
             # lacks (a stale card, a hand-made request) must not become "the role just named".
             kept = {k: v for k, v in action.slots.items() if reply.slots.get(k) == v}
             route = RouteResult("", action.intent, kept, 1.0, part=action.part)
-            self.conversations.remember(conversation, route, self._now())
+            self.conversations.remember(turn.key, route, self._now())
         return reply
+
+    def _demo(self, intent: str, turn: Turn) -> Reply:
+        demo = self.demo
+        if demo is None:
+            return Reply(
+                "The demo is off here",
+                (Section(text="This server has no demo team (PMO_DEMO, or no database)."),),
+                intent="pulse_survey",
+            )
+        user = turn.person or "web:anyone"
+        if intent == "demo_pulse":
+            return demo.pulse(user)
+        if intent == "demo_close":
+            return demo.close()
+        if intent == "demo_digest":
+            return demo.digest()
+        return demo.restart(user)
 
     def _cached(self, skill: Skill, action: Action) -> Reply:
         # Knowledge answers depend on the action alone, and the knowledge base never changes in a

@@ -7,7 +7,7 @@ table. A few intents also have reading rules of their own in the router, named t
 comparison's two entries, a development path's source and target, the PMO manager's questions
 about an artefact, small talk that turns into a question. Cue phrases are written in canonical
 form (UK spelling, no punctuation), since they are compared with the output of
-:func:`bot.text.tokens`. Weights say how strongly a phrase points at an intent: 1.0 is a clear
+:func:`knowledge.text.tokens`. Weights say how strongly a phrase points at an intent: 1.0 is a clear
 signal ("competencies"), 0.5 a hint ("do" in "what does X do").
 """
 

@@ -1,5 +1,8 @@
-"""The outbound port: how jobs (surveys, digests) reach people and channels without knowing the
-platform. Each chat adapter offers it; nothing here imports a platform SDK."""
+"""The ports between the core and the rest.
+
+Outbound: how jobs (surveys, digests) reach people and channels without knowing the platform; each
+chat adapter offers it. Inbound: what the core hands survey and demo turns to (``jobs`` implements
+them; the assembly in ``bot.app`` plugs them in). Nothing here imports a platform SDK."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.reply import Reply
+from bot.reply import Action, Reply
+from bot.turn import Turn
 
 # sent: delivered. unknown: the platform cannot reach this person yet (Teams: the app is not
 # installed for them). inactive: the person blocked or removed the bot; do not try again.
@@ -72,3 +76,27 @@ class Courier(Outbound, Protocol):
     async def workspace_of(self, user_id: str) -> str:
         """The pacing key for messages to this person (a Slack workspace, a Teams tenant)."""
         ...
+
+
+class ChatSurveys(Protocol):
+    """Surveys as chat sees them (``jobs.desk.SurveyDesk``): the core hands survey turns to it."""
+
+    def answer(self, action: Action, turn: Turn) -> Reply: ...
+
+    def pending(self, turn: Turn) -> Reply: ...
+
+    def admin(self, command: str, team_id: str, turn: Turn) -> Reply: ...
+
+    def digest(self, team_id: str, turn: Turn) -> Reply: ...
+
+
+class DemoTeam(Protocol):
+    """The made-up team the web chat lets anyone try a survey and its digest with (``jobs.demo``)."""
+
+    def pulse(self, user: str) -> Reply: ...
+
+    def close(self) -> Reply: ...
+
+    def digest(self) -> Reply: ...
+
+    def restart(self, user: str) -> Reply: ...

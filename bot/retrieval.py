@@ -27,9 +27,9 @@ from operator import itemgetter
 from rapidfuzz import fuzz, process
 
 from bot.lexicon import NEUTRAL_WORDS, STOPWORDS
-from bot.text import normalise, tokens
 from knowledge.base import KINDS, Kind, KnowledgeBase
 from knowledge.models import Entry
+from knowledge.text import normalise, tokens
 
 NAME_WEIGHT = 3.0
 KEYWORD_WEIGHT = 2.0

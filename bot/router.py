@@ -51,8 +51,8 @@ from bot.lexicon import (
 )
 from bot.reply import Action
 from bot.retrieval import HARMLESS, Hit, Index, stem, terms
-from bot.text import US_FORMS, fold_word, strip_chat_noise, tokens
 from knowledge.base import Kind, KnowledgeBase
+from knowledge.text import US_FORMS, fold_word, strip_chat_noise, tokens
 
 ACCEPT = 0.75  # lowest score an intent needs to be chosen
 MARGIN = 0.15  # lead it needs over the runner-up

@@ -96,7 +96,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
 def reason_in(words: tuple[str, ...], skip: frozenset[int] = frozenset()) -> str:
-    """The reason the words (from :func:`bot.text.tokens`) give for being out of scope, or "".
+    """The reason the words (from :func:`knowledge.text.tokens`) give for being out of scope, or "".
     Phrases that overlap the positions in ``skip`` (a knowledge entry's name) do not count."""
     found: set[str] = set()
     for i, word in enumerate(words):

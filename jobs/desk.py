@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from bot.errors import ConfigError
 from bot.reply import Action, Reply, Section
 from bot.storage.surveys import Run
+from bot.turn import Turn
 from jobs.digest import Digests
 from jobs.surveys import Surveys
 
@@ -44,16 +45,17 @@ class SurveyDesk:
 
     # -- people ----------------------------------------------------------------------------------
 
-    def answer(self, action: Action, user: str | None) -> Reply:
-        return self.surveys.answer(action, user)
+    def answer(self, action: Action, turn: Turn) -> Reply:
+        return self.surveys.answer(action, turn.person)
 
-    def pending(self, user: str | None, private: bool = True) -> Reply:
-        return self.surveys.pending(user, private)
+    def pending(self, turn: Turn) -> Reply:
+        return self.surveys.pending(turn.person, not turn.shared)
 
     # -- admins ----------------------------------------------------------------------------------
 
-    def admin(self, command: str, team_id: str, user: str | None) -> Reply:
-        if user is not None and user.startswith("web:"):
+    def admin(self, command: str, team_id: str, turn: Turn) -> Reply:
+        user = turn.person
+        if turn.platform == "web":
             # A web chat browser is known by a cookie alone, which is no credential for this.
             return _note(
                 "Survey commands are for Slack and Teams admins",
@@ -124,13 +126,13 @@ class SurveyDesk:
 
     # -- digests ---------------------------------------------------------------------------------
 
-    def digest(self, team_id: str, user: str | None, conversation: str | None) -> Reply:
+    def digest(self, team_id: str, turn: Turn) -> Reply:
         """``/pmo digest [team]``: for admins anywhere, and for anyone in the team's digest channel."""
         if self.digests is None:
             return _note("Digest", "Digests are not set up here.")
+        user = turn.person
         teams = self.surveys.teams.load().teams
-        channel = _channel_of(conversation)
-        here = [t for t in teams if t.digest_channel and t.digest_channel == channel]
+        here = [t for t in teams if t.digest_channel and turn.channel and t.digest_channel == turn.channel]
         team = next((t for t in teams if t.id == team_id), None) if team_id else None
         if team is None and not team_id:
             team = here[0] if here else (teams[0] if len(teams) == 1 else None)
@@ -177,18 +179,6 @@ def _keep(task: asyncio.Future[None]) -> None:
     # A task nobody holds can be collected before it finishes.
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
-
-
-def _channel_of(conversation: str | None) -> str | None:
-    """The channel of a conversation key: ``slack:TEAM:CHANNEL:USER`` or ``teams:CONVERSATION:USER``."""
-    if not conversation:
-        return None
-    parts = conversation.split(":")
-    if parts[0] == "slack" and len(parts) >= 4:
-        return parts[2]
-    if parts[0] == "teams":
-        return conversation[len("teams:") :].rsplit(":", 2)[0].split(";", 1)[0]
-    return None
 
 
 def _note(title: str, text: str) -> Reply:

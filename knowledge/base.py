@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.text import normalise
 from knowledge.models import Artefact, Facts, Function, PulseBank, Role, Topic, TopicSection
+from knowledge.text import normalise
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -200,7 +200,10 @@ class _Reader:
             try:
                 with path.open(encoding="utf-8") as handle:
                     document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, AttributeError) as exc:
+                # PyYAML lets some errors of a value through as they are: ValueError for a date
+                # such as 2020-13-45 or an integer of thousands of digits, AttributeError for a
+                # !!timestamp tag on what is no date.
                 detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 self.problems.append(Problem(name, "file", f"cannot be read as YAML: {detail}"))
                 continue
@@ -262,7 +265,11 @@ class _Reader:
         if kind == "topic" and topic_section is None:
             return  # the section header's problem is already listed
         for position, raw in enumerate(body, start=1):
-            label = str(raw.get("id")) if isinstance(raw, dict) and raw.get("id") else f"entry {position}"
+            given = raw.get("id") if isinstance(raw, dict) else None
+            # Only a plain value names the entry: the text of a list or mapping can be huge (YAML's
+            # aliases let a few lines stand for millions of items).
+            plain = isinstance(given, (str, int, float)) and given
+            label = str(given) if plain else f"entry {position}"
             try:
                 entry = _MODEL[kind].model_validate(raw)
             except ValidationError as exc:

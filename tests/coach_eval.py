@@ -31,6 +31,7 @@ import yaml
 
 from bot.core import Bot
 from bot.reply import Reply
+from bot.turn import Turn
 from knowledge.base import load
 
 DATA = Path(__file__).parent / "data" / "coach"
@@ -112,7 +113,7 @@ def ask(bot: Bot, question: Question) -> tuple[Reply, str]:
     conversation = f"eval:{next(_RUNS)}:{question.id}"
     reply = None
     for turn in question.turns:
-        reply = bot.handle_text(turn, conversation=conversation)
+        reply = bot.handle_text(turn, Turn.local(conversation))
     assert reply is not None
     return reply, conversation
 
@@ -134,7 +135,7 @@ def evaluate(bot: Bot, questions: list[Question]) -> list[Outcome]:
         useful = matches(key, q.expect)
         # (Each button pressed in a conversation of its own, so one press cannot set up the next.)
         one_click = not useful and any(
-            matches(answer_key(bot.handle_action(b.action, f"{conversation}:{n}")), q.expect)
+            matches(answer_key(bot.handle_action(b.action, Turn.local(f"{conversation}:{n}"))), q.expect)
             for n, b in enumerate(reply.buttons)
         )
         outcomes.append(Outcome(q, key, useful, one_click))

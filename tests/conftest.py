@@ -3,6 +3,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,9 +48,32 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, snapshot_cache: Path, tmp_path: P
         if name.startswith(("PMO_", "SLACK_", "MICROSOFT_APP_")) and name != "PMO_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    # A database call the product makes on the event loop fails the test (in production it is
+    # logged). A test's own set-up may query from its coroutine: that stalls nobody.
+    monkeypatch.setattr("bot.storage.engine.on_loop", _product_on_loop)
     monkeypatch.setenv("XDG_CACHE_HOME", str(snapshot_cache))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     yield
+
+
+PRODUCT = tuple(str(ROOT / folder) + os.sep for folder in ("bot", "jobs", "adapters"))
+STORAGE = str(ROOT / "bot" / "storage") + os.sep
+TESTS = str(ROOT / "tests") + os.sep
+
+
+def _product_on_loop(statement: str) -> None:
+    """Fails when the product queries on the loop by itself (a request, a task); a test's own
+    coroutine calling in (its set-up, a direct call) is the test's business."""
+    frame, found = sys._getframe(1), ""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(TESTS):
+            return
+        if not found and name.startswith(PRODUCT) and not name.startswith(STORAGE):
+            found = f"{name}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    if found:
+        raise RuntimeError(f"a database call on the event loop, from {found}: {statement}")
 
 
 _real_connect = socket.socket.connect

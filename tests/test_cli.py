@@ -21,10 +21,10 @@ from tests.test_serve import start
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, module: str = "bot.cli"
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, module: str = "bot.app.cli"
 ) -> subprocess.CompletedProcess[str]:
     """The command line in a process of its own, without this shell's bot settings. ``module``
-    "bot.oneshot" is the installed ``pmo-bot`` entry point, with its fast path for ``ask``."""
+    "bot.app.main" is the installed ``pmo-bot`` entry point, with its fast path for ``ask``."""
     ours = ("PMO_", "SLACK_", "MICROSOFT_")
     full_env = {k: v for k, v in os.environ.items() if not k.upper().startswith(ours)}
     full_env.update(env or {})
@@ -135,7 +135,7 @@ def test_ask_survives_a_broken_state_file(saved: str) -> None:
     state = Path(os.environ["XDG_STATE_HOME"]) / "pmo-bot"
     state.mkdir(parents=True)
     (state / "ask-context.json").write_text(saved, encoding="utf-8")
-    for module in ("bot.cli", "bot.oneshot"):
+    for module in ("bot.app.cli", "bot.app.main"):
         result = run("ask", "tell me more about it", module=module)
         assert result.returncode == 0, result.stderr
         assert "went wrong" not in result.stdout.lower(), result.stdout
@@ -218,7 +218,7 @@ def test_route_needs_exactly_one_input(args: list[str]) -> None:
 
 def test_chat_reads_lines_and_presses_buttons() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
+        [sys.executable, "-m", "bot.app.cli", "chat"],
         input="competencies for a pmo analyst\n1\nquit\n",
         capture_output=True,
         text=True,
@@ -248,10 +248,10 @@ def test_no_arguments_shows_help() -> None:
 @pytest.mark.parametrize(
     ("module", "args"),
     [
-        ("bot.cli", ("ask", "hello")),
-        ("bot.oneshot", ("ask", "hello")),
-        ("bot.cli", ("db", "upgrade")),
-        ("bot.cli", ("survey", "status", "--team", "x")),
+        ("bot.app.cli", ("ask", "hello")),
+        ("bot.app.main", ("ask", "hello")),
+        ("bot.app.cli", ("db", "upgrade")),
+        ("bot.app.cli", ("survey", "status", "--team", "x")),
     ],
 )
 def test_a_dotenv_that_is_not_text_is_one_line(tmp_path: Path, module: str, args: tuple[str, ...]) -> None:
@@ -346,7 +346,7 @@ def test_ask_reads_the_knowledge_folder_from_dotenv(tmp_path: Path) -> None:
     override.mkdir()
     (override / "ours.yaml").write_text("roles: nope\n", encoding="utf-8")
     (tmp_path / ".env").write_text(f"PMO_KNOWLEDGE_DIR={override}\n", encoding="utf-8")
-    proc = run("ask", "hello", cwd=tmp_path, module="bot.oneshot")
+    proc = run("ask", "hello", cwd=tmp_path, module="bot.app.main")
     assert proc.returncode == 1, proc.stdout
     assert "ours.yaml" in proc.stderr
 
@@ -356,13 +356,13 @@ def test_a_blank_knowledge_folder_setting_means_no_override(tmp_path: Path, args
     # Not "the working folder": a broken YAML file there must not be read.
     (tmp_path / "broken.yaml").write_text("roles: nope\n", encoding="utf-8")
     (tmp_path / ".env").write_text("PMO_KNOWLEDGE_DIR=\n", encoding="utf-8")
-    result = run(*args, cwd=tmp_path, module="bot.oneshot")
+    result = run(*args, cwd=tmp_path, module="bot.app.main")
     assert result.returncode == 0, result.stderr
     assert "broken.yaml" not in result.stderr
 
 
 def test_ask_prints_on_a_console_in_a_narrow_encoding() -> None:
-    for module in ("bot.cli", "bot.oneshot"):
+    for module in ("bot.app.cli", "bot.app.main"):
         result = run("ask", "what is a raid log", env={"PYTHONIOENCODING": "latin-1"}, module=module)
         assert result.returncode == 0, result.stderr
         assert "RAID log" in result.stdout

@@ -9,13 +9,14 @@ from adapters.text import render
 from bot.core import Bot, Conversations
 from bot.reply import Action
 from bot.router import RouteResult
+from bot.turn import Turn
 from knowledge.base import KnowledgeBase
 
 
 def turns(bot: Bot, *texts: str, conversation: str = "coach") -> list[tuple[str, dict[str, str], str]]:
     out = []
     for text in texts:
-        reply = bot.handle_text(text, conversation=conversation)
+        reply = bot.handle_text(text, Turn.local(conversation))
         out.append((reply.intent, dict(reply.slots), reply.title))
     return out
 
@@ -71,7 +72,7 @@ def test_a_typo_in_the_questions_an_entry_answers_does_not_stop_correction(
     # "managment" is in a survey topic's asked lines, as people type it; it is still corrected.
     assert any("managment" in line for t in kb.topics.values() for line in t.asked)
     for name in ("pmo", "financial", "portfolio"):
-        reply = bot.handle_text(f"{name} managment", conversation=name)
+        reply = bot.handle_text(f"{name} managment", Turn.local(name))
         assert (reply.intent, reply.slots) == ("function_info", {"function": f"{name}_management"})
 
 
@@ -179,7 +180,7 @@ def test_a_new_subject_starts_fresh(
 
 
 def test_a_follow_up_with_no_earlier_turn_is_not_forced(bot: Bot) -> None:
-    reply = bot.handle_text("and for a manager?", conversation="fresh")
+    reply = bot.handle_text("and for a manager?", Turn.local("fresh"))
     assert reply.intent != "challenge_questions"
 
 
@@ -235,7 +236,7 @@ def test_on_leave_and_the_pulse_is_still_a_pulse_question(bot: Bot) -> None:
 def test_a_scope_phrase_across_a_pmo_entry_or_idiom_is_not_a_refusal(
     bot: Bot, text: str, topic: str | None
 ) -> None:
-    reply = bot.handle_text(text, conversation=text)
+    reply = bot.handle_text(text, Turn.local(text))
     assert "reason" not in reply.slots, reply.slots
     if topic is not None:
         assert reply.slots == {"topic": topic}

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.app.surveys import SurveyParts, build_surveys
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.models import SurveyRun
 from bot.storage.surveys import Recipient, Run, SurveyStore
 from jobs import demo
 from jobs.demo import Demo
-from jobs.runtime import SurveyParts, build_surveys
 from knowledge.base import KnowledgeBase
 
 LONDON = ZoneInfo("Europe/London")  # PMO_TIMEZONE's default, and the demo team names none
@@ -66,7 +66,7 @@ class World:
 
 @contextlib.contextmanager
 def demo_in(kb: KnowledgeBase, url: str, tmp_path: Path) -> Iterator[World]:
-    """The demo as ``serve`` builds it (jobs.runtime.build_surveys, no teams file, no platform),
+    """The demo as ``serve`` builds it (bot.app.surveys.build_surveys, no teams file, no platform),
     on the database at ``url``, with its clock in the test's hands."""
     with Storage(url) as storage:
         storage.upgrade()

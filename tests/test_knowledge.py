@@ -104,7 +104,7 @@ def test_everyday_words_are_aliases(kb: KnowledgeBase, phrase: str, expected: tu
 
 def test_us_spellings_reach_the_same_entity(kb: KnowledgeBase) -> None:
     index = kb.alias_index()
-    from bot.text import normalise
+    from knowledge.text import normalise
 
     assert index[normalise("Program Manager")] == ("role", "programme_manager")
     assert index[normalise("PMO Co-ordinator")] == index[normalise("pmo coordinator")]

@@ -30,7 +30,7 @@ AS_OF = dt.date(2026, 11, 20)
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMO_")}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=ROOT, env=env,
+        [sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, cwd=ROOT, env=env,
         timeout=120, check=False,
     )  # fmt: skip
 

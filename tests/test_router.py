@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.router import Context, Router, RouteResult
-from bot.text import normalise
+from knowledge.text import normalise
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def start(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[str],
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PORT": str(port), **extra})
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -81,11 +81,11 @@ def test_serve_with_slack_keeps_secrets_out_of_its_logs(tmp_path: Path) -> None:
 def test_db_upgrade_command(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMO_")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-m", "bot.app.cli", "db", "upgrade"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     env["DATABASE_URL"] = "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/none"
-    bad = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], cwd=ROOT, env=env,
+    bad = subprocess.run([sys.executable, "-m", "bot.app.cli", "db", "upgrade"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert bad.returncode == 1
     assert len(bad.stderr.strip().splitlines()) == 1
@@ -114,7 +114,7 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
         env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "PORT": str(port)})
-        result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+        result = subprocess.run([sys.executable, "-m", "bot.app.cli", "serve"], cwd=tmp_path, env=env,
                                 capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]

@@ -11,6 +11,7 @@ from bot.core import Bot
 from bot.intents import BY_NAME, DEFAULT_INTENT
 from bot.reply import Action, Reply
 from bot.skills import FIRST_SCREEN_LINES, KIND_INTENT, MAX_BUTTONS
+from bot.turn import Turn
 from knowledge.base import KnowledgeBase
 
 PHONE_LINES = FIRST_SCREEN_LINES + 3  # "about 15 lines", at the renderer's 88 columns
@@ -93,7 +94,7 @@ def test_challenge_questions_are_grouped_by_theme(bot: Bot) -> None:
 
 def test_what_is_an_artefact_is_answered_before_its_questions(bot: Bot, kb: KnowledgeBase) -> None:
     for art in kb.artefacts.values():
-        reply = bot.handle_text(f"what is {art.name}?", conversation=art.id)
+        reply = bot.handle_text(f"what is {art.name}?", Turn.local(art.id))
         assert reply.slots == {"artefact": art.id}, art.id
         opening = reply.sections[0].text
         assert opening.lower().startswith(("a ", "an ")) and f"{art.name.lower()} is " in opening.lower(), (
@@ -209,35 +210,35 @@ def test_missing_or_unknown_slot_offers_choices(bot: Bot, intent: str) -> None:
 
 
 def test_follow_up_swaps_the_artefact(bot: Bot) -> None:
-    bot.handle_text("challenge questions for the risk register", conversation="c1")
-    reply = bot.handle_text("and the issue log?", conversation="c1")
+    bot.handle_text("challenge questions for the risk register", Turn.local("c1"))
+    reply = bot.handle_text("and the issue log?", Turn.local("c1"))
     assert (reply.intent, reply.slots) == ("challenge_questions", {"artefact": "issue_log"})
 
 
 def test_follow_up_with_a_bare_role_word(bot: Bot) -> None:
-    bot.handle_text("competencies for a pmo co-ordinator", conversation="c3")
-    reply = bot.handle_text("what about a manager?", conversation="c3")
+    bot.handle_text("competencies for a pmo co-ordinator", Turn.local("c3"))
+    reply = bot.handle_text("what about a manager?", Turn.local("c3"))
     assert (reply.intent, reply.slots) == ("role_competencies", {"role": "pmo_manager"})
 
 
 def test_follow_up_swaps_the_role(bot: Bot) -> None:
-    bot.handle_text("competencies for a pmo co-ordinator", conversation="c2")
-    reply = bot.handle_text("what about an analyst?", conversation="c2")
+    bot.handle_text("competencies for a pmo co-ordinator", Turn.local("c2"))
+    reply = bot.handle_text("what about an analyst?", Turn.local("c2"))
     assert (reply.intent, reply.slots) == ("role_competencies", {"role": "pmo_analyst"})
 
 
 def test_follow_up_is_per_conversation(bot: Bot) -> None:
-    bot.handle_text("competencies for a pmo co-ordinator", conversation="a")
-    reply = bot.handle_text("and the issue log?", conversation="b")
+    bot.handle_text("competencies for a pmo co-ordinator", Turn.local("a"))
+    reply = bot.handle_text("and the issue log?", Turn.local("b"))
     assert reply.intent == "challenge_questions"  # the default for an artefact, not a's role intent
 
 
 def test_follow_up_expires(kb: KnowledgeBase) -> None:
     now = [1000.0]
     bot = Bot(kb, clock=lambda: now[0])
-    bot.handle_text("development advice for a pmo analyst", conversation="x")
+    bot.handle_text("development advice for a pmo analyst", Turn.local("x"))
     now[0] += 3600
-    reply = bot.handle_text("what about a pmo manager?", conversation="x")
+    reply = bot.handle_text("what about a pmo manager?", Turn.local("x"))
     assert reply.intent == "role_competencies"
 
 
@@ -286,8 +287,8 @@ def test_a_comparison_missing_its_second_entry_offers_entries_that_open(bot: Bot
 
 
 def test_a_button_naming_an_unknown_entry_is_not_remembered(bot: Bot) -> None:
-    bot.handle_action(Action("role_competencies", {"role": "nope"}), conversation="stale")
-    reply = bot.handle_text("how do I become one?", conversation="stale")
+    bot.handle_action(Action("role_competencies", {"role": "nope"}), Turn.local("stale"))
+    reply = bot.handle_text("how do I become one?", Turn.local("stale"))
     assert reply.slots.get("role") != "nope"
-    context = bot.conversations.context("stale", bot.now())
+    context = bot.conversations.context(Turn.local("stale").key, bot.now())
     assert context is not None and ("role", "nope") not in context.named

@@ -17,8 +17,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.app import SlackAdapter
+from bot.app.web import Parts, build_app
 from bot.core import Bot
-from bot.server import Parts, build_app
 from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase

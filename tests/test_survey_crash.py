@@ -128,7 +128,7 @@ class Operator:
         out = self.tmp_path / f"run{self.runs}.out"
         with open(out, "w", encoding="utf-8") as sink:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", *args],
+                [sys.executable, "-m", "bot.app.cli", *args],
                 cwd=self.tmp_path,  # away from any .env in the checkout
                 env=self.env,
                 stdout=sink,

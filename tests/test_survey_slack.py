@@ -23,9 +23,9 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import inspect
 
+from bot.app.web import Parts, build_app
 from bot.core import Bot
 from bot.reply import Action
-from bot.server import Parts, build_app
 from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase
@@ -49,7 +49,7 @@ class Running:
 
     async def cli(self, *args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *args, env=self.env, cwd=self.tmp,
+            sys.executable, "-m", "bot.app.cli", *args, env=self.env, cwd=self.tmp,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         out, err = await asyncio.wait_for(process.communicate(), 120)
@@ -332,7 +332,7 @@ async def test_the_clock_process_opens_a_survey_that_fell_due_and_stops_cleanly(
         encoding="utf-8",
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "clock", env=running.env, cwd=running.tmp,
+        sys.executable, "-m", "bot.app.cli", "clock", env=running.env, cwd=running.tmp,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -363,6 +363,24 @@ async def test_asking_for_the_survey_in_a_channel_shows_nothing_personal(running
     public = running.fake.of("chat.postMessage")[-1].body
     assert public["channel"] == "C0CHAN0001"
     assert "direct message" in json.dumps(public) and buttons(public["blocks"]) == {}
+
+
+async def test_asking_for_the_survey_in_a_dm_answers_with_it_and_keeps_sql_off_the_loop(
+    running: Running,
+) -> None:
+    # The DM's answer reads the database; a query on the event loop would fail this test (see
+    # conftest), so the answer arriving at all shows it ran on a worker thread.
+    assert (await running.cli("survey", "open", "--team", "t"))[0] == 0
+    await running.fake.wait_for("chat.postMessage", 20)
+    dm = running.fake.dm_channel(PEOPLE[2])
+    event = {"type": "message", "channel_type": "im", "user": PEOPLE[2], "text": "my pulse survey",
+             "ts": "6.6", "channel": dm, "team": TEAM}  # fmt: skip
+    envelope = {"type": "event_callback", "team_id": TEAM, "event_id": "EvDm1", "event": event}
+    assert (await running.post(json.dumps(envelope), "application/json")).status == 200
+    await running.fake.wait_for("chat.postMessage", 21)
+    answer = running.fake.of("chat.postMessage")[-1].body
+    assert answer["channel"] == dm
+    assert {q for q, _ in buttons(answer["blocks"])} == set(SERVICES)
 
 
 async def test_operator_mistakes_are_one_line_and_lose_nothing(running: Running) -> None:

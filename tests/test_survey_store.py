@@ -565,9 +565,9 @@ def test_a_team_of_ten_thousand_opens_in_one_go(store: SurveyStore) -> None:
 
 
 def test_every_process_must_key_answers_with_the_same_secret(store: SurveyStore) -> None:
+    from bot.app.surveys import response_key
     from bot.errors import ConfigError
     from bot.settings import Settings
-    from jobs.runtime import response_key
 
     first = response_key(Settings.model_validate({"PMO_RESPONSE_SECRET": "one"}), store)
     assert first == b"one"

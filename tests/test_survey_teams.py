@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import yaml
 
+from bot.app.web import Parts, build_app
 from bot.core import Bot
-from bot.server import Parts, build_app
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.surveys import SurveyStore
@@ -146,7 +146,7 @@ class Stack:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.app.cli",
             "survey",
             *args,
             cwd=self.cwd,

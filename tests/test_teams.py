@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 
 from adapters.teams.app import TeamsAdapter, TeamsConfig
+from bot.app.web import Parts, build_app
 from bot.core import Bot
 from bot.reply import Action
-from bot.server import Parts, build_app
 from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase

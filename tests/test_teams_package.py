@@ -525,8 +525,8 @@ def test_the_png_reader_reads_filtered_images() -> None:
 def pmo_bot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=60, check=False)  # fmt: skip
+    command = [sys.executable, "-m", "bot.app.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=60, check=False)
 
 
 def test_pmo_bot_teams_package_writes_the_zip(tmp_path: Path) -> None:

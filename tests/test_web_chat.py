@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.web.app import DEMO_INTENTS
+from bot.core import DEMO_ACTIONS
 from bot.reply import Action
 from bot.storage import Storage
 from bot.storage.surveys import Run, SurveyStore
@@ -285,7 +285,7 @@ async def test_with_the_demo_off_there_is_no_demo(
         [survey] = await visitor.say("my pulse survey")
         assert survey["intent"] == "pulse_survey"
         assert Action("demo_pulse") not in button_actions(survey["html"])
-        for intent in sorted(DEMO_INTENTS):
+        for intent in sorted(DEMO_ACTIONS):
             assert titles([await visitor.demo(intent)]) == ["The demo is off here"]
     assert demo_runs(database_url) == (None, [])
 

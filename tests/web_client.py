@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from bot.app.web import Parts, build_app
 from bot.core import Bot
 from bot.reply import Action
-from bot.server import Parts, build_app
 from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase

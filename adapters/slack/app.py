@@ -49,6 +49,7 @@ from bot.errors import ConfigError, DeliveryError
 from bot.ports import Delivery, Outcome
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
+from bot.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -228,13 +229,9 @@ class SlackAdapter:
 
     async def _on_command(self, ack: Callable[..., Awaitable[None]], command: dict[str, Any]) -> None:
         text = (command.get("text") or "").strip()
-        conversation = _conversation(
-            command.get("team_id"), command.get("channel_id"), command.get("user_id")
-        )
+        turn = _turn(command.get("team_id"), command.get("channel_id"), command.get("user_id"))
         # Off the event loop: survey commands read and write the database.
-        reply = await asyncio.to_thread(
-            self.bot.handle_text, f"/pmo {text}", conversation, _user(command.get("user_id"))
-        )
+        reply = await asyncio.to_thread(self.bot.handle_text, f"/pmo {text}", turn)
         messages, fallback = self.render(reply)
         # The first message rides on the acknowledgement, well inside Slack's three seconds.
         await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
@@ -273,9 +270,7 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id")
         team = (body.get("team") or {}).get("id")
         # Survey clicks read and write the database: off the event loop.
-        reply = await asyncio.to_thread(
-            self.bot.handle_action, decoded, _conversation(team, channel, user), _user(user)
-        )
+        reply = await asyncio.to_thread(self.bot.handle_action, decoded, _turn(team, channel, user))
         if reply.form is not None and reply.form.open == decoded and body.get("trigger_id"):
             await self._open_form(reply, body)
             return
@@ -322,9 +317,7 @@ class SlackAdapter:
         action = Action(action.intent, {**action.slots, **form_values(view.get("state") or {})}, action.part)
         user = (body.get("user") or {}).get("id")
         team = (body.get("team") or {}).get("id")
-        reply = await asyncio.to_thread(
-            self.bot.handle_action, action, _conversation(team, metadata.get("c"), user), _user(user)
-        )
+        reply = await asyncio.to_thread(self.bot.handle_action, action, _turn(team, metadata.get("c"), user))
         messages, fallback = self.render(reply)
         if metadata.get("r"):
             await AsyncRespond(response_url=metadata["r"])(
@@ -349,8 +342,10 @@ class SlackAdapter:
             await self._review_files(event, channel, thread)
             return
         text = _MENTION.sub(" ", event.get("text") or "").strip()
-        conversation = _conversation(event.get("team"), channel, event.get("user"))
-        reply = self.bot.handle_text(text, conversation, user=_user(event.get("user")), private=False)
+        # Off the event loop, as every turn: a survey question reads the database. Others in the
+        # channel read the answer.
+        turn = _turn(event.get("team"), channel, event.get("user"), shared=True)
+        reply = await asyncio.to_thread(self.bot.handle_text, text, turn)
         await self._post(reply, channel, thread)
 
     async def _on_message(self, event: dict[str, Any]) -> None:
@@ -365,8 +360,8 @@ class SlackAdapter:
         if event.get("files"):
             await self._review_files(event, channel, event.get("thread_ts"))
             return
-        conversation = _conversation(event.get("team"), channel, event.get("user"))
-        reply = self.bot.handle_text(event.get("text") or "", conversation, user=_user(event.get("user")))
+        turn = _turn(event.get("team"), channel, event.get("user"))
+        reply = await asyncio.to_thread(self.bot.handle_text, event.get("text") or "", turn)
         await self._post(reply, channel, event.get("thread_ts"))
 
     async def _on_home(self, event: dict[str, Any]) -> None:
@@ -688,12 +683,14 @@ def _outcome(error: SlackApiError) -> Outcome:
     return Outcome("failed", error=code)
 
 
-def _user(user: object) -> str | None:
-    return f"slack:{user}" if isinstance(user, str) and user else None
+def _turn(team: object, channel: object, user: object, shared: bool = False) -> Turn:
+    """A Slack turn. Answers to /pmo and to clicks are seen by the person alone (ephemeral or in
+    a DM), so only a mention in a channel is ``shared``."""
 
+    def text(value: object) -> str:
+        return value if isinstance(value, str) else ""
 
-def _conversation(team: object, channel: object, user: object) -> str:
-    return f"slack:{team or '-'}:{channel or '-'}:{user or '-'}"
+    return Turn("slack", text(user), text(channel), text(channel), text(team), shared)
 
 
 def _note(title: str, text: str) -> Reply:

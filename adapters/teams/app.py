@@ -39,6 +39,7 @@ from bot.ports import Delivery, Outcome
 from bot.reply import Action, Reply, Section
 from bot.review.reader import MAX_BYTES
 from bot.storage import Storage
+from bot.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,11 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self.owner.remember(activity)
-        conversation = _conversation(activity)
-        user = _user(activity)
+        turn = _turn(activity)
         submitted = decode_submit(activity.value) if activity.value is not None else None
         if submitted is not None:
             # Survey answers read and write the database: off the event loop.
-            reply = await asyncio.to_thread(self.owner.bot.handle_action, submitted, conversation, user)
+            reply = await asyncio.to_thread(self.owner.bot.handle_action, submitted, turn)
             if reply.replace and activity.reply_to_id:
                 await self.owner.replace(turn_context, activity.reply_to_id, reply)
             else:
@@ -90,8 +90,8 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
         if text.split(" ", 1)[0].lower() in COMMAND_TITLES:
             # A command picked from the app's command menu arrives as its bare title ("role ...").
             text = f"/pmo {text}"
-        private = _kind(activity) == "user"
-        await self.owner.reply(turn_context, self.owner.bot.handle_text(text, conversation, user, private))
+        # Off the event loop, as every turn: a survey question reads the database.
+        await self.owner.reply(turn_context, await asyncio.to_thread(self.owner.bot.handle_text, text, turn))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -505,14 +505,13 @@ def _status(error: Exception) -> int | None:
     return code if isinstance(code, int) else None
 
 
-def _user(activity: Activity) -> str | None:
-    user = activity.from_property.id if activity.from_property else None
-    return f"teams:{user}" if user else None
-
-
-def _conversation(activity: Activity) -> str:
-    user = activity.from_property.id if activity.from_property else "-"
-    return f"teams:{activity.conversation.id if activity.conversation else '-'}:{user}"
+def _turn(activity: Activity) -> Turn:
+    """A Teams turn: shared in a channel or a group chat, where everyone there reads the answer."""
+    user = activity.from_property.id if activity.from_property else ""
+    conversation = (activity.conversation.id if activity.conversation else "") or ""
+    tenant = getattr(activity.conversation, "tenant_id", None) or ""
+    channel = (_key(activity) or "") if _kind(activity) == "channel" else ""
+    return Turn("teams", user or "", conversation, channel, str(tenant), _kind(activity) != "user")
 
 
 def _note(title: str, text: str) -> Reply:

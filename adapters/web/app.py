@@ -17,7 +17,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -26,9 +26,7 @@ from adapters.web.html import render_html
 from adapters.web.upload import read_upload
 from bot.core import Bot
 from bot.reply import Action, Button, Reply, Section
-
-if TYPE_CHECKING:
-    from jobs.demo import Demo
+from bot.turn import Turn
 
 log = logging.getLogger("pmo_bot.web")
 
@@ -37,7 +35,6 @@ MAX_JSON_BYTES = 64 * 1024
 ID_COOKIE = "pmo_web_id"
 ID_AGE_S = 365 * 24 * 3600
 _ID = re.compile(r"^[0-9a-f]{32}$")
-DEMO_INTENTS = frozenset({"demo_pulse", "demo_close", "demo_digest", "demo_restart"})
 # A form's values go only to survey actions, and only under the names a survey form uses.
 FORM_INTENTS = frozenset({"survey_submit", "survey_answer"})
 _FORM_FIELD = re.compile(r"^(comment|q:[a-z0-9_]{1,64})$")
@@ -56,9 +53,8 @@ def _static(name: str) -> bytes:
 
 
 class WebChat:
-    def __init__(self, bot: Bot, demo: Demo | None = None, token: str | None = None) -> None:
+    def __init__(self, bot: Bot, token: str | None = None) -> None:
         self.bot = bot
-        self.demo = demo
         self.guard = Guard(token)
         self.files = {name: _static(name) for name in (*STATIC, "index.html")}
 
@@ -141,7 +137,7 @@ class WebChat:
 
     async def welcome(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)
-        demo = self.demo is not None
+        demo = self.bot.demo is not None
         return self._answer([welcome_reply(demo)], person, new, demo=demo)
 
     # -- turns ------------------------------------------------------------------------------------
@@ -154,15 +150,13 @@ class WebChat:
             raise WebError("Type a question first.")
         if len(text) > MAX_TEXT:
             raise WebError(f"Messages are limited to {MAX_TEXT:,} characters.")
-        reply = await asyncio.to_thread(
-            self.bot.handle_text, text.strip(), f"web:{person}", f"web:{person}", True
-        )
+        reply = await asyncio.to_thread(self.bot.handle_text, text.strip(), _turn(person))
         return self._answer([self._point_to_demo(reply)], person, new)
 
     def _point_to_demo(self, reply: Reply) -> Reply:
         """A survey or digest question with nothing to show here (no team has this browser in
         it) gets the demo's buttons, since the demo is what the web chat can show."""
-        if self.demo is None or reply.questions or reply.intent not in ("pulse_survey", "digest"):
+        if self.bot.demo is None or reply.questions or reply.intent not in ("pulse_survey", "digest"):
             return reply
         if reply.intent == "digest" and reply.tables:
             return reply
@@ -189,34 +183,19 @@ class WebChat:
             if len(value) > MAX_TEXT:
                 raise WebError(f"Answers are limited to {MAX_TEXT:,} characters.")
         action = Action(action.intent, {**action.slots, **values}, action.part)
-        user = f"web:{person}"
-        if action.intent in DEMO_INTENTS:
-            reply = await asyncio.to_thread(self._demo, action.intent, user)
-        else:
-            reply = await asyncio.to_thread(self.bot.handle_action, action, user, user)
+        reply = await asyncio.to_thread(self.bot.handle_action, action, _turn(person))
         return self._answer([reply], person, new)
-
-    def _demo(self, intent: str, user: str) -> Reply:
-        demo = self.demo
-        if demo is None:
-            return Reply(
-                "The demo is off here",
-                (Section(text="This server has no demo team (PMO_DEMO, or no database)."),),
-                intent="pulse_survey",
-            )
-        if intent == "demo_pulse":
-            return demo.pulse(user)
-        if intent == "demo_close":
-            return demo.close()
-        if intent == "demo_digest":
-            return demo.digest()
-        return demo.restart(user)
 
     async def upload(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)
         filename, data = await read_upload(request)
         replies = await asyncio.to_thread(self.bot.handle_file_report, data, filename)
         return self._answer(replies, person, new)
+
+
+def _turn(person: str) -> Turn:
+    # A browser is known by its cookie alone: one person, in a conversation of their own.
+    return Turn("web", person, person)
 
 
 async def _json(request: web.Request) -> dict[str, Any]:

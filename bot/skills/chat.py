@@ -7,8 +7,8 @@ from dataclasses import replace
 from bot.reply import Action, Button, Reply, Section
 from bot.skills.common import button, entry_button, entry_label
 from bot.skills.topics import knowledge
-from bot.text import tokens
 from knowledge.base import KnowledgeBase
+from knowledge.text import tokens
 
 
 def help_reply(kb: KnowledgeBase, action: Action) -> Reply:

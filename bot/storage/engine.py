@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 import time
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.pool import ConnectionPoolEntry
 
+log = logging.getLogger(__name__)
+
 SUPPORTED = ("sqlite", "postgresql")
+
+
+
+def _log_breach(statement: str) -> None:
+    log.warning("a database call on the event loop", extra={"statement": statement}, stack_info=True)
+
+
+# No database call on the event loop: a query there stalls every request the process is serving.
+# Each statement checks (one C call); a breach is logged, and the tests make it an error.
+on_loop: Callable[[str], None] = _log_breach
 
 # Several processes (web, clock, workers) may share one SQLite file; a writer waits this long for
 # another's write to finish instead of failing at once with "database is locked".
@@ -29,10 +45,21 @@ def make_engine(url: str | URL) -> Engine:
         connect_args = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_SECONDS}
         engine = create_engine(parsed, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": POSTGRES_CONNECT_SECONDS}
-    # Pre-ping so that a restarted or failed-over server costs a reconnect, not an error.
-    return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    else:
+        timeout = {"connect_timeout": POSTGRES_CONNECT_SECONDS}
+        connect_args = {} if "connect_timeout" in parsed.query else timeout
+        # Pre-ping so that a restarted or failed-over server costs a reconnect, not an error.
+        engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _off_the_loop)
+    return engine
+
+
+def _off_the_loop(*args: Any) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # a worker thread, or a process with no loop: as it should be
+    on_loop(str(args[2]).split("\n", 1)[0][:80])
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

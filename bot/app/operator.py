@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import TextIO, TypeVar
 
+from bot.app.surveys import SurveyParts
 from bot.errors import ConfigError, PmoBotError
 from bot.settings import Settings
 from jobs.config import TeamsConfig
-from jobs.runtime import SurveyParts
 from jobs.surveys import member_platform
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
     """Storage migrated, the adapters that can send, and the survey parts over them. A one-off
     command loads the platforms the teams file uses; the clock, which lives on while the file
     changes, loads every platform."""
+    from bot.app.parts import Parts, attach_surveys, build_slack, build_teams
     from bot.core import Bot
-    from bot.server import Parts, attach_surveys, build_slack, build_teams
     from bot.storage import Storage
     from knowledge.base import KnowledgeBaseError
 

@@ -48,7 +48,7 @@ def fail(message: str) -> NoReturn:
 
 
 def _knowledge_dir() -> Path | None:
-    from bot.oneshot import knowledge_dir
+    from bot.app.main import knowledge_dir
 
     try:
         return knowledge_dir()
@@ -57,7 +57,7 @@ def _knowledge_dir() -> Path | None:
 
 
 def _bot() -> Bot:
-    from bot.oneshot import make_bot
+    from bot.app.main import make_bot
 
     try:
         return make_bot()
@@ -105,7 +105,7 @@ def ask(
 ) -> None:
     """One turn: the bot's reply as plain text. A follow-up ("and for a manager?") within 30
     minutes follows on from the previous ask of the same user."""
-    from bot.oneshot import answer
+    from bot.app.main import answer
 
     try:
         typer.echo(answer(text, user))
@@ -177,8 +177,8 @@ def serve(
     ] = False,
 ) -> None:
     """The main job: one process serving Slack and Teams (and, later, the web chat and the scheduler)."""
+    from bot.app.serve import run
     from bot.errors import PmoBotError
-    from bot.serve import run
 
     try:
         run(port=port, socket_mode=socket_mode)
@@ -318,7 +318,7 @@ def survey_open(
     ] = None,
 ) -> None:
     """Open this period's survey for a team and send the invitations (resumes one already open)."""
-    from jobs import operator
+    from bot.app import operator
 
     typer.echo(_operate(lambda s: operator.open_survey(s, team, period)))
 
@@ -326,7 +326,7 @@ def survey_open(
 @survey_app.command("remind")
 def survey_remind(team: TeamOption) -> None:
     """Remind everyone who has not answered the team's open survey."""
-    from jobs import operator
+    from bot.app import operator
 
     typer.echo(_operate(lambda s: operator.remind(s, team)))
 
@@ -334,7 +334,7 @@ def survey_remind(team: TeamOption) -> None:
 @survey_app.command("close")
 def survey_close(team: TeamOption) -> None:
     """Close the team's open survey; later answers are turned away."""
-    from jobs import operator
+    from bot.app import operator
 
     typer.echo(_operate(lambda s: operator.close(s, team)))
 
@@ -342,7 +342,7 @@ def survey_close(team: TeamOption) -> None:
 @survey_app.command("status")
 def survey_status(team: TeamOption, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Invited, answered and delivery counts of the team's latest survey (never anyone's answers)."""
-    from jobs import operator
+    from bot.app import operator
 
     result = _operate(lambda s: operator.status(s, team))
     if as_json:
@@ -371,7 +371,7 @@ def digest(
     ] = False,
 ) -> None:
     """The digest of the team's latest closed survey: response rate, scores, trends, what to look at."""
-    from jobs import operator
+    from bot.app import operator
 
     if as_json and as_csv:
         fail("give --json or --csv, not both")
@@ -382,7 +382,7 @@ def digest(
 @app.command()
 def clock() -> None:
     """The scheduler alone: opens, reminds and closes surveys on time and sends what is queued."""
-    from jobs import operator
+    from bot.app import operator
 
     def work(settings: Settings) -> None:
         from bot import logs
@@ -395,7 +395,7 @@ def clock() -> None:
 
 def main() -> None:
     """Run the CLI; a usage error is a user error like any other: one line, exit code 1."""
-    from bot.oneshot import tolerant_output
+    from bot.app.main import tolerant_output
 
     tolerant_output()
     try:

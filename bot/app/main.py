@@ -3,7 +3,7 @@
 ``pmo-bot ask TEXT [--user ID]`` is the command a user times: it skips the command-line framework
 (parsing, help, the other commands' imports), which is a good part of the half second a one-shot
 answer may take. Every other command, and any ``ask`` with other arguments, goes to
-:mod:`bot.cli`.
+:mod:`bot.app.cli`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def main() -> None:
     quick = plain_ask(sys.argv[1:])
     if quick is None:
-        from bot.cli import main as full
+        from bot.app.cli import main as full
 
         full()
         return
@@ -84,15 +84,17 @@ def answer(text: str, user: str) -> str:
     """One turn as plain text. A follow-up ("and for a manager?") within 30 minutes follows on
     from the same user's previous ``ask``: each user's last turn is kept in the state folder."""
     from adapters.text import render
+    from bot.turn import Turn
 
     bot = make_bot()
-    conversation = f"cli:{user}"
+    turn = Turn.local(user)
+    conversation = f"cli:{user}"  # the key in the state file
     state = _state_file()
     saved = _read_json(state)
     if isinstance(saved, dict):
-        bot.conversations.restore(conversation, saved.get(conversation), bot.now(), bot.kb.has)
-    reply = render(bot.handle_text(text, conversation=conversation))
-    exported = bot.conversations.export(conversation, bot.now())
+        bot.conversations.restore(turn.key, saved.get(conversation), bot.now(), bot.kb.has)
+    reply = render(bot.handle_text(text, turn))
+    exported = bot.conversations.export(turn.key, bot.now())
     if exported is not None:
         _write_json(state, {**_fresh(saved, bot.now(), skip=conversation), conversation: exported})
     return reply

@@ -1,7 +1,7 @@
-"""The ``serve`` process: one aiohttp application for Slack, Teams and the local web chat.
+"""The web process's aiohttp application: Slack, Teams and the local web chat on one port.
 
-It composes the parts: settings, storage, the core bot, and whichever platform adapters have
-credentials. Without any it still serves ``/healthz`` and says in its log how to connect Slack.
+Built over the parts (:mod:`bot.app.parts`). Without any credentials it still serves ``/healthz``
+and the web chat, and says in its log how to connect Slack.
 """
 
 from __future__ import annotations
@@ -10,20 +10,18 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.core import Bot
+from bot.app.parts import Parts, attach_surveys, build_slack, build_teams
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
-    from adapters.teams.app import TeamsAdapter
-    from bot.ports import Courier
-    from bot.storage import Storage
-    from jobs.runtime import SurveyParts
+    from bot.app.surveys import SurveyParts
+
+__all__ = ["Parts", "build_app", "web_chat_on"]
 
 log = logging.getLogger("pmo_bot.server")
 
@@ -32,84 +30,6 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 CLEAN_EVERY_S = 3600.0
 
 SLACK_KEY: web.AppKey[SlackAdapter | None] = web.AppKey("slack")
-
-
-@dataclass
-class Parts:
-    settings: Settings
-    bot: Bot
-    storage: Storage | None
-    slack: SlackAdapter | None = None
-    teams: TeamsAdapter | None = None
-    survey: SurveyParts | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def build_slack(parts: Parts, sending_only: bool = False) -> SlackAdapter | None:
-    """The Slack adapter when Slack is configured; ``sending_only`` (the CLI, the clock) needs the
-    bot token alone, since nothing is received."""
-    settings = parts.settings
-    if not (settings.slack_http_enabled or (sending_only and settings.slack_bot_token is not None)):
-        return None
-    from adapters.slack.app import SlackAdapter
-
-    assert settings.slack_bot_token is not None
-    # Sending only, nothing arrives to be verified; the verifier still wants a secret.
-    secret = (
-        settings.slack_signing_secret.get_secret_value()
-        if settings.slack_signing_secret
-        else "not-used-when-only-sending"
-    )
-    storage = parts.storage
-
-    async def claim(event_id: str) -> bool:
-        if storage is None:
-            return True
-        return await asyncio.to_thread(storage.claim_event, event_id, "slack")
-
-    return SlackAdapter(
-        parts.bot,
-        settings.slack_bot_token.get_secret_value(),
-        secret,
-        settings.slack_api_url,
-        claim_event=claim,
-    )
-
-
-def build_teams(parts: Parts) -> TeamsAdapter:
-    from adapters.teams.app import TeamsAdapter, TeamsConfig
-
-    settings = parts.settings
-    password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
-    config = TeamsConfig(
-        APP_ID=settings.microsoft_app_id or "",
-        APP_PASSWORD=password,
-        # Azure creates single-tenant bots now; without an app id the adapter runs in local mode.
-        APP_TYPE=settings.microsoft_app_type
-        or ("SingleTenant" if settings.microsoft_app_id else "MultiTenant"),
-        APP_TENANTID=settings.microsoft_app_tenant_id or "",
-    )
-    return TeamsAdapter(parts.bot, config, parts.storage)
-
-
-def couriers(parts: Parts) -> dict[str, Courier]:
-    found: dict[str, Courier] = {}
-    if parts.slack is not None:
-        found["slack"] = parts.slack
-    if parts.teams is not None:
-        found["teams"] = parts.teams
-    return found
-
-
-def attach_surveys(parts: Parts) -> SurveyParts | None:
-    """Survey parts over the adapters built so far; the core answers survey turns through them."""
-    if parts.storage is None:
-        return None
-    from jobs.runtime import build_surveys
-
-    parts.survey = build_surveys(parts.settings, parts.bot.kb, parts.storage, couriers(parts))
-    parts.bot.surveys = parts.survey.desk
-    return parts.survey
 
 
 def _one_drain_at_a_time(survey: SurveyParts) -> Callable[[], None]:
@@ -193,7 +113,8 @@ def _web_chat(app: web.Application, parts: Parts) -> None:
 
     demo = parts.survey.demo if parts.survey is not None else None
     token = settings.pmo_web_token.get_secret_value() if settings.pmo_web_token else None
-    WebChat(parts.bot, demo, token).add_routes(app)
+    parts.bot.demo = demo
+    WebChat(parts.bot, token).add_routes(app)
     if demo is None:
         return
 

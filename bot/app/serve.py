@@ -8,9 +8,10 @@ import logging
 from aiohttp import web
 
 from bot import logs
+from bot.app.parts import Parts, build_slack
+from bot.app.web import build_app, web_chat_on
 from bot.core import Bot
 from bot.errors import ConfigError
-from bot.server import Parts, build_app, build_slack, web_chat_on
 from bot.settings import Settings, read_settings
 
 log = logging.getLogger("pmo_bot.serve")
