@@ -47,7 +47,7 @@ from bot.storage.db import Storage  # noqa: E402
 from bot.storage.engine import make_engine  # noqa: E402
 from bot.storage.models import Base, OutboxMessage, SurveyComment, SurveyResponse, SurveyRun  # noqa: E402
 from bot.storage.surveys import SurveyStore  # noqa: E402
-from jobs.config import TeamsConfig  # noqa: E402
+from jobs.config import TeamsFile  # noqa: E402
 from jobs.digest import Digests  # noqa: E402
 from knowledge.base import load as load_kb  # noqa: E402
 
@@ -279,7 +279,7 @@ def only_digest(url: str, teams_file: Path, team: str, repeat: int) -> dict[str,
     """Connects and builds ``team``'s digest: what a process serving ``/pmo digest`` does."""
     started = time.perf_counter()
     kb = load_kb()
-    teams = TeamsConfig(teams_file, kb.functions)
+    teams = TeamsFile(teams_file, kb.functions)
     teams.load()
     digests = Digests(SurveyStore(Storage(url)), teams, kb)
     setup = time.perf_counter() - started

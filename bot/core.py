@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.errors import ReviewError
 from bot.intents import BY_NAME, label_for
-from bot.ports import ChatSurveys, DemoTeam
+from bot.ports import ChatSurveys, ContextStore, DemoTeam
 from bot.reply import Action, Button, Reply, Section
 from bot.router import Context, Router, RouteResult
 from bot.skills import MAX_BUTTONS, Skill, unknown_reply
@@ -42,15 +42,26 @@ class Conversations:
     """What each conversation has said so far (its last routed turn and the entries it named), so
     that "and the issue log?" or "how do I become one?" can follow on.
 
-    Kept in memory, bounded in size and age: a follow-up only makes sense within minutes.
+    Kept in memory, bounded in size and age: a follow-up only makes sense within minutes. With a
+    store attached (several web processes on one database), each turn is read from and written to
+    it, so that the process answering a follow-up need not be the one that answered before.
     """
 
     def __init__(self, ttl_s: float = CONVERSATION_TTL_S, limit: int = MAX_CONVERSATIONS) -> None:
         self.ttl_s = ttl_s
         self.limit = limit
         self._turns: OrderedDict[str, _Turn] = OrderedDict()
+        self._store: ContextStore | None = None
+        self._known: Callable[[str, str], bool] = lambda kind, id: True
+
+    def attach(self, store: ContextStore, known: Callable[[str, str], bool]) -> None:
+        """Keep contexts in ``store``; ``known(kind, id)`` says whether an entry a saved context
+        names still exists (another process may run another knowledge base version)."""
+        self._store, self._known = store, known
 
     def context(self, key: str, now: float) -> Context | None:
+        if self._store is not None:
+            self._load(key, now)
         turn = self._turns.get(key)
         if turn is None or now - turn.at > self.ttl_s:
             return None
@@ -59,6 +70,25 @@ class Conversations:
     def remember(self, key: str, route: RouteResult, now: float) -> None:
         context = self.context(key, now) or Context()
         self._keep(key, _Turn(context.after(route), now))
+        if self._store is not None:
+            data = self.export(key, now)
+            try:
+                if data is not None:
+                    self._store.save(key, data, now)
+            except Exception:
+                log.warning("could not keep a conversation's context", exc_info=True)
+
+    def _load(self, key: str, now: float) -> None:
+        assert self._store is not None
+        try:
+            saved = self._store.load(key)
+        except Exception:
+            # The follow-up is a convenience: without the database the turn is answered afresh.
+            log.warning("could not read a conversation's context", exc_info=True)
+            saved = None
+        self._turns.pop(key, None)
+        if saved is not None:
+            self.restore(key, saved[0], now, self._known)
 
     def _keep(self, key: str, turn: _Turn) -> None:
         self._turns[key] = turn

@@ -39,15 +39,11 @@ class Outcome:
 class Outbound(Protocol):
     platform: str
 
-    async def send_to_user(self, user_id: str, reply: Reply) -> Delivery: ...
-
-    async def post_to_channel(self, channel_id: str, reply: Reply) -> Delivery: ...
-
     async def post_report(
-        self, channel_id: str, reply: Reply, image: bytes | None, image_name: str
+        self, channel_id: str, reply: Reply, image: bytes | None, image_name: str, marker: str = ""
     ) -> Delivery:
         """Post ``reply`` to a channel with an optional PNG (``image``, named ``image_name``) shown
-        with it: a digest and its chart.
+        with it: a digest and its chart. ``marker`` tags it where the platform keeps such tags.
 
         The reply must carry the figures on its own: a chart the platform cannot take is logged and
         left out, and the delivery still counts as "sent" (Slack: the file is uploaded after the
@@ -66,6 +62,11 @@ class Courier(Outbound, Protocol):
 
     async def find_delivery(self, user_id: str, marker: str, since: datetime) -> str | None:
         """The id of a message tagged ``marker`` sent to the person since ``since``, or None.
+        Raises NotImplementedError where the platform cannot tell (Teams)."""
+        ...
+
+    async def find_report(self, channel_id: str, marker: str, since: datetime) -> str | None:
+        """Where a report tagged ``marker`` was posted in the channel since ``since``, or None.
         Raises NotImplementedError where the platform cannot tell (Teams)."""
         ...
 
@@ -100,3 +101,12 @@ class DemoTeam(Protocol):
     def digest(self) -> Reply: ...
 
     def restart(self, user: str) -> Reply: ...
+
+
+class ContextStore(Protocol):
+    """Where conversations' last turns are kept when several web processes answer one person
+    (``bot.storage.context``): a follow-up is understood whichever process it reaches."""
+
+    def load(self, key: str) -> tuple[dict[str, object], float] | None: ...
+
+    def save(self, key: str, data: dict[str, object], at: float) -> None: ...

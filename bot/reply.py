@@ -10,8 +10,7 @@ cannot show.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -146,6 +145,3 @@ class Reply:
 
     def line_count(self) -> int:
         return 1 + sum(s.line_count() for s in self.sections)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     pmo_teams_rate: float = Field(default=50.0, alias="PMO_TEAMS_RATE", gt=0, le=1000)
     # How long a sender holds a message it is sending; a sender that dies lets go after this.
     pmo_outbox_lease_s: float = Field(default=60.0, alias="PMO_OUTBOX_LEASE_S", ge=1, le=3600)
+    # How often the clock looks for surveys to open, remind and close (its cron jobs aside).
+    pmo_clock_tick_s: float = Field(default=60.0, alias="PMO_CLOCK_TICK_S", ge=1, le=3600)
 
     # The web chat on an address other than loopback needs a token (shared as /#token=...).
     pmo_web_token: SecretStr | None = Field(default=None, alias="PMO_WEB_TOKEN", min_length=16)

@@ -23,13 +23,13 @@ from bot.errors import ConfigError
 from bot.storage.surveys import Run
 from jobs.sender import Sender
 from jobs.surveys import Surveys
+from jobs.worker import OutboxWorker
 
 log = logging.getLogger(__name__)
 
 TICK_ID = "pmo:tick"
 TICK_S = 60
 FIRST_TICK_S = 1
-IDLE_POLL_S = 5.0
 Closed = Callable[[Run], Awaitable[None]]
 
 
@@ -38,12 +38,22 @@ def job_id(team_id: str) -> str:
 
 
 class SurveyClock:
-    def __init__(self, surveys: Surveys, sender: Sender, on_close: Closed | None = None) -> None:
+    def __init__(
+        self,
+        surveys: Surveys,
+        sender: Sender,
+        on_close: Closed | None = None,
+        tick_s: float = TICK_S,
+        sweep: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.surveys = surveys
+        # Each tick also runs ``sweep``: the digests nobody posted (their poster died).
+        self.sweep = sweep
+        self.tick_s = tick_s
         self.sender = sender
         self.on_close = on_close
         self.scheduler: AsyncIOScheduler | None = None
-        self._wake = asyncio.Event()
+        self.outbox = OutboxWorker(sender, surveys.store, surveys.now)
         self._sending: asyncio.Task[None] | None = None
         self._scheduled: dict[str, tuple[str, str]] = {}
 
@@ -53,17 +63,17 @@ class SurveyClock:
         self.scheduler = AsyncIOScheduler(timezone=self.surveys.default_timezone)
         self.scheduler.add_job(
             self.tick,
-            IntervalTrigger(seconds=TICK_S),
+            IntervalTrigger(seconds=self.tick_s),
             id=TICK_ID,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=TICK_S,
+            misfire_grace_time=int(max(1, self.tick_s)),
             # Soon after start, once the server holds its port.
             next_run_time=datetime.now(self.scheduler.timezone) + timedelta(seconds=FIRST_TICK_S),
         )
         self.reschedule()
         self.scheduler.start()
-        self._sending = asyncio.ensure_future(self._send_loop())
+        self._sending = asyncio.ensure_future(self.outbox.run())
         log.info("scheduler started", extra={"jobs": [j.id for j in self.scheduler.get_jobs()]})
 
     async def stop(self) -> None:
@@ -76,7 +86,7 @@ class SurveyClock:
 
     def kick(self) -> None:
         """Something was queued: send now rather than at the next poll."""
-        self._wake.set()
+        self.outbox.kick()
 
     # -- jobs -------------------------------------------------------------------------------------
 
@@ -134,6 +144,8 @@ class SurveyClock:
             for run in closed:
                 if self.on_close is not None:
                     await self.on_close(run)
+            if self.sweep is not None:
+                await self.sweep()
             if reminded:
                 log.info("reminders queued", extra={"count": reminded})
         except asyncio.CancelledError:
@@ -143,18 +155,3 @@ class SurveyClock:
         except Exception:
             log.exception("scheduler tick failed")
         self.kick()
-
-    async def _send_loop(self) -> None:
-        while True:
-            try:
-                await self.sender.send_due()
-                due = await asyncio.to_thread(self.surveys.store.next_due)
-            except Exception:
-                log.exception("sending survey messages failed; trying again shortly")
-                due = None
-            wait = IDLE_POLL_S
-            if due is not None:
-                wait = min(IDLE_POLL_S, max(0.05, (due - self.surveys.now()).total_seconds()))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)

@@ -114,11 +114,13 @@ class Team(_Strict):
         return self
 
 
-class TeamsFile(_Strict):
+class TeamList(_Strict):
+    """What a teams file holds: its teams, each id once."""
+
     teams: tuple[Team, ...] = ()
 
     @model_validator(mode="after")
-    def _unique(self) -> TeamsFile:
+    def _unique(self) -> TeamList:
         ids = [t.id for t in self.teams]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
@@ -133,7 +135,7 @@ def _builtin(info: ValidationInfo) -> bool:
     return isinstance(info.context, dict) and info.context.get("builtin") is True
 
 
-def parse(text: str, source: str, functions: Collection[str] = ()) -> TeamsFile:
+def parse(text: str, source: str, functions: Collection[str] = ()) -> TeamList:
     """The teams in ``text``; ConfigError naming every problem. ``functions``: the known function
     ids, to catch a misspelt service."""
     try:
@@ -143,11 +145,11 @@ def parse(text: str, source: str, functions: Collection[str] = ()) -> TeamsFile:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{source}: not valid YAML{where}") from None
     if data is None:
-        return TeamsFile()
+        return TeamList()
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with a 'teams' list")
     try:
-        parsed = TeamsFile.model_validate(data)
+        parsed = TeamList.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: " + "; ".join(_problem(data, e) for e in exc.errors())) from None
     problems = [
@@ -201,7 +203,7 @@ def zone(team: Team, default: str) -> zoneinfo.ZoneInfo:
     return _zone_or_error(team.survey.timezone or default)
 
 
-class TeamsConfig:
+class TeamsFile:
     """The teams file, re-read when it changes (checked at most once per call, by its mtime)."""
 
     def __init__(self, path: Path, functions: Collection[str] = (), extra: Collection[Team] = ()) -> None:
@@ -212,11 +214,11 @@ class TeamsConfig:
         self.extra = {t.id: t for t in extra}
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
-        self._current = TeamsFile()
+        self._current = TeamList()
         self._good = False
         self.error: str | None = None
 
-    def load(self) -> TeamsFile:
+    def load(self) -> TeamList:
         """The current teams; ConfigError when the file is broken and no good version was read."""
         with self._lock:
             stamp = self._stat()
@@ -229,7 +231,7 @@ class TeamsConfig:
 
     def _read(self, exists: bool) -> None:
         if not exists:
-            self._current, self.error, self._good = TeamsFile(), None, True
+            self._current, self.error, self._good = TeamList(), None, True
             return
         try:
             self._current = parse(self.path.read_text(encoding="utf-8"), str(self.path), self.functions)

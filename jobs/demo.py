@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, SurveyError
 from bot.reply import Action, Button, Image, Reply, Section
 from bot.storage.surveys import Recipient, Run
 from jobs.config import SurveySettings, Team
@@ -184,7 +184,8 @@ class Demo:
     def digest(self) -> Reply:
         try:
             digest = self.digests.build(TEAM_ID)
-        except ConfigError:
+        except (ConfigError, SurveyError):
+            # ConfigError: a broken teams file, read on the way to the demo team.
             return _note("No demo digest yet", "Close this week's demo survey to see one.", CLOSE)
         reply = self.digests.reply(digest)
         png = self.chart(digest)

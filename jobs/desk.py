@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, SurveyError
 from bot.reply import Action, Reply, Section
 from bot.storage.surveys import Run
 from bot.turn import Turn
@@ -83,7 +83,7 @@ class SurveyDesk:
             run = self.surveys.close(team_id)
             self._closed(run)
             return _note("Survey closed", f"The survey {run.period_key} is closed. {self._counts(team_id)}")
-        except ConfigError as exc:
+        except (ConfigError, SurveyError) as exc:
             return _note("I couldn't do that", str(exc))
 
     def _only_team(self) -> str:
@@ -92,13 +92,13 @@ class SurveyDesk:
             return teams[0].id
         names = ", ".join(t.id for t in teams) or "none yet"
         example = teams[0].id if teams else "delivery"
-        raise ConfigError(f"Name the team, for example `/pmo survey status {example}` (teams: {names}).")
+        raise SurveyError(f"Name the team, for example `/pmo survey status {example}` (teams: {names}).")
 
     def _open(self, team_id: str) -> Reply:
         team = self.surveys.teams.team(team_id)
         self.surveys.courier(team.platform)
         if self.loop is None:
-            raise ConfigError("surveys can be opened from chat only while `pmo-bot serve` runs")
+            raise SurveyError("surveys can be opened from chat only while `pmo-bot serve` runs")
 
         async def work() -> None:
             try:
@@ -149,7 +149,7 @@ class SurveyDesk:
             )
         try:
             return self.digests.reply(self.digests.build(team.id))
-        except ConfigError as exc:
+        except SurveyError as exc:
             return _note("No digest yet", str(exc)[:1].upper() + str(exc)[1:] + ".")
 
     def _status(self, team_id: str) -> Reply:
@@ -169,6 +169,8 @@ class SurveyDesk:
             parts.append(f"{s['unreachable']} people blocked or removed the bot.")
         if s.get("failed"):
             parts.append(f"{s['failed']} invitations failed.")
+        if s.get("unchecked"):
+            parts.append(f"{s['unchecked']} may have arrived but could not be checked (not sent again).")
         return " ".join(parts)
 
 

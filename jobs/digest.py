@@ -13,10 +13,10 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
-from bot.errors import ConfigError
+from bot.errors import SurveyError
 from bot.reply import Action, Button, Reply, Section, Table
 from bot.storage.surveys import Run, SurveyStore
-from jobs.config import MIN_RESPONSES_FLOOR, Team, TeamsConfig
+from jobs.config import MIN_RESPONSES_FLOOR, Team, TeamsFile
 from jobs.digest_model import Digest, FunctionScore
 from knowledge.base import KnowledgeBase
 
@@ -26,7 +26,7 @@ Shuffle = Callable[[list[str]], None]
 
 class Digests:
     def __init__(
-        self, store: SurveyStore, teams: TeamsConfig, kb: KnowledgeBase, shuffle: Shuffle | None = None
+        self, store: SurveyStore, teams: TeamsFile, kb: KnowledgeBase, shuffle: Shuffle | None = None
     ) -> None:
         self.store = store
         self.teams = teams
@@ -38,7 +38,7 @@ class Digests:
         team = self.teams.team(team_id)
         run = self.store.latest_run(team.id, state="closed")
         if run is None:
-            raise ConfigError(f"team {team_id} has no closed survey yet, so there is no digest")
+            raise SurveyError(f"team {team_id} has no closed survey yet, so there is no digest")
         return run
 
     def build(self, team_id: str, run: Run | None = None) -> Digest:

@@ -21,7 +21,17 @@ from datetime import datetime, timedelta
 from bot.errors import DeliveryError
 from bot.ports import Courier, Outcome
 from bot.reply import Reply
-from bot.storage.surveys import CANCELLED, FAILED, INACTIVE, SENT, UNKNOWN, Message, Run, SurveyStore
+from bot.storage.surveys import (
+    CANCELLED,
+    FAILED,
+    INACTIVE,
+    SENT,
+    UNCHECKED,
+    UNKNOWN,
+    Message,
+    Run,
+    SurveyStore,
+)
 from jobs.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -32,6 +42,7 @@ Progress = Callable[[int], None]
 RUN_RECHECK = timedelta(seconds=2)
 UNSURE = "unsure: "  # the error of a message that may have been delivered despite it
 HALT_RETRY_S = 60.0
+UNCHECKED_NOTE = "could not check whether it was delivered (after every check allowed); not sent again"
 Wanted = Callable[[Run, Message], bool]
 
 
@@ -159,7 +170,13 @@ class Sender:
                 return
             if not known:
                 if message.attempts >= self.settings.max_attempts:
-                    await self._finish(message, FAILED, error="could not check whether it was delivered")
+                    # The rule: a message that may have gone out is not sent again, since a second
+                    # copy is worse than one that never came (the reminder covers that person).
+                    await self._finish(message, UNCHECKED, error=UNCHECKED_NOTE)
+                    log.warning(
+                        "a stranded message could not be checked; settled as unchecked, not re-sent",
+                        extra={"message_id": message.id, "checks": message.attempts},
+                    )
                 return  # the lease lapses and the check is made again
         if not await self._wanted(run, message):
             return
@@ -194,8 +211,10 @@ class Sender:
             )
         except NotImplementedError:
             return None, True
-        except Exception:
-            log.warning("could not check a stranded message", extra={"message_id": message.id}, exc_info=True)
+        except Exception as exc:
+            # Logged once, when the checks run out (see _send), not at every check.
+            problem = {"message_id": message.id, "error": str(exc)}
+            log.debug("could not check a stranded message", extra=problem)
             return None, False
         return ref, True
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.reply import Action, Choice, Form, Question, Reply, Section, TextInput
 from bot.storage.surveys import Run
-from jobs.config import TeamsConfig, zone
+from jobs.config import TeamsFile, zone
 from knowledge.base import KnowledgeBase
 
 NOT_USED = "na"
@@ -19,7 +19,7 @@ MAX_COMMENT = 1000
 
 
 class SurveyMessages:
-    def __init__(self, kb: KnowledgeBase, teams: TeamsConfig, default_timezone: str) -> None:
+    def __init__(self, kb: KnowledgeBase, teams: TeamsFile, default_timezone: str) -> None:
         self.kb = kb
         self.teams = teams
         self.default_timezone = default_timezone

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, SurveyError
 from bot.ports import Courier
 from bot.reply import Action, Reply, Section
 from bot.storage.surveys import SENT, UNKNOWN, Message, Recipient, Run, RunClosed, SurveyStore
-from jobs.config import Team, TeamsConfig, zone
+from jobs.config import Team, TeamsFile, zone
 from jobs.survey_message import COMMENT, MAX_COMMENT, NOT_USED, SurveyMessages
 from knowledge.base import KnowledgeBase
 
@@ -45,7 +45,7 @@ class Surveys:
     def __init__(
         self,
         store: SurveyStore,
-        teams: TeamsConfig,
+        teams: TeamsFile,
         kb: KnowledgeBase,
         couriers: Mapping[str, Courier],
         secret: bytes,
@@ -88,7 +88,7 @@ class Surveys:
     def _runnable(self, team_id: str) -> Team:
         """The team, when surveys may be run for it by command: not a team the program made."""
         if team_id in self.teams.extra:
-            raise ConfigError(f"{team_id} is the web chat's demo team: try it in the web chat's demo panel")
+            raise SurveyError(f"{team_id} is the web chat's demo team: try it in the web chat's demo panel")
         return self.teams.team(team_id)
 
     async def open(
@@ -101,7 +101,7 @@ class Surveys:
         start = opened_at or now
         key = period or self.period_key(team, start)
         if not key.startswith(f"{team.id}/") or len(key) > 128:
-            raise ConfigError(
+            raise SurveyError(
                 f"a period key for team {team.id} starts with '{team.id}/', e.g. {team.id}/2026-W49-extra"
             )
         existing = await asyncio.to_thread(self.store.run_for_period, key)
@@ -142,11 +142,11 @@ class Surveys:
         ]
 
     def current_run(self, team_id: str) -> Run:
-        """The team's open run, or ConfigError saying there is none."""
+        """The team's open run, or SurveyError saying there is none."""
         self._runnable(team_id)
         run = self.store.latest_run(team_id, state="open")
         if run is None:
-            raise ConfigError(
+            raise SurveyError(
                 f"team {team_id} has no open survey: open one with `pmo-bot survey open --team {team_id}`"
             )
         return run
@@ -221,6 +221,7 @@ class Surveys:
             "not_installed": invites.get("unknown", 0),
             "unreachable": invites.get("inactive", 0),
             "failed": invites.get("failed", 0),
+            "unchecked": invites.get("unchecked", 0),
             "invites": invites,
             "reminders": of("reminder"),
         }

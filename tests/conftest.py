@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, make_url, text
 from bot.core import Bot
 from bot.router import Router
 from knowledge.base import KnowledgeBase, load
+from tests.processes import fake_slack  # noqa: F401 (a fixture: the fake Slack as a process)
 
 POSTGRES_ENV = "PMO_TEST_POSTGRES_URL"
 ROOT = Path(__file__).resolve().parent.parent

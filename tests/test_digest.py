@@ -13,7 +13,7 @@ import pytest
 
 from bot.storage import Storage
 from bot.storage.surveys import SENT, Recipient, Run, SurveyStore
-from jobs.config import TeamsConfig
+from jobs.config import TeamsFile
 from jobs.digest import Digests
 from knowledge.base import KnowledgeBase
 
@@ -21,7 +21,7 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SERVICES = ("reporting", "risk_management", "governance")
 
 
-def teams_file(path: Path, min_responses: int = 5, min_comments: int = 10) -> TeamsConfig:
+def teams_file(path: Path, min_responses: int = 5, min_comments: int = 10) -> TeamsFile:
     path.write_text(
         "teams:\n  - id: t\n    name: Delivery PMO\n    platform: slack\n    members: [U1]\n"
         "    digest_channel: C0DIGEST01\n"
@@ -29,7 +29,7 @@ def teams_file(path: Path, min_responses: int = 5, min_comments: int = 10) -> Te
         f"    survey: {{min_responses: {min_responses}, min_comments: {min_comments}}}\n",
         encoding="utf-8",
     )
-    return TeamsConfig(path, SERVICES)
+    return TeamsFile(path, SERVICES)
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def store(database_url: str) -> Iterator[SurveyStore]:
 
 
 class World:
-    def __init__(self, store: SurveyStore, teams: TeamsConfig, kb: KnowledgeBase) -> None:
+    def __init__(self, store: SurveyStore, teams: TeamsFile, kb: KnowledgeBase) -> None:
         self.store = store
         self.digests = Digests(store, teams, kb, shuffle=lambda items: items.reverse())
         self.week = 0

@@ -148,7 +148,7 @@ async def test_slack_a_failed_upload_is_logged_and_the_message_stands(
 ) -> None:
     adapter, fake = slack
     fake.fail("files.completeUploadExternal", 400)
-    with caplog.at_level(logging.ERROR, logger="adapters.slack.app"):
+    with caplog.at_level(logging.ERROR, logger="adapters.slack.courier"):
         assert await adapter.post_report(CHANNEL, digest(), png(), "digest.png") == "sent"
     assert len(fake.messages(CHANNEL)) == 1
     assert fake.uploads() == []

@@ -8,6 +8,7 @@ opened.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.slack.app import MARKER_EVENT, SlackAdapter
+from adapters.slack.app import SlackAdapter
+from adapters.slack.courier import MARKER_EVENT
 from bot.core import Bot
 from bot.ports import Courier, Outcome
 from bot.reply import Reply, Section
@@ -30,6 +32,7 @@ from bot.storage.surveys import (
     PENDING,
     SENDING,
     SENT,
+    UNCHECKED,
     Message,
     Recipient,
     Run,
@@ -363,6 +366,29 @@ async def test_a_stranded_message_is_not_sent_while_slack_cannot_be_asked(rig: R
     assert len(rig.fake.of("conversations.history")) == 2
 
 
+async def test_a_stranded_message_that_can_never_be_checked_is_settled_once_not_sent_again(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A token without the history scope: every check fails. The message may have gone out, so the
+    # rule is not to send it again; it ends "unchecked", counted apart, and logged once.
+    run = rig.open(1)
+    assert len(rig.store.claim("dead", T0, T0 + timedelta(seconds=60), 1, ("slack",))) == 1
+    rig.fake.fail("conversations.history", 500, times=100)
+    sender = rig.sender("survivor")
+    rig.now.at = T0 + timedelta(seconds=61)
+    with caplog.at_level(logging.DEBUG, logger="jobs.sender"):
+        await sender.drain(sleep=rig.now.sleep, run_id=run.id)
+    (message,) = rig.store.messages(run.id, "invite")
+    assert (message.state, message.attempts) == (UNCHECKED, SenderSettings().max_attempts)
+    assert rig.posts() == 0
+    assert len(rig.fake.of("conversations.history")) == SenderSettings().max_attempts - 1
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "a stranded message could not be checked; settled as unchecked, not re-sent"
+    ]
+    assert rig.store.work_left(run.id) == 0
+
+
 async def test_a_sender_that_lost_its_claim_while_waiting_does_not_send(rig: Rig) -> None:
     run = rig.open(1)
     rig.pacer.slow_down("slack", WORKSPACE, 40.0)  # every send waits 40 s for the workspace
@@ -456,12 +482,6 @@ class TeamsLikeCourier:
     async def workspace_of(self, user_id: str) -> str:
         return "tenant"
 
-    async def send_to_user(self, user_id: str, reply: Reply) -> Any:
-        raise AssertionError("the sender uses deliver")
-
-    async def post_to_channel(self, channel_id: str, reply: Reply) -> Any:
-        raise AssertionError("the sender uses deliver")
-
 
 async def test_a_courier_that_raises_is_retried_and_other_platforms_are_left_alone(rig: Rig) -> None:
     teams_run = rig.open(1, key="t/2023-W46", platform="teams")
@@ -522,12 +542,6 @@ class PostsThenTimesOut:
 
     async def workspace_of(self, user_id: str) -> str:
         return WORKSPACE
-
-    async def send_to_user(self, user_id: str, reply: Reply) -> Any:
-        raise NotImplementedError
-
-    async def post_to_channel(self, channel_id: str, reply: Reply) -> Any:
-        raise NotImplementedError
 
 
 async def test_a_timeout_after_slack_took_the_message_does_not_send_it_twice(rig: Rig) -> None:

@@ -563,13 +563,14 @@ async def test_a_failed_review_is_reported_to_the_person(running: Running) -> No
 
 
 async def test_outbound_port_sends_a_dm_and_posts_to_a_channel(running: Running) -> None:
-    from bot.ports import Outbound
+    from bot.ports import Courier
     from bot.reply import Action
 
-    port: Outbound = running.slack
+    port: Courier = running.slack
     reply = running.slack.bot.handle_action(Action("help"))
-    assert await port.send_to_user("U0USER0001", reply) == "sent"
-    assert await port.post_to_channel("C0DIGEST01", reply) == "sent"
-    assert (await running.fake.wait_for("conversations.open"))[0].body["users"] == "U0USER0001"
+    # A person's invitation is posted to their user id, which lands in the app's DM with them.
+    outcome = await port.deliver("U0USER0001", reply, "m1")
+    assert outcome.status == "sent" and outcome.ref.startswith("D0DM000001/")
+    assert await port.post_report("C0DIGEST01", reply, None, "") == "sent"
     posts = await running.fake.wait_for("chat.postMessage", 2)
-    assert [p.body["channel"] for p in posts] == ["D0DM000001", "C0DIGEST01"]
+    assert [p.body["channel"] for p in posts] == ["U0USER0001", "C0DIGEST01"]

@@ -22,7 +22,7 @@ from bot.reply import Action
 from bot.storage import Storage
 from bot.storage.surveys import CANCELLED, INACTIVE, PENDING, SENT, Run, SurveyStore
 from jobs.clock import SurveyClock, job_id
-from jobs.config import TeamsConfig
+from jobs.config import TeamsFile
 from jobs.pacing import Limits, Pacer
 from jobs.sender import Sender
 from jobs.surveys import Surveys
@@ -80,7 +80,7 @@ class World:
     storage: Storage
     store: SurveyStore
     config: Path
-    teams: TeamsConfig
+    teams: TeamsFile
     now: Now
     surveys: Surveys
     sender: Sender
@@ -91,7 +91,7 @@ class World:
         """Another process's view: its own Storage, store, teams file reader and adapter state."""
         return Surveys(
             SurveyStore(storage),
-            TeamsConfig(self.config, FUNCTIONS),
+            TeamsFile(self.config, FUNCTIONS),
             self.surveys.kb,
             {"slack": self.slack},
             self.surveys.secret,
@@ -117,7 +117,7 @@ def _world(fake: FakeSlack, kb: KnowledgeBase, storage: Storage, config: Path) -
         write(config, team_yaml())
     slack = SlackAdapter(Bot(kb), BOT_TOKEN, "signing-secret", fake.api_url)
     store = SurveyStore(storage)
-    teams = TeamsConfig(config, FUNCTIONS)
+    teams = TeamsFile(config, FUNCTIONS)
     now = Now(MONDAY_9 + timedelta(minutes=5))
     surveys = Surveys(store, teams, kb, {"slack": slack}, b"k" * 32, now)
     sender = sender_for(surveys, now)

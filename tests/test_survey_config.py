@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from jobs.config import SurveySettings, TeamsConfig, TeamsFile, parse, zone
+from jobs.config import SurveySettings, TeamList, TeamsFile, parse, zone
 
 FUNCTIONS = ("reporting", "risk_management", "planning", "financial_management")
 
@@ -100,7 +100,7 @@ def test_a_valid_file_is_parsed_with_defaults_filled_in() -> None:
 
 
 def test_an_empty_file_has_no_teams() -> None:
-    assert parse("", "pmo.yaml", FUNCTIONS) == TeamsFile()
+    assert parse("", "pmo.yaml", FUNCTIONS) == TeamList()
     assert parse("# nothing yet\n", "pmo.yaml", FUNCTIONS).teams == ()
     assert parse("teams: []\n", "pmo.yaml", FUNCTIONS).teams == ()
 
@@ -237,15 +237,15 @@ def test_the_survey_zone_falls_back_to_the_default() -> None:
 
 
 def test_a_missing_file_means_no_teams(tmp_path: Path) -> None:
-    config = TeamsConfig(tmp_path / "absent.yaml", FUNCTIONS)
-    assert config.load() == TeamsFile()
+    config = TeamsFile(tmp_path / "absent.yaml", FUNCTIONS)
+    assert config.load() == TeamList()
     assert config.error is None
 
 
 def test_the_file_is_re_read_when_it_changes(tmp_path: Path) -> None:
     path = tmp_path / "pmo.yaml"
     bump(path, "teams:\n" + team_yaml("alpha"))
-    config = TeamsConfig(path, FUNCTIONS)
+    config = TeamsFile(path, FUNCTIONS)
     first = config.load()
     assert [t.id for t in first.teams] == ["alpha"]
     assert config.load() is first  # unchanged: not parsed again
@@ -260,7 +260,7 @@ def test_the_file_is_re_read_when_it_changes(tmp_path: Path) -> None:
 def test_a_broken_edit_keeps_the_last_good_version(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "pmo.yaml"
     bump(path, "teams:\n" + team_yaml("alpha"))
-    config = TeamsConfig(path, FUNCTIONS)
+    config = TeamsFile(path, FUNCTIONS)
     good = config.load()
     bump(path, "teams:\n" + team_yaml("alpha", survey="{min_responses: 1, min_comments: 3}"))
     with caplog.at_level("ERROR", logger="jobs.config"):
@@ -279,7 +279,7 @@ def test_a_broken_edit_keeps_the_last_good_version(tmp_path: Path, caplog: pytes
 def test_a_file_that_never_was_good_raises(tmp_path: Path) -> None:
     path = tmp_path / "pmo.yaml"
     bump(path, "teams:\n  - id: a\n   platform: [\n")
-    config = TeamsConfig(path, FUNCTIONS)
+    config = TeamsFile(path, FUNCTIONS)
     for _ in range(2):  # and again, without re-reading the unchanged file
         with pytest.raises(ConfigError, match=r"pmo\.yaml: not valid YAML at line \d"):
             config.load()
@@ -292,7 +292,7 @@ def test_a_file_that_never_was_good_raises(tmp_path: Path) -> None:
 def test_a_file_that_is_not_text_is_refused_with_a_reason(tmp_path: Path) -> None:
     path = tmp_path / "pmo.yaml"
     path.write_bytes(b"teams:\n  - id: \xff\xfe\n")
-    config = TeamsConfig(path, FUNCTIONS)
+    config = TeamsFile(path, FUNCTIONS)
     with pytest.raises(ConfigError, match=r"pmo\.yaml: cannot read \("):
         config.load()
 
@@ -300,7 +300,7 @@ def test_a_file_that_is_not_text_is_refused_with_a_reason(tmp_path: Path) -> Non
 def test_deleting_the_file_leaves_no_teams(tmp_path: Path) -> None:
     path = tmp_path / "pmo.yaml"
     bump(path, "teams:\n" + team_yaml("alpha"))
-    config = TeamsConfig(path, FUNCTIONS)
+    config = TeamsFile(path, FUNCTIONS)
     assert len(config.load().teams) == 1
     path.unlink()
     assert config.load().teams == ()
@@ -310,12 +310,12 @@ def test_deleting_the_file_leaves_no_teams(tmp_path: Path) -> None:
 def test_an_unknown_team_lists_the_known_ones(tmp_path: Path) -> None:
     path = tmp_path / "pmo.yaml"
     bump(path, "teams:\n" + team_yaml("alpha") + team_yaml("beta"))
-    config = TeamsConfig(path, FUNCTIONS)
+    config = TeamsFile(path, FUNCTIONS)
     assert config.team("beta").id == "beta"
     with pytest.raises(ConfigError) as caught:
         config.team("gamma")
     assert str(caught.value) == "unknown team 'gamma' (teams: alpha, beta)"
-    empty = TeamsConfig(tmp_path / "none.yaml", FUNCTIONS)
+    empty = TeamsFile(tmp_path / "none.yaml", FUNCTIONS)
     with pytest.raises(ConfigError) as caught:
         empty.team("alpha")
     assert str(caught.value) == f"unknown team 'alpha' (teams: none: add teams to {tmp_path / 'none.yaml'})"

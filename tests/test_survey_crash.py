@@ -18,10 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -29,6 +26,7 @@ from sqlalchemy import create_engine, text
 
 from jobs.sender import SenderSettings
 from tests.fake_slack import BOT_TOKEN
+from tests.processes import FakeSlack, child_env, tail
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 1000
@@ -43,64 +41,6 @@ DEADLINE_S = 60.0  # for any one run to reach its mark or to finish
 HELD = 2 * SenderSettings().batch
 
 
-@dataclass
-class FakeSlack:
-    process: subprocess.Popen[str]
-    port: int
-    log: Path
-
-    def delivered(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines() if line]
-
-    def count(self) -> int:
-        try:
-            return self.log.read_bytes().count(b"\n")
-        except FileNotFoundError:
-            return 0
-
-
-@pytest.fixture
-def fake_slack(tmp_path: Path) -> Iterator[FakeSlack]:
-    log = tmp_path / "delivered.jsonl"
-    command = [sys.executable, "-m", "tests.fake_slack", "--port", "0", "--log", str(log)]
-    with open(tmp_path / "fake_slack.err", "w", encoding="utf-8") as err:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=_env({}), stdout=subprocess.PIPE, stderr=err, text=True
-        )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline().strip()
-        assert first.startswith("PORT "), f"the fake Slack did not start: {first!r} {_tail(err.name)}"
-        yield FakeSlack(process, int(first.split()[1]), log)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    """The environment without the developer's own settings, plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_")) and k != "DATABASE_URL"
-    }
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return {**env, **extra}
-
-
-def _tail(path: str | Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(Path(path).read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return ""
-
-
 class Operator:
     """Runs ``pmo-bot survey ...`` as the operator would, each run with logs of its own."""
 
@@ -110,7 +50,7 @@ class Operator:
         members = [f"U{n:010d}" for n in range(1, PEOPLE + 1)]
         team = {"id": "big", "platform": "slack", "members": members, "services": ["reporting", "governance"]}
         teams.write_text(yaml.safe_dump({"teams": [team]}), encoding="utf-8")
-        self.env = _env(
+        self.env = child_env(
             {
                 "DATABASE_URL": database_url,
                 "PMO_CONFIG": str(teams),
@@ -144,9 +84,9 @@ class Operator:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            pytest.fail(f"pmo-bot {' '.join(args)} did not finish in {DEADLINE_S:.0f} s:\n{_tail(out)}")
+            pytest.fail(f"pmo-bot {' '.join(args)} did not finish in {DEADLINE_S:.0f} s:\n{tail(out)}")
         output = out.read_text(encoding="utf-8")
-        assert code == 0, f"pmo-bot {' '.join(args)} exited {code}:\n{_tail(out)}"
+        assert code == 0, f"pmo-bot {' '.join(args)} exited {code}:\n{tail(out)}"
         return output
 
 
@@ -182,10 +122,10 @@ def test_sigkill_three_times_delivers_to_everyone_once(
                 if process.poll() is not None:
                     pytest.fail(
                         f"run {operator.runs} ended (exit {process.returncode}) at "
-                        f"{fake_slack.count()} delivered, before the {mark} mark:\n{_tail(out)}"
+                        f"{fake_slack.count()} delivered, before the {mark} mark:\n{tail(out)}"
                     )
                 if time.monotonic() > deadline:
-                    pytest.fail(f"run {operator.runs} did not reach {mark} in time:\n{_tail(out)}")
+                    pytest.fail(f"run {operator.runs} did not reach {mark} in time:\n{tail(out)}")
                 time.sleep(0.005)
             os.kill(process.pid, signal.SIGKILL)
         finally:

@@ -13,12 +13,12 @@ import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
 from adapters.slack.app import SlackAdapter
-from adapters.teams.app import TeamsAdapter, TeamsConfig
+from adapters.teams.app import BotCredentials, TeamsAdapter
 from bot.core import Bot
 from bot.reply import Action
 from bot.storage import Storage
 from bot.storage.surveys import SurveyStore
-from jobs.config import TeamsConfig as TeamsFile
+from jobs.config import TeamsFile
 from jobs.digest import Digests
 from jobs.pacing import Limits, Pacer
 from jobs.sender import Sender
@@ -69,7 +69,7 @@ async def test_one_survey_spans_slack_and_teams_and_one_digest_counts_both(
             installed(storage, person, connector.service_url)
         bot = Bot(kb)
         slack = SlackAdapter(bot, BOT_TOKEN, "secret", fake_slack.api_url)
-        teams_adapter = TeamsAdapter(bot, TeamsConfig(), storage)
+        teams_adapter = TeamsAdapter(bot, BotCredentials(), storage)
         store = SurveyStore(storage)
         teams = TeamsFile(config, kb.functions.keys())
         surveys = Surveys(

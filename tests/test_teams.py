@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.teams.app import TeamsAdapter, TeamsConfig
+from adapters.teams.app import BotCredentials, TeamsAdapter
 from bot.app.web import Parts, build_app
 from bot.core import Bot
 from bot.reply import Action
@@ -70,11 +70,7 @@ async def start(kb: KnowledgeBase, tmp_path: Path, env: dict[str, str]) -> tuple
     parts = Parts(Settings.model_validate({"DATABASE_URL": url, **env}), Bot(kb), storage)
     runner, port = await serve(build_app(parts))
     session = aiohttp.ClientSession()
-    teams = (
-        parts.teams
-        if parts.teams is not None
-        else TeamsAdapter(parts.bot, __import__("adapters.teams.app").teams.app.TeamsConfig())
-    )
+    teams = parts.teams if parts.teams is not None else TeamsAdapter(parts.bot, BotCredentials())
     return Running(connector, f"http://127.0.0.1:{port}", teams, storage, session), runner
 
 
@@ -151,8 +147,8 @@ async def test_install_stores_a_reference_that_a_proactive_message_uses(running:
     assert "What I can do" in card_text(welcome.body)
     row = running.storage.reference("teams", USER["id"])
     assert row is not None and row.kind == "user" and row.tenant_id == TENANT["tenant"]["id"]
-    result = await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
-    assert result == "sent"
+    outcome = await running.teams.deliver(USER["id"], running.teams.bot.handle_action(Action("help")), "m1")
+    assert outcome.status == "sent"
     proactive = (await running.connector.wait_for(2))[1]
     assert proactive.conversation == "a:1XyZ"
     assert "What I can do" in card_text(proactive.body)
@@ -165,11 +161,11 @@ async def test_a_blocked_person_is_marked_inactive(running: Running) -> None:
     await running.connector.wait_for()
     running.connector.block("a:1XyZ")
     reply = running.teams.bot.handle_action(Action("help"))
-    assert await running.teams.send_to_user(USER["id"], reply) == "inactive"
+    assert (await running.teams.deliver(USER["id"], reply, "m1")).status == "inactive"
     row = running.storage.reference("teams", USER["id"])
     assert row is not None and row.active is False
-    assert await running.teams.send_to_user(USER["id"], reply) == "inactive"  # not sent again
-    assert await running.teams.send_to_user("29:never-installed", reply) == "unknown"
+    assert (await running.teams.deliver(USER["id"], reply, "m2")).status == "inactive"  # not sent again
+    assert (await running.teams.deliver("29:never-installed", reply, "m3")).status == "unknown"
 
 
 async def test_register_sent_in_personal_chat_is_reviewed(running: Running) -> None:
@@ -249,7 +245,9 @@ async def test_channel_post_starts_a_thread_through_the_stored_reference(running
     await running.connector.wait_for()
     row = running.storage.reference("teams", channel)  # the channel, not the thread
     assert row is not None and row.kind == "channel"
-    result = await running.teams.post_to_channel(channel, running.teams.bot.handle_action(Action("help")))
+    result = await running.teams.post_report(
+        channel, running.teams.bot.handle_action(Action("help")), None, ""
+    )
     assert result == "sent"
     created = [s for s in await running.connector.wait_for(2) if s.path == "/v3/conversations"]
     assert created and created[0].body["channelData"]["channel"]["id"] == channel
@@ -257,7 +255,7 @@ async def test_channel_post_starts_a_thread_through_the_stored_reference(running
     assert "What I can do" in card_text(created[0].body["activity"])
 
 
-async def test_proactive_sends_back_off_on_429(running: Running) -> None:
+async def test_a_report_backs_off_on_429(running: Running) -> None:
     import time
 
     await running.post(
@@ -266,7 +264,10 @@ async def test_proactive_sends_back_off_on_429(running: Running) -> None:
     await running.connector.wait_for()
     running.connector.throttle("a:1XyZ", times=1)
     started = time.monotonic()
-    result = await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
+    # A digest may go to a person as well as to a channel.
+    result = await running.teams.post_report(
+        USER["id"], running.teams.bot.handle_action(Action("help")), None, ""
+    )
     assert result == "sent"
     assert time.monotonic() - started >= 1.0  # Retry-After: 1 was honoured
     attempts = [s for s in running.connector.sent if s.conversation == "a:1XyZ"][1:]
@@ -283,10 +284,8 @@ async def test_installation_update_add_and_remove(running: Running) -> None:
     assert (await running.post(remove)).status == 201
     row = running.storage.reference("teams", USER["id"])
     assert row is not None and row.active is False
-    assert (
-        await running.teams.send_to_user(USER["id"], running.teams.bot.handle_action(Action("help")))
-        == "inactive"
-    )
+    outcome = await running.teams.deliver(USER["id"], running.teams.bot.handle_action(Action("help")), "m1")
+    assert outcome.status == "inactive"
 
 
 async def test_a_group_chat_is_answered_and_reachable_later(running: Running) -> None:
@@ -297,8 +296,8 @@ async def test_a_group_chat_is_answered_and_reachable_later(running: Running) ->
     assert sent.conversation == "19:group1@thread.v2"
     assert "Governance" in card_text(sent.body)
     assert (
-        await running.teams.post_to_channel(
-            "19:group1@thread.v2", running.teams.bot.handle_action(Action("help"))
+        await running.teams.post_report(
+            "19:group1@thread.v2", running.teams.bot.handle_action(Action("help")), None, ""
         )
         == "sent"
     )
@@ -323,10 +322,10 @@ def test_missing_teams_settings_are_named_at_once(kb: KnowledgeBase) -> None:
 
     with pytest.raises(ConfigError, match="MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"):
         TeamsAdapter(
-            Bot(kb), TeamsConfig(APP_ID="11111111-2222-3333-4444-555555555555", APP_TYPE="SingleTenant")
+            Bot(kb), BotCredentials(APP_ID="11111111-2222-3333-4444-555555555555", APP_TYPE="SingleTenant")
         )
     with pytest.raises(ConfigError, match="MICROSOFT_APP_TYPE"):
-        TeamsAdapter(Bot(kb), TeamsConfig(APP_TYPE="Bogus"))
+        TeamsAdapter(Bot(kb), BotCredentials(APP_TYPE="Bogus"))
 
 
 async def test_local_mode_is_refused_on_a_public_address(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.fitting import ELLIPSIS, one_line, split, truncate
 from bot.reply import Action, Button, Choice, Form, Image, Question, Reply, Section, Table, TextInput
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,7 @@ MAX_INPUT_LENGTH = 3000
 # every documented per-block limit (slackapi/bolt-js #2509, #2867), so a message also stops here.
 MAX_MESSAGE_TEXT = 10_000
 
-ELLIPSIS = "…"
 _CODE_FENCE = "```"
-# Coarsest first: a paragraph break is the least surprising place for a message to continue.
-_SEPARATORS = ("\n\n", "\n", " ")
 
 Block = dict[str, Any]
 
@@ -74,11 +72,11 @@ def decode_action(value: str) -> Action | None:
 
 def fallback_text(reply: Reply) -> str:
     """The message's top-level ``text``: what notifications and screen readers show."""
-    lines = [_one_line(reply.title)]
+    lines = [one_line(reply.title)]
     first = next((s for s in reply.sections if s.line_count()), None)
     if first is not None:
         lines.append(first.text or first.heading or first.bullets[0])
-    return _truncate_escaped(escape("\n".join(line for line in lines if line)), MAX_TEXT)
+    return truncate(escape("\n".join(line for line in lines if line)), MAX_TEXT, _safe_cut)
 
 
 def render_blocks(reply: Reply) -> list[list[Block]]:
@@ -116,11 +114,11 @@ def render_modal(reply: Reply, private_metadata: str) -> Block:
     view: Block = {
         "type": "modal",
         "callback_id": FORM_CALLBACK_ID,
-        "title": _plain(_truncate(_one_line(title), MAX_VIEW_TEXT) or ELLIPSIS),
+        "title": _plain(truncate(one_line(title), MAX_VIEW_TEXT) or ELLIPSIS),
     }
     if form is not None and inputs:
         # Slack requires a submit button on a view with inputs, and only then.
-        view["submit"] = _plain(_truncate(_one_line(form.submit_label), MAX_VIEW_TEXT) or ELLIPSIS)
+        view["submit"] = _plain(truncate(one_line(form.submit_label), MAX_VIEW_TEXT) or ELLIPSIS)
     view["close"] = _plain(MODAL_CLOSE)
     view["private_metadata"] = private_metadata
     view["blocks"] = inputs or _modal_text(reply)
@@ -176,7 +174,7 @@ def _text_size(value: Any) -> int:
 
 
 def _header(title: str) -> Block | None:
-    text = _truncate(_one_line(title), MAX_HEADER)
+    text = truncate(one_line(title), MAX_HEADER)
     if not text:
         return None
     # plain_text is never parsed for mentions or links, so the title goes in unescaped.
@@ -186,7 +184,7 @@ def _header(title: str) -> Block | None:
 def _section_blocks(section: Section) -> list[Block]:
     lines: list[str] = []
     if section.heading:
-        lines.append(f"*{escape(_one_line(section.heading))}*")
+        lines.append(f"*{escape(one_line(section.heading))}*")
     if section.text:
         lines.append(escape(section.text))
     lines.extend(f"• {escape(bullet)}" for bullet in section.bullets)
@@ -208,7 +206,7 @@ def _table_lines(table: Table) -> list[str]:
     if not rows:
         return []
     width = max(len(row) for row in rows)
-    cells = [[_one_line(cell) for cell in row] + [""] * (width - len(row)) for row in rows]
+    cells = [[one_line(cell) for cell in row] + [""] * (width - len(row)) for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(width)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     if table.columns:
@@ -221,7 +219,7 @@ def _image_block(image: Image) -> Block | None:
         log.warning("image skipped: its url is empty or over %d characters", MAX_IMAGE_URL)
         return None
     # alt_text is a plain string that Slack never parses, so it is not escaped.
-    alt = _truncate(_one_line(image.alt), MAX_ALT_TEXT) or "image"
+    alt = truncate(one_line(image.alt), MAX_ALT_TEXT) or "image"
     return {"type": "image", "image_url": image.url, "alt_text": alt}
 
 
@@ -249,7 +247,7 @@ def _question_groups(questions: tuple[Question, ...]) -> list[list[Block]]:
 
 def _question_text(question: Question) -> Block:
     # Two characters are kept for the asterisks, so that cutting a long question keeps it bold.
-    text = _truncate_escaped(escape(_one_line(question.text)), MAX_TEXT - 2)
+    text = truncate(escape(one_line(question.text)), MAX_TEXT - 2, _safe_cut)
     return _section(f"*{text}*" if text else ELLIPSIS)
 
 
@@ -265,11 +263,11 @@ def _choice_button(question: Question, choice: Choice, used: set[str], position:
         return None
     selected = choice.value == question.selected
     # The mark says which answer is recorded even where a client does not colour primary buttons.
-    label = (SELECTED_MARK if selected else "") + (_one_line(choice.label) or choice.value)
+    label = (SELECTED_MARK if selected else "") + (one_line(choice.label) or choice.value)
     action_id = f"{QUESTION_ACTION_PREFIX}{question.key}:{choice.value}"
     button: Block = {
         "type": "button",
-        "text": {"type": "plain_text", "text": _truncate(label, MAX_BUTTON_TEXT) or ELLIPSIS, "emoji": True},
+        "text": {"type": "plain_text", "text": truncate(label, MAX_BUTTON_TEXT) or ELLIPSIS, "emoji": True},
         "value": value,
         "action_id": _unique_id(action_id, f"{ACTION_PREFIX}q#{position}", used),
     }
@@ -291,7 +289,7 @@ def _form_open_button(form: Form | None) -> Block | None:
     if len(value) > MAX_BUTTON_VALUE:
         log.warning("form button %r skipped: its value is %d characters", form.open.intent, len(value))
         return None
-    label = _truncate(_one_line(form.open_label), MAX_BUTTON_TEXT) or ELLIPSIS
+    label = truncate(one_line(form.open_label), MAX_BUTTON_TEXT) or ELLIPSIS
     return {
         "type": "button",
         "text": {"type": "plain_text", "text": label, "emoji": True},
@@ -324,14 +322,14 @@ def _input_block(item: TextInput) -> Block:
     if item.value:
         # Slack rejects an initial value longer than the input allows.
         element["initial_value"] = item.value[:limit]
-    placeholder = _truncate(_one_line(item.placeholder), MAX_PLACEHOLDER)
+    placeholder = truncate(one_line(item.placeholder), MAX_PLACEHOLDER)
     if placeholder:
         element["placeholder"] = _plain(placeholder)
     return {
         "type": "input",
         "block_id": item.key,
         "optional": True,
-        "label": _plain(_truncate(_one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS),
+        "label": _plain(truncate(one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS),
         "element": element,
     }
 
@@ -371,7 +369,7 @@ def _button(n: int, button: Button) -> Block | None:
     if len(value) > MAX_BUTTON_VALUE:
         log.warning("button %r shown as text: its value is %d characters", button.action.intent, len(value))
         return None
-    label = _truncate(_one_line(button.label), MAX_BUTTON_TEXT) or ELLIPSIS
+    label = truncate(one_line(button.label), MAX_BUTTON_TEXT) or ELLIPSIS
     # action_id need only be unique in a message and match the listener's prefix: the value routes the click.
     return {
         "type": "button",
@@ -382,7 +380,7 @@ def _button(n: int, button: Button) -> Block | None:
 
 
 def _bullets(items: list[str]) -> str:
-    return "\n".join(f"• {escape(_one_line(item))}" for item in items)
+    return "\n".join(f"• {escape(one_line(item))}" for item in items)
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -399,45 +397,11 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
-
-
-def _truncate_escaped(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: _safe_cut(text, limit - len(ELLIPSIS))].rstrip() + ELLIPSIS
-
-
 def _split(text: str, limit: int) -> list[str]:
-    """Escaped text in parts of at most ``limit`` characters, cut at the coarsest boundary that fits.
-
-    The separator at a cut is dropped (each part is its own block); a word longer than ``limit`` is
-    cut mid-word, but never inside an entity, which would show as a stray ``&am`` and ``p;``.
-    """
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut, skip = _cut_point(rest, limit)
-        parts.append(rest[:cut])
-        rest = rest[cut + skip :].lstrip("\n")
-    parts.append(rest)
-    # Slack rejects an empty or blank text object.
-    return [part for part in parts if part.strip()]
-
-
-def _cut_point(text: str, limit: int) -> tuple[int, int]:
-    # A boundary in the first half would leave a stub block, so a finer boundary later wins over it.
-    for floor in (limit // 2, 1):
-        for separator in _SEPARATORS:
-            at = text.rfind(separator, 0, limit + len(separator))
-            if at >= floor:
-                return at, len(separator)
-    return _safe_cut(text, limit), 0
+    """Escaped text in parts of at most ``limit`` characters (see :func:`adapters.fitting.split`);
+    a word longer than ``limit`` is cut mid-word, but never inside an entity, which would show as a
+    stray ``&am`` and ``p;``."""
+    return split(text, lambda _: limit, _safe_cut)
 
 
 def _safe_cut(text: str, limit: int) -> int:

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.fitting import ELLIPSIS, one_line, split, truncate
 from bot.reply import Action, Button, Form, Image, Question, Reply, Section, Table, TextInput
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,8 @@ MAX_SLOT_VALUE = 2_000
 MAX_EXPANDED_QUESTIONS = 5
 
 ZWSP = "\u200b"
-ELLIPSIS = "…"
-# Coarsest first: a paragraph break is the least surprising place for a block to continue.
-_SEPARATORS = ("\n\n", "\n", " ")
-_NEUTRALISE = str.maketrans({ch: ch + ZWSP for ch in "<]{"})
+_NEUTRALISED = "<]{"
+_NEUTRALISE = str.maketrans({ch: ch + ZWSP for ch in _NEUTRALISED})
 _JSON_SHORT_ESCAPES = frozenset('"\\\n\r\t\b\f')
 
 Element = dict[str, Any]
@@ -120,26 +119,11 @@ def text_fallback(reply: Reply) -> str:
     """A plain summary for the activity's ``text``/``summary`` and notifications: the title and the
     first line of the first section, escaped as TextBlocks are (Teams renders message text as
     markdown too), at most :data:`MAX_FALLBACK` characters."""
-    lines = [_one_line(reply.title)]
+    lines = [one_line(reply.title)]
     first = next((s for s in reply.sections if s.line_count()), None)
     if first is not None:
-        lines.append(first.text or _one_line(first.heading) or first.bullets[0])
-    text = escape("\n".join(line for line in lines if line) or ELLIPSIS)
-    if len(text) <= MAX_FALLBACK:
-        return text
-    cut = MAX_FALLBACK - len(ELLIPSIS)
-    if text[cut - 1] in "<]{":
-        cut -= 1  # keep a neutralised character together with the space after it
-    return text[:cut].rstrip() + ELLIPSIS
-
-
-def render_card(reply: Reply) -> Card:
-    """The first card of :func:`render_cards`: all of a reply that fits in one message.
-
-    A long reply's buttons are on its last card, so an adapter should send every card of
-    :func:`render_cards`.
-    """
-    return render_cards(reply)[0]
+        lines.append(first.text or one_line(first.heading) or first.bullets[0])
+    return truncate(escape("\n".join(line for line in lines if line) or ELLIPSIS), MAX_FALLBACK, _whole)
 
 
 def render_cards(reply: Reply) -> list[Card]:
@@ -262,7 +246,7 @@ def _text_blocks(escaped: str, **style: Any) -> list[Element]:
 
 
 def _title_block(title: str) -> Element | None:
-    text = _truncate(_one_line(title), MAX_TITLE)
+    text = truncate(one_line(title), MAX_TITLE)
     if not text:
         return None
     return _text_block(escape(text), size="Large", weight="Bolder")
@@ -271,13 +255,13 @@ def _title_block(title: str) -> Element | None:
 def _section_groups(section: Section) -> list[list[Element]]:
     heading: list[Element] = []
     if section.heading:
-        heading = _text_blocks(escape(_one_line(section.heading)), weight="Bolder", spacing="Medium")
+        heading = _text_blocks(escape(one_line(section.heading)), weight="Bolder", spacing="Medium")
     blocks: list[Element] = []
     if section.text:
         blocks.extend(_text_blocks(escape(section.text)))
     if section.bullets:
         # One markdown list; a list item is one line, so a bullet's own line breaks become spaces.
-        items = "\n".join(f"- {escape(_one_line(bullet))}" for bullet in section.bullets)
+        items = "\n".join(f"- {escape(one_line(bullet))}" for bullet in section.bullets)
         blocks.extend(_text_blocks(items))
     groups = [[block] for block in heading + blocks]
     if heading and blocks:
@@ -304,7 +288,7 @@ def _row(cells: tuple[str, ...], width: int, *, header: bool) -> Element:
     style: dict[str, Any] = {"weight": "Bolder"} if header else {}
     columns: list[Element] = []
     for cell in (*cells, *[""] * (width - len(cells))):
-        text = _truncate(cell.strip(), MAX_CELL)
+        text = truncate(cell.strip(), MAX_CELL)
         items = [_text_block(escape(text), **style)] if text else []
         columns.append({"type": "Column", "width": "stretch", "items": items})
     return {"type": "ColumnSet", "columns": columns}
@@ -315,7 +299,7 @@ def _image(image: Image) -> Element | None:
         log.warning("image skipped: its url is empty")
         return None
     # altText is plain text, never parsed as markdown, so it is not escaped.
-    alt = _truncate(_one_line(image.alt), MAX_ALT_TEXT) or "image"
+    alt = truncate(one_line(image.alt), MAX_ALT_TEXT) or "image"
     return {"type": "Image", "url": image.url, "altText": alt}
 
 
@@ -350,7 +334,7 @@ def _submit(button: Button) -> Element | None:
         log.warning("button %r shown as text: its data is %d bytes", button.action.intent, _size(data))
         return None
     # An action's title is plain text, not markdown.
-    title = _truncate(_one_line(button.label), MAX_BUTTON_TITLE) or ELLIPSIS
+    title = truncate(one_line(button.label), MAX_BUTTON_TITLE) or ELLIPSIS
     return {"type": "Action.Submit", "title": title, "data": data}
 
 
@@ -407,7 +391,7 @@ def _question_elements(question: Question, style: str, ids: set[str]) -> list[El
     choices = [
         {
             "type": "Input.Choice",
-            "title": _truncate(_one_line(c.label), MAX_CHOICE_TITLE) or c.value,
+            "title": truncate(one_line(c.label), MAX_CHOICE_TITLE) or c.value,
             "value": c.value,
         }
         for c in question.choices
@@ -422,7 +406,7 @@ def _question_elements(question: Question, style: str, ids: set[str]) -> list[El
     }
     if question.selected is not None and any(c.value == question.selected for c in question.choices):
         choice_set["value"] = question.selected
-    return [*_text_blocks(escape(_one_line(question.text)), weight="Bolder", spacing="Medium"), choice_set]
+    return [*_text_blocks(escape(one_line(question.text)), weight="Bolder", spacing="Medium"), choice_set]
 
 
 def _text_input(item: TextInput, ids: set[str]) -> Element | None:
@@ -435,14 +419,14 @@ def _text_input(item: TextInput, ids: set[str]) -> Element | None:
     element: Element = {
         "type": "Input.Text",
         "id": item.key,
-        "label": _truncate(_one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS,
+        "label": truncate(one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS,
         "isMultiline": True,
         "isRequired": False,
         "maxLength": limit,
     }
     if item.value:
         element["value"] = item.value[:limit]
-    placeholder = _truncate(_one_line(item.placeholder), MAX_INPUT_LABEL)
+    placeholder = truncate(one_line(item.placeholder), MAX_INPUT_LABEL)
     if placeholder:
         element["placeholder"] = placeholder
     return element
@@ -457,21 +441,13 @@ def _form_submit(form: Form) -> Element | None:
 
 def _unclickable_groups(labels: list[str], *, did_you_mean: bool) -> list[list[Element]]:
     lead = DID_YOU_MEAN if did_you_mean else TYPE_IT
-    items = "\n".join(f"- {escape(_one_line(label))}" for label in labels)
+    items = "\n".join(f"- {escape(one_line(label))}" for label in labels)
     groups = [[block] for block in _text_blocks(items)]
     groups[0].insert(0, _text_block(lead, weight="Bolder"))
     return groups
 
 
 # -- text ---------------------------------------------------------------------------------------
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
 
 
 def _cost(ch: str) -> int:
@@ -495,30 +471,11 @@ def _fit(text: str, budget: int) -> int:
 
 
 def _split(text: str, budget: int) -> list[str]:
-    """Text in parts whose JSON encoding is at most ``budget``, cut at the coarsest boundary that fits.
-
-    The separator at a cut is dropped (each part is its own TextBlock); a word longer than the budget
-    is cut mid-word. A cut cannot make a link: markdown never spans two TextBlocks.
-    """
-    parts: list[str] = []
-    rest = text
-    while True:
-        fit = _fit(rest, budget)
-        if fit >= len(rest):
-            parts.append(rest)
-            break
-        cut, skip = _cut_point(rest, max(fit, 1))
-        parts.append(rest[:cut])
-        rest = rest[cut + skip :].lstrip("\n")
-    # An empty or blank TextBlock renders as a gap at best.
-    return [part for part in parts if part.strip()]
+    """Text in parts whose JSON encoding is at most ``budget`` (see :func:`adapters.fitting.split`).
+    A cut cannot make a link: markdown never spans two TextBlocks."""
+    return split(text, lambda rest: _fit(rest, budget))
 
 
-def _cut_point(text: str, limit: int) -> tuple[int, int]:
-    # A boundary in the first half would leave a stub block, so a finer boundary later wins over it.
-    for floor in (limit // 2, 1):
-        for separator in _SEPARATORS:
-            at = text.rfind(separator, 0, limit + len(separator))
-            if at >= floor:
-                return at, len(separator)
-    return limit, 0
+def _whole(text: str, at: int) -> int:
+    """A cut at or before ``at`` that keeps a neutralised character with the space after it."""
+    return at - 1 if at > 0 and text[at - 1] in _NEUTRALISED else at

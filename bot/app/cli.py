@@ -381,7 +381,8 @@ def digest(
 
 @app.command()
 def clock() -> None:
-    """The scheduler alone: opens, reminds and closes surveys on time and sends what is queued."""
+    """The scheduler: opens, reminds and closes surveys on time and sends what is queued. Several may
+    start; one is active and the others take over if it stops."""
     from bot.app import operator
 
     def work(settings: Settings) -> None:
@@ -389,6 +390,20 @@ def clock() -> None:
 
         logs.configure(secrets=_secrets(settings))
         operator.run_clock(settings)
+
+    _operate(work)
+
+
+@app.command()
+def worker() -> None:
+    """An outbox sender: sends queued survey messages. Run any number beside one clock to send faster."""
+    from bot.app import operator
+
+    def work(settings: Settings) -> None:
+        from bot import logs
+
+        logs.configure(secrets=_secrets(settings))
+        operator.run_worker(settings)
 
     _operate(work)
 

@@ -17,13 +17,17 @@ from contextlib import contextmanager
 from typing import TextIO, TypeVar
 
 from bot.app.surveys import SurveyParts
-from bot.errors import ConfigError, PmoBotError
+from bot.errors import ConfigError, PmoBotError, SurveyError
 from bot.settings import Settings
-from jobs.config import TeamsConfig
+from jobs.config import TeamsFile
 from jobs.surveys import member_platform
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CLOCK_LOCK = "pmo-bot clock"
+# How often a standby clock asks for the lock, and the active one checks it still has it: a
+# clock that dies is replaced within this (plus the server noticing, at once for a killed process).
+STANDBY_POLL_S = 5.0
 
 
 @contextmanager
@@ -46,7 +50,7 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
         storage.upgrade()
         # A broken teams file is said before anything else; only the platforms it uses are loaded
         # (botbuilder alone takes a second to import).
-        teams = TeamsConfig(settings.pmo_config, kb.functions.keys()).load().teams
+        teams = TeamsFile(settings.pmo_config, kb.functions.keys()).load().teams
         platforms = {t.platform for t in teams} | {
             member_platform(m, t.platform)[0] for t in teams for m in t.members
         }
@@ -124,7 +128,7 @@ async def _open(survey: SurveyParts, team_id: str, period: str | None) -> str:
     run = opened.run
     if not run.is_open:
         when = run.closed_at.date().isoformat() if run.closed_at else "earlier"
-        raise ConfigError(
+        raise SurveyError(
             f"the survey {run.period_key} already ran and closed ({when}); give --period to open another"
         )
     if not opened.created:
@@ -160,7 +164,8 @@ def close(settings: Settings, team_id: str) -> str:
             return line + " No digest_channel is set, so no digest was posted."
         closed = survey.store.run(run.id)
         try:
-            return line + " " + asyncio.run(_closing(survey, survey.post_digest(team_id, closed)))
+            posted = asyncio.run(_closing(survey, survey.post_digest_once(closed or run)))
+            return line + " " + (posted or "Another process is posting the digest.")
         except PmoBotError as exc:
             # The survey is closed all the same; the digest can be posted later with --post.
             later = f"pmo-bot digest --team {team_id} --post"
@@ -199,32 +204,88 @@ def _summary(survey: SurveyParts, team_id: str, verb: str) -> str:
         parts.append(f"{s['unreachable']} people blocked or removed the bot.")
     if s["failed"]:
         parts.append(f"{s['failed']} could not be delivered (see the log).")
+    if s["unchecked"]:
+        parts.append(f"{s['unchecked']} may have been delivered but could not be checked (not sent again).")
     if s["waiting"]:
         parts.append(f"{s['waiting']} are still queued.")
     return " ".join(parts)
 
 
 def run_clock(settings: Settings) -> None:
-    """``pmo-bot clock``: the scheduler and the sender, until SIGTERM or SIGINT."""
+    """``pmo-bot clock``: the scheduler and a sender, until SIGTERM or SIGINT. Several may start;
+    one is active (it holds the clock lock), the others stand by and take over when it stops."""
     with survey_parts(settings, every_platform=True) as survey:
         asyncio.run(_clock(survey))
 
 
-async def _clock(survey: SurveyParts) -> None:
-    from jobs.clock import SurveyClock
+def run_worker(settings: Settings) -> None:
+    """``pmo-bot worker``: an outbox sender, until SIGTERM or SIGINT. Any number may run."""
+    with survey_parts(settings, every_platform=True) as survey:
+        asyncio.run(_worker(survey))
 
-    clock = SurveyClock(survey.surveys, survey.sender, on_close=survey.digest_on_close)
-    survey.desk.kick = clock.kick
+
+def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await clock.start()
-    log.info("clock running")
+    return stop
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _clock(survey: SurveyParts) -> None:
+    from bot.storage.lock import SingleLock
+    from jobs.clock import SurveyClock
+
+    stop = _stop_event()
+    lock = SingleLock(survey.store.storage, CLOCK_LOCK)
+    log.info("clock started; waiting for the clock lock")
+    try:
+        while not stop.is_set():
+            if not await asyncio.to_thread(lock.take):
+                await _wait(stop, STANDBY_POLL_S)  # another clock is active
+                continue
+            clock = SurveyClock(
+                survey.surveys,
+                survey.sender,
+                survey.digest_on_close,
+                survey.clock_tick_s,
+                sweep=survey.post_due_digests,
+            )
+            survey.desk.kick = clock.kick
+            await clock.start()
+            log.info("clock running (this one holds the clock lock)")
+            try:
+                while not stop.is_set() and await asyncio.to_thread(lock.held):
+                    await _wait(stop, STANDBY_POLL_S)
+            finally:
+                await clock.stop()
+            if not stop.is_set():
+                log.warning("the clock lock was lost (the database restarted?): standing by")
+    finally:
+        await asyncio.to_thread(lock.release)
+        await _close_couriers(survey)
+        log.info("clock stopped")
+
+
+async def _worker(survey: SurveyParts) -> None:
+    from jobs.worker import OutboxWorker
+
+    stop = _stop_event()
+    worker = OutboxWorker(survey.sender, survey.store, survey.surveys.now)
+    survey.desk.kick = worker.kick
+    task = asyncio.ensure_future(worker.run())
+    log.info("worker running", extra={"worker": survey.sender.worker})
     try:
         await stop.wait()
     finally:
-        await clock.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         await _close_couriers(survey)
-        log.info("clock stopped")
+        log.info("worker stopped")

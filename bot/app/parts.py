@@ -62,11 +62,11 @@ def build_slack(parts: Parts, sending_only: bool = False) -> SlackAdapter | None
 
 
 def build_teams(parts: Parts) -> TeamsAdapter:
-    from adapters.teams.app import TeamsAdapter, TeamsConfig
+    from adapters.teams.app import BotCredentials, TeamsAdapter
 
     settings = parts.settings
     password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
-    config = TeamsConfig(
+    credentials = BotCredentials(
         APP_ID=settings.microsoft_app_id or "",
         APP_PASSWORD=password,
         # Azure creates single-tenant bots now; without an app id the adapter runs in local mode.
@@ -74,7 +74,7 @@ def build_teams(parts: Parts) -> TeamsAdapter:
         or ("SingleTenant" if settings.microsoft_app_id else "MultiTenant"),
         APP_TENANTID=settings.microsoft_app_tenant_id or "",
     )
-    return TeamsAdapter(parts.bot, config, parts.storage)
+    return TeamsAdapter(parts.bot, credentials, parts.storage)
 
 
 def couriers(parts: Parts) -> dict[str, Courier]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -10,13 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.errors import ConfigError, DeliveryError
+from bot.errors import ConfigError, DeliveryError, PmoBotError
 from bot.ports import Courier
 from bot.settings import Settings
 from bot.storage import Storage
+from bot.storage.digests import DigestLedger
 from bot.storage.surveys import Run, SurveyStore
 from jobs import demo as demo_team
-from jobs.config import TeamsConfig
+from jobs.config import TeamsFile
 from jobs.desk import SurveyDesk
 from jobs.digest import Digests
 from jobs.pacing import Limits, Pacer
@@ -26,6 +28,10 @@ from knowledge.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
 SECRET_NAME = "survey_response_key"
+# A digest's poster holds it this long: far longer than rendering and posting one takes.
+DIGEST_LEASE = dt.timedelta(minutes=2)
+# Digests of runs closed longer ago than this are not posted late: the news is stale.
+DIGEST_CATCH_UP = dt.timedelta(days=2)
 FINGERPRINT_NAME = "survey_response_key_fingerprint"
 
 
@@ -61,20 +67,65 @@ class SurveyParts:
     sender: Sender
     desk: SurveyDesk
     digests: Digests
+    ledger: DigestLedger
     demo: demo_team.Demo | None = None
+    clock_tick_s: float = 60.0
 
     async def digest_on_close(self, run: Run) -> None:
-        """When a run closes (on time, or by hand from chat): its digest to the team's channel."""
+        """When a run closes (on time, or by hand from chat), or the clock finds a digest nobody
+        posted: the digest to the team's channel, once, however many processes try."""
         try:
-            # A team gone from the file, or the demo's (in a process where it is off): nowhere to post.
-            team = self.surveys.teams.find(run.team_id)
-            if team is not None and team.digest_channel:
-                closed = await asyncio.to_thread(self.store.run, run.id)
-                log.info(await self.post_digest(run.team_id, closed))
+            line = await self.post_digest_once(run)
+            if line:
+                log.info(line)
         except Exception:
             log.exception("posting a digest failed", extra={"team": run.team_id, "period": run.period_key})
 
-    async def post_digest(self, team_id: str, run: Run | None = None) -> str:
+    async def post_due_digests(self) -> None:
+        """Digests of runs closed lately that nobody posted (their poster died): posted now."""
+        now = utc_now()
+        for run_id in await asyncio.to_thread(self.ledger.due, now, now - DIGEST_CATCH_UP):
+            run = await asyncio.to_thread(self.store.run, run_id)
+            if run is not None:
+                await self.digest_on_close(run)
+
+    async def post_digest_once(self, run: Run) -> str:
+        """Claims the run's digest and posts it; "" when it is posted already or another process
+        is posting it. A claim left by a process that died is first looked for in the channel."""
+        team = self.surveys.teams.find(run.team_id)
+        now = utc_now()
+        worker = self.sender.worker
+        claim = await asyncio.to_thread(self.ledger.claim, run.id, worker, now, now + DIGEST_LEASE)
+        if claim is None:
+            return ""
+        if team is None or not team.digest_channel:
+            # A team gone from the file, or one without a channel: nowhere to post, ever.
+            await asyncio.to_thread(self.ledger.posted, run.id, worker, now, "not posted: no digest channel")
+            return ""
+        marker = f"pmo-digest-{run.id}"
+        if claim.kind == "stranded":
+            since = (run.closed_at or run.opened_at) - dt.timedelta(minutes=5)
+            try:
+                found = await self.surveys.courier(team.platform).find_report(
+                    team.digest_channel, marker, since
+                )
+            except NotImplementedError:
+                found = None  # Teams cannot be asked: posting again is the lesser harm than none
+            if found is not None:
+                await asyncio.to_thread(self.ledger.posted, run.id, worker, utc_now(), found)
+                return f"The digest of {run.period_key} was posted before its poster stopped ({found})."
+        closed = await asyncio.to_thread(self.store.run, run.id)
+        try:
+            line = await self.post_digest(run.team_id, closed, marker)
+        except PmoBotError as exc:
+            # Refused for good (the bot is not in the channel): recorded, so that it is not retried
+            # every minute; `pmo-bot digest --post` posts it once the channel is fixed.
+            await asyncio.to_thread(self.ledger.posted, run.id, worker, utc_now(), f"not posted: {exc}")
+            raise
+        await asyncio.to_thread(self.ledger.posted, run.id, worker, utc_now(), team.digest_channel)
+        return line
+
+    async def post_digest(self, team_id: str, run: Run | None = None, marker: str = "") -> str:
         """Posts the digest of the team's latest closed run (or ``run``) to its digest channel;
         returns a line saying what was posted where."""
         from jobs.chart import chart_png
@@ -82,11 +133,12 @@ class SurveyParts:
         team = self.surveys.teams.team(team_id)
         if not team.digest_channel:
             raise ConfigError(f"team {team_id} has no digest_channel in {self.surveys.teams.path}")
-        digest = self.digests.build(team_id, run)
+        digest = await asyncio.to_thread(self.digests.build, team_id, run)
         courier = self.surveys.courier(team.platform)
         image = await asyncio.to_thread(chart_png, digest)
         name = f"pmo-pulse-{digest.period_key.replace('/', '-')}.png"
-        delivery = await courier.post_report(team.digest_channel, self.digests.reply(digest), image, name)
+        reply = self.digests.reply(digest)
+        delivery = await courier.post_report(team.digest_channel, reply, image, name, marker)
         if delivery == "unknown":
             raise DeliveryError(
                 f"the bot cannot post in {team.digest_channel} yet: add the app to that channel first"
@@ -102,7 +154,7 @@ def build_surveys(
 ) -> SurveyParts:
     store = SurveyStore(storage)
     extra = (demo_team.TEAM,) if settings.demo_enabled else ()
-    teams = TeamsConfig(settings.pmo_config, kb.functions.keys(), extra)
+    teams = TeamsFile(settings.pmo_config, kb.functions.keys(), extra)
     secret = response_key(settings, store)
     surveys = Surveys(store, teams, kb, couriers, secret, utc_now, settings.pmo_timezone)
     pacer = Pacer(
@@ -122,4 +174,5 @@ def build_surveys(
     demo = None
     if settings.demo_enabled:
         demo = demo_team.Demo(surveys, digests, utc_now)
-    return SurveyParts(store, surveys, sender, desk, digests, demo)
+    ledger = DigestLedger(storage)
+    return SurveyParts(store, surveys, sender, desk, digests, ledger, demo, settings.pmo_clock_tick_s)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.app.parts import Parts, attach_surveys, build_slack, build_teams
+from bot.core import CONVERSATION_TTL_S
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,7 +75,13 @@ def _survey_hooks(app: web.Application, parts: Parts) -> None:
             return
         from jobs.clock import SurveyClock
 
-        clock = SurveyClock(survey.surveys, survey.sender, on_close=survey.digest_on_close)
+        clock = SurveyClock(
+            survey.surveys,
+            survey.sender,
+            survey.digest_on_close,
+            parts.settings.pmo_clock_tick_s,
+            sweep=survey.post_due_digests,
+        )
         survey.desk.kick = clock.kick
         parts.extra["clock"] = clock
         await clock.start()
@@ -146,9 +154,22 @@ async def slack_not_configured(request: web.Request) -> web.Response:
     )
 
 
+def _shared_context(parts: Parts) -> None:
+    """On PostgreSQL, where several web processes may answer one person, follow-ups are kept in
+    the database; on SQLite, one process, memory is enough and costs no query a turn."""
+    storage = parts.storage
+    if storage is None or storage.engine.dialect.name != "postgresql":
+        return
+    from bot.storage.context import ContextStore
+
+    parts.bot.conversations.attach(ContextStore(storage), parts.bot.kb.has)
+    parts.extra["contexts"] = ContextStore(storage)
+
+
 def build_app(parts: Parts) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    _shared_context(parts)
     parts.slack = parts.slack or build_slack(parts)
     app[SLACK_KEY] = parts.slack
     if parts.slack is not None:
@@ -168,8 +189,11 @@ def build_app(parts: Parts) -> web.Application:
                 cutoff = dt.datetime.now(dt.UTC) - EVENT_MEMORY
                 try:
                     await asyncio.to_thread(parts.storage.forget_events_before, cutoff)
+                    contexts = parts.extra.get("contexts")
+                    if contexts is not None:
+                        await asyncio.to_thread(contexts.forget_before, time.time() - CONVERSATION_TTL_S)
                 except Exception:
-                    log.exception("could not forget old event ids")
+                    log.exception("could not forget old event ids and conversation contexts")
                 await asyncio.sleep(CLEAN_EVERY_S)
 
         parts.extra["cleaner"] = asyncio.ensure_future(loop())

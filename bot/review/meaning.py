@@ -207,13 +207,6 @@ def statement(text: str) -> Statement:
     return Statement(cause, rest or None, effect)
 
 
-def cause_and_effect(text: str) -> tuple[str, str] | None:
-    """What would bring the risk about and what would happen, where the wording says."""
-    parts = statement(text)
-    outcome = parts.effect or parts.event
-    return (parts.cause, outcome) if parts.cause and outcome else None
-
-
 NEAREST = 12  # candidate partners read for each row
 MAX_ROWS = 1500  # above this, only near-identical wording is compared (see same_meaning_pairs)
 

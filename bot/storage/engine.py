@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 SUPPORTED = ("sqlite", "postgresql")
 
 
-
 def _log_breach(statement: str) -> None:
     log.warning("a database call on the event loop", extra={"statement": statement}, stack_info=True)
 

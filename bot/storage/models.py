@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -88,6 +89,19 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ConversationContext(Base):
+    """A conversation's last turn as plain data (JSON), for follow-ups across web processes.
+
+    ``at`` is the time of the turn in seconds since the epoch, the clock the core keeps it by.
+    """
+
+    __tablename__ = "conversation_context"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text())
+    at: Mapped[float] = mapped_column(Float(), index=True)
+
+
 class AppSecret(Base):
     """Keys the bot makes for itself when none is configured (the survey response key)."""
 
@@ -114,6 +128,11 @@ class SurveyRun(Base):
     closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The digest, posted once by whichever process claims it (see bot.storage.digests).
+    digest_claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    digest_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    digest_posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    digest_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class OutboxMessage(Base):

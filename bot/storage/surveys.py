@@ -25,7 +25,10 @@ from bot.storage.models import AppSecret, OutboxMessage, SurveyComment, SurveyRe
 # Outbox states. "sending" is claimed; the rest after it are final.
 PENDING, SENDING = "pending", "sending"
 SENT, UNKNOWN, INACTIVE, FAILED, CANCELLED = "sent", "unknown", "inactive", "failed", "cancelled"
-FINAL = (SENT, UNKNOWN, INACTIVE, FAILED, CANCELLED)
+# A stranded message whose delivery could not be checked, however often asked: not sent again, so
+# that nobody gets it twice; it may or may not have arrived.
+UNCHECKED = "unchecked"
+FINAL = (SENT, UNKNOWN, INACTIVE, FAILED, CANCELLED, UNCHECKED)
 ERROR_LENGTH = 255
 INSERT_SLICE = 1000
 
