@@ -4,7 +4,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench eval clean
+.PHONY: run test lint bench fuzz faults eval clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "pmo-bot needs Python 3.11 or newer on PATH"; exit 1; }
@@ -33,6 +33,15 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/router.py
+
+# Property-based fuzzing at 10,000 examples a fuzzer (`make test` runs a short pass of the same).
+fuzz: $(VENV)/.installed-dev
+	PMO_FUZZ=1 $(BIN)/pytest -q tests/test_fuzz_*.py
+
+# The scale-out fault suite at full size: 1,000 people, 20 faults, on SQLite and PostgreSQL
+# (PMO_TEST_POSTGRES_URL, as .ci/run sets it; `make test` runs a short form of the same).
+faults: $(VENV)/.installed-dev
+	PMO_FAULTS=1 $(BIN)/pytest -q -s -rs tests/test_faults.py tests/test_survey_crash.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

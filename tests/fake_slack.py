@@ -103,6 +103,8 @@ class FakeSlack:
     rejected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Standalone mode writes one JSON line per accepted chat.postMessage here.
     log: TextIO | None = None
+    # And one JSON line per response_url post (its name and text) here.
+    responses_log: TextIO | None = None
     _store: dict[str, list[Message]] = field(default_factory=dict)
     _delivered: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
     _accepted: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -442,7 +444,12 @@ class FakeSlack:
         return web.Response(text=f"OK - {len(data)}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self._record("response_url", await self._body(request), request)
+        body = await self._body(request)
+        self._record("response_url", body, request)
+        if self.responses_log is not None:
+            line = {"name": request.match_info["name"], "text": body.get("text", ""), "t": time.monotonic()}
+            self.responses_log.write(json.dumps(line) + "\n")
+            self.responses_log.flush()
         return web.Response(text="ok")
 
     async def _stats(self, request: web.Request) -> web.Response:
@@ -467,6 +474,8 @@ async def _run(args: argparse.Namespace) -> None:
         fake.limit("chat.postMessage", args.rate)
     if args.log:
         fake.log = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+    if args.responses:
+        fake.responses_log = open(args.responses, "a", encoding="utf-8")  # noqa: SIM115 - closed below
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -477,8 +486,9 @@ async def _run(args: argparse.Namespace) -> None:
         await stop.wait()
     finally:
         await fake.stop()
-        if fake.log is not None:
-            fake.log.close()
+        for log in (fake.log, fake.responses_log):
+            if log is not None:
+                log.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -487,6 +497,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=int, help="chat.postMessage calls accepted per second")
     parser.add_argument("--log", help="append one JSON line per accepted chat.postMessage")
+    parser.add_argument("--responses", help="append one JSON line per response_url post")
     # A rate-limited fake must keep time itself: a full garbage collection bunches the requests
     # that arrive during it, and its one-second window would refuse one the sender paced right.
     gc.disable()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -27,6 +28,13 @@ class FakeSlack:
     def delivered(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines() if line]
 
+    def responses(self) -> list[dict[str, Any]]:
+        """What was posted to response URLs (the answers to clicks), oldest first."""
+        path = self.log.with_name("responses.jsonl")
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
     def count(self) -> int:
         try:
             return self.log.read_bytes().count(b"\n")
@@ -34,11 +42,14 @@ class FakeSlack:
             return 0
 
 
-@pytest.fixture
-def fake_slack(tmp_path: Path) -> Iterator[FakeSlack]:
-    log = tmp_path / "delivered.jsonl"
+@contextlib.contextmanager
+def started_fake_slack(folder: Path, *options: str) -> Iterator[FakeSlack]:
+    """The fake Slack as a process logging into ``folder``; ``options`` as its command line takes
+    them (``--rate N`` answers 429 over N posts a second)."""
+    log = folder / "delivered.jsonl"
     command = [sys.executable, "-m", "tests.fake_slack", "--port", "0", "--log", str(log)]
-    with open(tmp_path / "fake_slack.err", "w", encoding="utf-8") as err:
+    command += ["--responses", str(folder / "responses.jsonl"), *options]
+    with open(folder / "fake_slack.err", "w", encoding="utf-8") as err:
         process = subprocess.Popen(
             command, cwd=ROOT, env=child_env({}), stdout=subprocess.PIPE, stderr=err, text=True
         )
@@ -56,6 +67,12 @@ def fake_slack(tmp_path: Path) -> Iterator[FakeSlack]:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.fixture
+def fake_slack(tmp_path: Path) -> Iterator[FakeSlack]:
+    with started_fake_slack(tmp_path) as fake:
+        yield fake
 
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:
