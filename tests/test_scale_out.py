@@ -20,6 +20,7 @@ from bot.storage.context import ContextStore, key_hash
 from bot.storage.lock import SingleLock
 from bot.turn import Turn
 from knowledge.base import KnowledgeBase
+from tests.processes import child_env, tail
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -136,3 +137,52 @@ def test_a_lost_database_session_is_noticed(storage: Storage) -> None:
         assert lock.take()  # and it may be taken again once free
     finally:
         lock.release()
+
+
+def _wait_for_line(path: Path, text: str, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(encoding="utf-8", errors="replace"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+ACTIVE = "clock running (this one holds the clock lock)"
+
+
+def test_of_two_clocks_one_runs_and_the_other_takes_over_when_it_dies(
+    storage: Storage, database_url: str, tmp_path: Path
+) -> None:
+    env = child_env({"DATABASE_URL": database_url, "PMO_CONFIG": str(tmp_path / "no-teams.yaml")})
+    logs = [tmp_path / "clock1.log", tmp_path / "clock2.log"]
+    clocks = []
+    for log in logs:
+        with open(log, "wb") as sink:
+            command = [sys.executable, "-m", "bot.app.cli", "clock"]
+            merged = {"stdout": sink, "stderr": subprocess.STDOUT}
+            clocks.append(subprocess.Popen(command, cwd=tmp_path, env=env, **merged))
+    try:
+        deadline = time.monotonic() + 60
+        while not any(ACTIVE in log.read_text(encoding="utf-8") for log in logs if log.exists()):
+            assert time.monotonic() < deadline, "no clock became active:\n" + tail(logs[0])
+            time.sleep(0.1)
+        time.sleep(6)  # longer than a standby's poll: the other has asked, and been refused
+        active = [n for n, log in enumerate(logs) if ACTIVE in log.read_text(encoding="utf-8")]
+        assert len(active) == 1, [tail(log) for log in logs]
+        os.kill(clocks[active[0]].pid, signal.SIGKILL)
+        clocks[active[0]].wait(10)
+        killed_at = time.monotonic()
+        other = 1 - active[0]
+        assert _wait_for_line(logs[other], ACTIVE, killed_at + 30), tail(logs[other])
+        print(f"\nthe standby clock took over {time.monotonic() - killed_at:.1f} s after the active one died")
+    finally:
+        for clock in clocks:
+            if clock.poll() is None:
+                clock.send_signal(signal.SIGTERM)
+                try:
+                    clock.wait(15)
+                except subprocess.TimeoutExpired:
+                    clock.kill()
+                    clock.wait()
+    # The one that was stopped politely said so.
+    assert "clock stopped" in logs[1 - active[0]].read_text(encoding="utf-8")
