@@ -466,3 +466,24 @@ async def test_members_from_a_teams_channel(kb: KnowledgeBase, tmp_path: Path) -
         assert (put.conversation, put.reply_to) == (CAT.conversation, card_id)
         assert "Recorded: 1 of 3 services." in text_of(put.body)
         assert stack.status()["answered"] == 1
+
+
+async def test_a_storm_of_429s_from_teams_delays_the_invitations_and_sends_each_once(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    people = (ANN, BOB, CAT, EVE, FAY)
+    async with running(kb, tmp_path, members=[p.id for p in people]) as stack:
+        fake = stack.fake
+        for person in people:
+            await stack.install(person)
+        before = len(fake.sent)
+        fake.throttle_all(times=8)  # more refusals than people: some are refused twice
+        opened = await stack.ok("open", "--team", TEAM_ID)
+        assert opened.endswith("5 of 5 invitations delivered."), opened
+        invites = by_conversation(fake.sent[before:])
+        assert sum(s.status == 429 for sends in invites.values() for s in sends) == 8
+        for person in people:
+            delivered = [s for s in invites[person.conversation] if s.status == 200]
+            assert len(delivered) == 1, (person.id, [s.status for s in invites[person.conversation]])
+        status = await stack.cli_status()
+        assert (status["delivered"], status["failed"], status["waiting"]) == (5, 0, 0)
