@@ -16,6 +16,7 @@ import aiohttp
 from bot.core import Bot
 from bot.reply import Reply, Section
 from bot.review.reader import MAX_BYTES
+from bot.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,16 @@ class TooBig(Exception):
 
 
 async def review(
-    bot: Bot, name: str, url: object, unreadable: str, headers: Mapping[str, str] | None = None
+    bot: Bot,
+    turn: Turn,
+    name: str,
+    url: object,
+    unreadable: str,
+    headers: Mapping[str, str] | None = None,
 ) -> list[Reply]:
-    """The review of the register called ``name`` at ``url``, or a note saying why there is none;
-    ``unreadable`` says why the platform may not have let the file be read."""
+    """The review of the register called ``name`` at ``url`` that ``turn``'s person shared, or a
+    note saying why there is none; ``unreadable`` says why the platform may not have let the file
+    be read."""
     if not is_register(name):
         return [not_a_register(name)]
     try:
@@ -41,7 +48,7 @@ async def review(
     if data is None:
         return [note("I couldn't download that file", unreadable)]
     # Off the event loop: reading a workbook and checking its rows take a while.
-    return await asyncio.to_thread(bot.handle_file_report, data, name)
+    return await asyncio.to_thread(bot.handle_file_report, data, name, turn=turn)
 
 
 def is_register(name: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.errors import ReviewError
 from bot.intents import BY_NAME, label_for
+from bot.limits import Limits
 from bot.ports import ChatSurveys, ContextStore, DemoTeam
 from bot.reply import Action, Button, Reply, Section
 from bot.router import Context, Router, RouteResult
@@ -148,6 +149,8 @@ class Conversations:
 
 _DIGEST = re.compile(r"^\s*/pmo\s+digest\b\s*(\S*)", re.IGNORECASE)
 SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form"})
+# The clicks that carry an answer: refused, the person must be told it was not recorded.
+ANSWER_ACTIONS = frozenset({"survey_answer", "survey_submit"})
 DEMO_ACTIONS = frozenset({"demo_pulse", "demo_close", "demo_digest", "demo_restart"})
 _SURVEY_ADMIN = re.compile(
     r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status)\b\s*(\S*)", re.IGNORECASE
@@ -156,13 +159,19 @@ _SURVEY_ADMIN = re.compile(
 
 class Bot:
     def __init__(
-        self, kb: KnowledgeBase, clock: Callable[[], float] | None = None, router: Router | None = None
+        self,
+        kb: KnowledgeBase,
+        clock: Callable[[], float] | None = None,
+        router: Router | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.kb = kb
         # The router holds no conversation state: bots over one knowledge base share one.
         self.router = router if router is not None else shared_router(kb)
         self.conversations = Conversations()
         self._now = clock or time.time
+        # What one person may ask at once (bot.limits); the server sets it from the settings.
+        self.limits = limits or Limits(clock=self._now)
         self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = OrderedDict()
         # Set when a database and teams are at hand (serve); without it surveys say they are off.
         self.surveys: ChatSurveys | None = None
@@ -181,6 +190,9 @@ class Bot:
 
     def handle_text(self, text: str, turn: Turn = LOCAL) -> Reply:
         """A message; ``turn`` says who wrote it and where (:class:`bot.turn.Turn`)."""
+        refused = self.limits.turn(turn)
+        if refused is not None:
+            return refused
         admin = _SURVEY_ADMIN.match(text)
         if admin is not None and self.surveys is not None:
             desk = self.surveys
@@ -276,12 +288,20 @@ class Bot:
         buttons = tuple([*first, *others, *kept][:MAX_BUTTONS])
         return replace(reply, sections=(*reply.sections, note), buttons=buttons)
 
-    def handle_file(self, data: bytes, filename: str, as_of: dt.date | None = None) -> Reply:
+    def handle_file(
+        self, data: bytes, filename: str, as_of: dt.date | None = None, turn: Turn = LOCAL
+    ) -> Reply:
         """A register sent to the bot: the review's summary and first questions, or why not."""
-        return self.handle_file_report(data, filename, as_of)[0]
+        return self.handle_file_report(data, filename, as_of, turn)[0]
 
-    def handle_file_report(self, data: bytes, filename: str, as_of: dt.date | None = None) -> list[Reply]:
-        """The short answer, then the full report when there is one to give."""
+    def handle_file_report(
+        self, data: bytes, filename: str, as_of: dt.date | None = None, turn: Turn = LOCAL
+    ) -> list[Reply]:
+        """The short answer, then the full report when there is one to give; ``turn`` says who
+        sent the file (a review costs far more than a message: its own budget)."""
+        refused = self.limits.file(turn)
+        if refused is not None:
+            return [refused]
         from bot.review.report import review_bytes  # only file uploads pay for numpy and openpyxl
 
         try:
@@ -310,6 +330,9 @@ class Bot:
 
     def handle_action(self, action: Action, turn: Turn | None = None) -> Reply:
         """A button or a form; a click in a conversation (``turn``) is remembered for follow-ups."""
+        refused = self.limits.turn(turn or LOCAL, answer=action.intent in ANSWER_ACTIONS)
+        if refused is not None:
+            return refused
         return self._act(action, turn or LOCAL, remember=turn is not None)
 
     def _act(self, action: Action, turn: Turn, remember: bool) -> Reply:

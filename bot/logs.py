@@ -13,6 +13,11 @@ _SECRET = re.compile(r"\b(xox[abeoprs]|xapp)-[A-Za-z0-9-]+|(?i:bearer)\s+[A-Za-z
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
 
+# Shorter than this, a "secret" would blank every word that holds it and make the log unreadable;
+# a password that short protects nothing anyway.
+MIN_SECRET = 4
+
+
 def redact(text: str, extra: tuple[str, ...] = ()) -> str:
     text = _SECRET.sub("[redacted]", text)
     for secret in extra:
@@ -21,10 +26,18 @@ def redact(text: str, extra: tuple[str, ...] = ()) -> str:
     return text
 
 
+def _as_logged(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Each secret as it stands in a log line: as it is, and escaped the way JSON writes it (a
+    quote or a backslash in a password); the longest first, so that none is left half-replaced."""
+    forms = {s for s in secrets if len(s) >= MIN_SECRET}
+    forms |= {json.dumps(s, ensure_ascii=False)[1:-1] for s in forms}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, secrets: tuple[str, ...] = ()) -> None:
         super().__init__()
-        self.secrets = secrets
+        self.secrets = _as_logged(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -44,7 +57,7 @@ class JsonFormatter(logging.Formatter):
 def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     """Send every log line to stderr as JSON; quieten the chattier libraries."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(tuple(s for s in secrets if s)))
+    handler.setFormatter(JsonFormatter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

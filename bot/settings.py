@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     pmo_outbox_lease_s: float = Field(default=60.0, alias="PMO_OUTBOX_LEASE_S", ge=1, le=3600)
     # How often the clock looks for surveys to open, remind and close (its cron jobs aside).
     pmo_clock_tick_s: float = Field(default=60.0, alias="PMO_CLOCK_TICK_S", ge=1, le=3600)
+    # What one person may ask at once, so that one person's flood cannot starve the others
+    # (bot/limits.py): messages and clicks together, then file reviews, which cost far more.
+    pmo_turn_burst: int = Field(default=20, alias="PMO_TURN_BURST", ge=1, le=100_000)
+    pmo_turns_per_minute: float = Field(default=60.0, alias="PMO_TURNS_PER_MINUTE", gt=0, le=600_000)
+    pmo_file_burst: int = Field(default=3, alias="PMO_FILE_BURST", ge=1, le=10_000)
+    pmo_files_per_minute: float = Field(default=3.0, alias="PMO_FILES_PER_MINUTE", gt=0, le=60_000)
 
     # The web chat on an address other than loopback needs a token (shared as /#token=...).
     pmo_web_token: SecretStr | None = Field(default=None, alias="PMO_WEB_TOKEN", min_length=16)
@@ -63,6 +70,30 @@ class Settings(BaseSettings):
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(a.strip() for a in self.pmo_admins.split(",") if a.strip())
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret set, for the logs to remove wherever a library prints one: the tokens and
+        passwords, the response key, and the database password as written in the URL and decoded."""
+        values = [
+            s.get_secret_value()
+            for s in (
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+                self.microsoft_app_password,
+                self.pmo_web_token,
+                self.pmo_response_secret,
+            )
+            if s is not None
+        ]
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:
+            password = None
+        if password:
+            values += [password, unquote(password), unquote_plus(password)]
+        return tuple(dict.fromkeys(v for v in values if v))
 
     @property
     def demo_enabled(self) -> bool:

@@ -28,6 +28,7 @@ from adapters.slack.blocks import ACTION_PREFIX, FORM_CALLBACK_ID, decode_action
 from adapters.slack.courier import Messages, SlackCourier
 from adapters.slack.files import review_files
 from bot.core import Bot
+from bot.limits import LIMITED
 from bot.reply import Action, Reply
 from bot.turn import Turn
 
@@ -270,7 +271,10 @@ class SlackInbound:
         await ack()
         messages, fallback = self.courier.render(reply)
         client = self.courier.client
-        if metadata.get("r"):
+        if reply.intent == LIMITED and user:
+            # Refused (too much at once): the survey stays as it was, to be answered again.
+            await client.chat_postMessage(channel=user, blocks=messages[0], text=fallback)
+        elif metadata.get("r"):
             await AsyncRespond(response_url=metadata["r"])(
                 blocks=messages[0], text=fallback, replace_original=True
             )
@@ -291,13 +295,13 @@ class SlackInbound:
         channel = event.get("channel")
         if not channel:
             return
+        # Others in the channel read the answer.
+        turn = _turn(event.get("team"), channel, event.get("user"), shared=True)
         if event.get("files"):
-            await review_files(self.bot, self.courier, event, channel, thread)
+            await review_files(self.bot, self.courier, event, channel, thread, turn)
             return
         text = _MENTION.sub(" ", event.get("text") or "").strip()
-        # Off the event loop, as every turn: a survey question reads the database. Others in the
-        # channel read the answer.
-        turn = _turn(event.get("team"), channel, event.get("user"), shared=True)
+        # Off the event loop, as every turn: a survey question reads the database.
         reply = await asyncio.to_thread(self.bot.handle_text, text, turn)
         await self.courier.post(reply, channel, thread)
 
@@ -310,10 +314,10 @@ class SlackInbound:
         if event.get("channel_type") != "im":
             return  # in channels the bot answers mentions only
         channel = event["channel"]
-        if event.get("files"):
-            await review_files(self.bot, self.courier, event, channel, event.get("thread_ts"))
-            return
         turn = _turn(event.get("team"), channel, event.get("user"))
+        if event.get("files"):
+            await review_files(self.bot, self.courier, event, channel, event.get("thread_ts"), turn)
+            return
         reply = await asyncio.to_thread(self.bot.handle_text, event.get("text") or "", turn)
         await self.courier.post(reply, channel, event.get("thread_ts"))
 

@@ -95,11 +95,11 @@ class TeamsInbound:
         for activity in rest:
             await turn_context.send_activity(activity)
 
-    async def review_attachment(self, attachment: Any) -> list[Reply]:
+    async def review_attachment(self, attachment: Any, turn: Turn) -> list[Reply]:
         name = str(getattr(attachment, "name", "") or "file")
         content = getattr(attachment, "content", None) or {}
         url = content.get("downloadUrl") if isinstance(content, dict) else None
-        return await registers.review(self.bot, name, url, f"Teams did not let me read {name}.")
+        return await registers.review(self.bot, turn, name, url, f"Teams did not let me read {name}.")
 
     # -- conversation references ---------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class PmoTeamsBot(ActivityHandler):  # type: ignore[misc]
         files = [a for a in activity.attachments or [] if getattr(a, "content_type", None) == FILE_INFO]
         if files:
             for attachment in files:
-                for reply in await self.owner.review_attachment(attachment):
+                for reply in await self.owner.review_attachment(attachment, turn):
                     await self.owner.reply(turn_context, reply)
             return
         text = _without_bot_mention(activity.text or "", activity.recipient)

@@ -25,6 +25,7 @@ from adapters.web.guard import SECURITY_HEADERS, Guard, WebError, notice_page
 from adapters.web.html import render_html
 from adapters.web.upload import read_upload
 from bot.core import Bot
+from bot.limits import LIMITED
 from bot.reply import Action, Button, Reply, Section
 from bot.turn import Turn
 
@@ -100,6 +101,10 @@ class WebChat:
 
     @staticmethod
     def _answer(replies: list[Reply], person: str, new: bool, **extra: object) -> web.Response:
+        if replies and replies[0].intent == LIMITED:
+            # Too much at once from this browser: the page shows the line as it shows any error.
+            wait = replies[0].slots.get("retry_after", "1")
+            return web.json_response({"error": replies[0].title}, status=429, headers={"Retry-After": wait})
         messages = [{"html": render_html(r), "intent": r.intent, "replace": r.replace} for r in replies]
         response = web.json_response({"messages": messages, **extra})
         if new:
@@ -189,7 +194,7 @@ class WebChat:
     async def upload(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)
         filename, data = await read_upload(request)
-        replies = await asyncio.to_thread(self.bot.handle_file_report, data, filename)
+        replies = await asyncio.to_thread(self.bot.handle_file_report, data, filename, turn=_turn(person))
         return self._answer(replies, person, new)
 
 

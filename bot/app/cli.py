@@ -291,22 +291,11 @@ def _operate(work: Callable[[Settings], T]) -> T:
     from bot.storage import StorageError
 
     settings = _settings()
-    logs.configure(level="WARNING", secrets=_secrets(settings))
+    logs.configure(level="WARNING", secrets=settings.secret_values)
     try:
         return work(settings)
     except (PmoBotError, StorageError) as exc:
         fail(str(exc))
-
-
-def _secrets(settings: Settings) -> tuple[str, ...]:
-    values = (
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.microsoft_app_password,
-        settings.pmo_response_secret,
-    )
-    return tuple(v.get_secret_value() for v in values if v is not None)
 
 
 @survey_app.command("open")
@@ -388,7 +377,7 @@ def clock() -> None:
     def work(settings: Settings) -> None:
         from bot import logs
 
-        logs.configure(secrets=_secrets(settings))
+        logs.configure(secrets=settings.secret_values)
         operator.run_clock(settings)
 
     _operate(work)
@@ -402,7 +391,7 @@ def worker() -> None:
     def work(settings: Settings) -> None:
         from bot import logs
 
-        logs.configure(secrets=_secrets(settings))
+        logs.configure(secrets=settings.secret_values)
         operator.run_worker(settings)
 
     _operate(work)

@@ -24,18 +24,7 @@ def run(port: int | None = None, socket_mode: bool = False) -> None:
     from knowledge.base import KnowledgeBaseError
 
     settings = read_settings()
-    secrets = tuple(
-        s.get_secret_value()
-        for s in (
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-            settings.microsoft_app_password,
-            settings.pmo_web_token,
-        )
-        if s is not None
-    )
-    logs.configure(secrets=secrets)
+    logs.configure(secrets=settings.secret_values)
     try:
         bot = Bot.from_settings(settings.pmo_knowledge_dir)  # the knowledge snapshot, when it matches
     except KnowledgeBaseError as exc:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.app.parts import Parts, attach_surveys, build_slack, build_teams
 from bot.core import CONVERSATION_TTL_S
+from bot.limits import Budget, Limits
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -166,9 +167,19 @@ def _shared_context(parts: Parts) -> None:
     parts.extra["contexts"] = ContextStore(storage)
 
 
+def _limits(parts: Parts) -> None:
+    settings = parts.settings
+    parts.bot.limits = Limits(
+        Budget(settings.pmo_turn_burst, settings.pmo_turns_per_minute / 60),
+        Budget(settings.pmo_file_burst, settings.pmo_files_per_minute / 60),
+        clock=parts.bot.now,
+    )
+
+
 def build_app(parts: Parts) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    _limits(parts)
     _shared_context(parts)
     parts.slack = parts.slack or build_slack(parts)
     app[SLACK_KEY] = parts.slack
