@@ -66,10 +66,19 @@ class TeamsInbound:
             # malformed or wrong token ends in PermissionError, KeyError or a JWT error inside the SDK.
             if isinstance(exc, PermissionError) or (self.courier.app_id and not reached):
                 return web.json_response({"error": "unauthorized"}, status=401)
-            raise
-        if response is not None:
-            return web.json_response(response.body, status=response.status)
-        return web.Response(status=201)
+            # The turn ran, and its reply (then its apology) could not be sent: the activity was
+            # taken all the same, and a retry would fail the same way.
+            log.error("a Teams reply could not be sent", exc_info=exc)
+            return web.Response(status=201)
+        if response is None:
+            return web.Response(status=201)
+        if response.status >= 500 or not _plain_json(response.body):
+            # An invoke this bot has no use for (a message extension, a task module, a Universal
+            # Action: its cards use Action.Submit): the SDK answers "not implemented", or an object
+            # of its own that does not serialise. Nothing to do, and nothing wrong.
+            log.info("a Teams invoke this bot does not handle", extra={"invoke": activity.name})
+            return web.json_response({}, status=200)
+        return web.json_response(response.body, status=response.status)
 
     async def _turn(self, turn_context: TurnContext) -> None:
         try:
@@ -217,11 +226,32 @@ def _without_bot_mention(text: str, recipient: ChannelAccount | None) -> str:
     return _AT_TAG.sub(strip, text).strip()
 
 
+# Conversation and activity ids as Teams and the Agents Playground give them ("a:1Xy...",
+# "19:abc@thread.tacv2;messageid=1", "f:123"): ASCII, no spaces or braces, not only dots.
+_SAFE_ID = re.compile(r"(?=[^.]*[A-Za-z0-9])[A-Za-z0-9:@._;=+/|%,!$*'()~-]{1,512}", re.ASCII)
+
+
+def _plain_json(body: object) -> bool:
+    try:
+        json.dumps(body)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _safe_id(value: object) -> bool:
+    return isinstance(value, str) and _SAFE_ID.fullmatch(value) is not None
+
+
 def _check_shape(body: dict[str, Any]) -> None:
     """What the SDK needs of an activity, checked up front so that a bad one is a 400, not a crash."""
     conversation = body.get("conversation")
-    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
-        raise ValueError("no conversation id")
+    # The ids go into the connector's URLs when the bot answers: an id the connector could not
+    # have given (braces, spaces, control characters, dots alone) is refused here.
+    if not isinstance(conversation, dict) or not _safe_id(conversation.get("id")):
+        raise ValueError("no usable conversation id")
+    if body.get("id") is not None and not _safe_id(body["id"]):
+        raise ValueError("no usable activity id")
     if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(
         ("http://", "https://")
     ):
