@@ -16,6 +16,10 @@ from typing import Any
 from bot.errors import ReviewError
 
 MAX_BYTES = 10 * 1024 * 1024
+# What a workbook's parts may unpack to in all: ten times the largest file taken (the registers in
+# tests/ unpack to about five times their size). A zip bomb, a small file that unpacks to
+# gigabytes, would otherwise be read into memory whole.
+MAX_UNPACKED = 100 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_CELL = 1024 * 1024  # csv's default limit of 131,072 characters a field is too low for some exports
 # A spreadsheet's styled but empty rows can run to a million; past this many in a row, stop.
@@ -133,6 +137,15 @@ def _read_xlsx(data: bytes, filename: str) -> list[Sheet]:
     from openpyxl import load_workbook
 
     try:
+        unpacked = _unpacked_size(data)
+    except Exception as exc:  # the same damage load_workbook would meet
+        raise ReviewError(f"{filename} is not a readable Excel workbook ({type(exc).__name__}).") from exc
+    if unpacked > MAX_UNPACKED:
+        raise ReviewError(
+            f"{filename} unpacks to {unpacked / 1024 / 1024:,.0f} MB; "
+            f"workbooks that unpack to over {MAX_UNPACKED // 1024 // 1024} MB are not reviewed."
+        )
+    try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and openpyxl's own errors for a damaged workbook
         raise ReviewError(f"{filename} is not a readable Excel workbook ({type(exc).__name__}).") from exc
@@ -142,6 +155,16 @@ def _read_xlsx(data: bytes, filename: str) -> list[Sheet]:
         # lookup sheet beside a small register must not stop the review.
         sheets.append(Sheet(ws.title, _top_rows(ws, filename), loader=_full_loader(book, ws.title, filename)))
     return sheets
+
+
+def _unpacked_size(data: bytes) -> int:
+    """The sizes the zip's directory gives its parts, added up. They can be trusted as a bound:
+    zipfile stops a part at its stated size (and reports a bad CRC), however much more its
+    compressed data would give."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(part.file_size for part in archive.infolist())
 
 
 def _top_rows(ws: Any, filename: str) -> list[Row]:

@@ -438,7 +438,7 @@ def _raid_types(columns: ColumnMap, rows: list[Row]) -> int | None:
     letter codes (R, I, A, D) count only in a column named as a type or category."""
     named = {columns.fields[f] for f in ("category",) if columns.has(f)}
     named.update(columns.alternates.get("category", ()))
-    width = max((len(r.cells) for r in rows), default=0)
+    width = min(len(columns.headers), max((len(r.cells) for r in rows), default=0))  # see _ids_without_a_name
     for index in sorted(range(width), key=lambda i: i not in named):
         # A glance at the first values rules most columns out before reading them all.
         glance = [r.cells[index] for r in rows[:60] if index < len(r.cells) and _filled(r.cells[index])]
@@ -569,7 +569,7 @@ def _description_by_length(columns: ColumnMap, rows: list[Row]) -> None:
         return
     taken = set(columns.fields.values())
     best, best_words = -1, 5.0
-    width = max(len(r.cells) for r in rows)
+    width = min(len(columns.headers), max(len(r.cells) for r in rows))  # see _ids_without_a_name
     for index in range(width):
         if index in taken:
             continue
@@ -613,7 +613,7 @@ def _title_beside_description(columns: ColumnMap, rows: list[Row]) -> None:
     if short > 5:
         return
     taken = set(columns.fields.values())
-    width = max(len(r.cells) for r in rows)
+    width = min(len(columns.headers), max(len(r.cells) for r in rows))  # see _ids_without_a_name
     longest = max((i for i in range(width) if i not in taken), key=lambda i: _mean_words(rows, i), default=-1)
     if longest >= 0 and _mean_words(rows, longest) >= max(8.0, 2 * short):
         columns.fields["title"], columns.fields["description"] = current, longest
@@ -656,7 +656,9 @@ def _ids_without_a_name(columns: ColumnMap, rows: list[Row]) -> None:
     if columns.has("risk_id") or not rows:
         return
     taken = set(columns.fields.values())
-    width = max(len(r.cells) for r in rows)
+    # Only the header's columns: a cell beyond it is in no column (in a CSV, a row broken by a
+    # stray separator), and a field mapped there would have no header to name it by.
+    width = min(len(columns.headers), max(len(r.cells) for r in rows))
     for index in range(width):
         if index in taken:
             continue
