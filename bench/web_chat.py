@@ -127,7 +127,10 @@ def main() -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
         env.update({"DATABASE_URL": f"sqlite:///{folder}/bench.db", "PORT": str(port),
-                    "PMO_CONFIG": f"{folder}/none.yaml"})  # fmt: skip
+                    "PMO_CONFIG": f"{folder}/none.yaml",
+                    # The turns come as fast as one browser can send them, far past one person's
+                    # limit (bot/limits.py): it still runs for each, but refuses none.
+                    "PMO_TURN_BURST": "100000", "PMO_TURNS_PER_MINUTE": "600000"})  # fmt: skip
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve"], cwd=folder, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip

@@ -173,6 +173,8 @@ class Bot:
         # What one person may ask at once (bot.limits); the server sets it from the settings.
         self.limits = limits or Limits(clock=self._now)
         self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = OrderedDict()
+        # Answers with buttons or a source note added for the route (see _once).
+        self._composed: dict[tuple[object, ...], tuple[Reply, Reply]] = {}
         # Set when a database and teams are at hand (serve); without it surveys say they are off.
         self.surveys: ChatSurveys | None = None
         # The made-up team the web chat shows (PMO_DEMO); None where it is off.
@@ -253,12 +255,31 @@ class Bot:
             or route.intent in ("knowledge", route.shown.intent)
         ):
             return reply
-        own = self._button(action.intent, {k: v for k, v in action.slots.items() if k != "text"}, action.part)
+        slots = {k: v for k, v in action.slots.items() if k != "text"}
+        key = ("own", action.intent, tuple(sorted(slots.items())), action.part)
+        return self._once(reply, key, lambda: self._own_first(reply, action, slots))
+
+    def _own_first(self, reply: Reply, action: Action, slots: dict[str, str]) -> Reply:
+        own = self._button(action.intent, slots, action.part)
         if action.intent == "challenge_questions" and "artefact" in action.slots:
             name = self.kb.name("artefact", action.slots["artefact"])
             own = Button(f"All {lower_first(name)} questions", own.action)
         kept = [b for b in reply.buttons if b.action != own.action]
         return replace(reply, buttons=(own, *kept)[:MAX_BUTTONS])
+
+    def _once(self, base: Reply, key: tuple[object, ...], make: Callable[[], Reply]) -> Reply:
+        """``make()``, a reply built from ``base`` and what ``key`` says alone, made once per
+        ``base`` object: a cached answer then comes back as the same object each time, and adapters
+        render it once (a retrieved answer was rendered again on every request)."""
+        full = (id(base), *key)
+        hit = self._composed.get(full)
+        if hit is not None and hit[0] is base:
+            return hit[1]
+        made = make()
+        if len(self._composed) >= ANSWER_CACHE_SIZE:
+            self._composed.clear()  # (answers made in worker threads: no LRU order to keep)
+        self._composed[full] = (base, made)
+        return made
 
     def _button(self, intent: str, slots: dict[str, str], part: str = "") -> Button:
         return Button(label_for(self.kb, intent, slots), Action(intent, dict(slots), part))
@@ -269,6 +290,10 @@ class Bot:
         entry = next(((k, v) for k, v in shown.items() if self.kb.has(k, v)), None)
         if entry is None:
             return reply
+        key = ("source", entry, route.shown is not None, tuple(c.key() for c in route.alternatives))
+        return self._once(reply, key, lambda: self._sourced(reply, route, entry))
+
+    def _sourced(self, reply: Reply, route: RouteResult, entry: tuple[str, str]) -> Reply:
         typed: Kind = entry[0]  # type: ignore[assignment]  # (kb.has checked it is one of KINDS)
         name = self.kb.name(typed, entry[1])
         section = self.kb.section_of(entry[1]) if typed == "topic" else None
@@ -366,6 +391,14 @@ class Bot:
             return Reply(
                 "The demo is off here",
                 (Section(text="This server has no demo team (PMO_DEMO, or no database)."),),
+                intent="pulse_survey",
+            )
+        if turn.platform not in ("web", "cli", "terminal"):
+            # The demo team's made-up week is for trying the bot out on this machine's web chat;
+            # in Slack and Teams the real teams' surveys are what people answer.
+            return Reply(
+                "The demo is in the web chat",
+                (Section(text="Try the demo team's pulse survey in the local web chat (`make run`)."),),
                 intent="pulse_survey",
             )
         user = turn.person or "web:anyone"

@@ -160,16 +160,18 @@ class SlackInbound:
 
     # -- the /pmo command --------------------------------------------------------------------
 
-    async def _on_command(self, ack: Ack, command: dict[str, Any]) -> None:
+    async def _on_command(self, command: dict[str, Any]) -> BoltResponse:
         text = (command.get("text") or "").strip()
         turn = _turn(command.get("team_id"), command.get("channel_id"), command.get("user_id"))
         # Off the event loop: survey commands read and write the database.
         reply = await asyncio.to_thread(self.bot.handle_text, f"/pmo {text}", turn)
         messages, fallback = self.courier.render(reply)
-        # The first message rides on the acknowledgement, well inside Slack's three seconds.
-        await ack(blocks=messages[0], text=fallback, response_type="ephemeral")
         if len(messages) > 1 and command.get("response_url"):
             self._spawn(self._respond_rest(command["response_url"], messages[1:], fallback))
+        # The first message rides on the acknowledgement, well inside Slack's three seconds. Bolt
+        # answers with a BoltResponse its listener returns; the JSON that ack(blocks=...) would
+        # write on every request is written once per answer (SlackCourier.ack_body).
+        return BoltResponse(status=200, body=self.courier.ack_body(reply))
 
     async def _respond_rest(self, response_url: str, messages: Messages, fallback: str) -> None:
         respond = AsyncRespond(response_url=response_url)
