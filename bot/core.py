@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -173,6 +174,7 @@ class Bot:
         # What one person may ask at once (bot.limits); the server sets it from the settings.
         self.limits = limits or Limits(clock=self._now)
         self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...], str], Reply] = OrderedDict()
+        self._answers_lock = threading.Lock()
         # Answers with buttons or a source note added for the route (see _once).
         self._composed: dict[tuple[object, ...], tuple[Reply, Reply]] = {}
         # Set when a database and teams are at hand (serve); without it surveys say they are off.
@@ -414,16 +416,20 @@ class Bot:
         # Knowledge answers depend on the action alone, and the knowledge base never changes in a
         # running process: answer each once. Adapters can then cache their rendering too. The
         # least recently asked answer makes room, so odd requests cannot fill the cache for good.
+        # Turns run in worker threads: the cache's reads and evictions hold a lock (a lookup and an
+        # eviction interleaved would otherwise raise KeyError once the cache is full).
         key = (action.intent, tuple(sorted(action.slots.items())), action.part)
-        cached = self._answers.get(key)
-        if cached is not None:
-            self._answers.move_to_end(key)
-            return cached
+        with self._answers_lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+                return cached
         reply = self._safe(lambda: skill(self.kb, action))
         if reply.intent != "error":
-            self._answers[key] = reply
-            while len(self._answers) > ANSWER_CACHE_SIZE:
-                self._answers.popitem(last=False)
+            with self._answers_lock:
+                self._answers[key] = reply
+                while len(self._answers) > ANSWER_CACHE_SIZE:
+                    self._answers.popitem(last=False)
         return reply
 
     def _safe(self, make: Callable[[], Reply]) -> Reply:
