@@ -64,13 +64,18 @@ class Conversations:
     def context(self, key: str, now: float) -> Context | None:
         if self._store is not None:
             self._load(key, now)
+        return self._fresh(key, now)
+
+    def _fresh(self, key: str, now: float) -> Context | None:
         turn = self._turns.get(key)
         if turn is None or now - turn.at > self.ttl_s:
             return None
         return turn.context
 
-    def remember(self, key: str, route: RouteResult, now: float) -> None:
-        context = self.context(key, now) or Context()
+    def remember(self, key: str, route: RouteResult, now: float, read: bool = True) -> None:
+        """``read`` False: the caller has just read the context (:meth:`context`), so the store
+        is not asked twice in one turn."""
+        context = (self.context(key, now) if read else self._fresh(key, now)) or Context()
         self._keep(key, _Turn(context.after(route), now))
         if self._store is not None:
             data = self.export(key, now)
@@ -216,7 +221,7 @@ class Bot:
             # A turn not understood is remembered too: the next one may make sense of it ("the
             # digest came out this morning" ... "what does this column mean?"); an off-topic turn
             # is not.
-            self.conversations.remember(conversation, route, now)
+            self.conversations.remember(conversation, route, now, read=False)
         if route.intent == "unknown":
             suggestions = tuple(self._button(c.intent, c.slots) for c in route.suggestions)
             return self._safe(lambda: unknown_reply(self.kb, route.reason, suggestions))

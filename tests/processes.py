@@ -59,14 +59,20 @@ def started_fake_slack(folder: Path, *options: str) -> Iterator[FakeSlack]:
         assert first.startswith("PORT "), f"the fake Slack did not start: {first!r} {tail(err.name)}"
         yield FakeSlack(process, int(first.split()[1]), log)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def stop(process: subprocess.Popen[Any], grace_s: float) -> None:
+    """SIGTERM, and SIGKILL if it has not ended after ``grace_s``; a process already ended is left."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture

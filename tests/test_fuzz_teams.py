@@ -347,18 +347,13 @@ def test_any_body_is_answered_without_a_crash(server: Server, body: str, content
 def test_everything_the_bot_sent_went_to_the_fake_connector(server: Server) -> None:
     """The bot's replies, here and in the fuzzers before, reached the fake connector (the suite's
     loopback guard fails any other address), and the server still answers."""
-    message = {
-        "type": "message",
-        "id": "1",
-        "channelId": "msteams",
-        "serviceUrl": server.connector.service_url,
-        "from": USER,
-        "recipient": BOT,
-        "conversation": {"conversationType": "personal", "id": "a:1XyZ"},
-        "channelData": {"tenant": {"id": TENANT}},
-        "text": "help",
-    }
-    assert _exchange(server, json.dumps(message)) == 201
+    message = _reproducer(
+        server,
+        conversation={"conversationType": "personal", "id": "a:1XyZ"},
+        channelData={"tenant": {"id": TENANT}},
+        text="help",
+    )
+    assert _exchange(server, message) == 201
     assert any(s.conversation == "a:1XyZ" for s in server.connector.sent)
 
 

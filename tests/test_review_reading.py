@@ -182,8 +182,11 @@ def test_who_counts_as_one_owner(owner: str, group: bool, several: bool) -> None
         ("Export cable damaged during pull-in at the landfall, requiring a repair joint", False),
         ("Contaminated soil discovered at the north pile cap", True),
         # A labelled statement: the cause may be a fact, and the effect is what would follow.
-        ("Cause: the interface is still in beta. Event: integration fails testing. "
-         "Effect: cutover is delayed.", False),
+        (
+            "Cause: the interface is still in beta. Event: integration fails testing. "
+            "Effect: cutover is delayed.",
+            False,
+        ),
     ],
 )
 def test_a_past_event_as_a_cause_is_not_an_issue(text: str, happened: bool) -> None:
@@ -384,9 +387,11 @@ def test_excel_percentages_are_read_as_shown_and_bands_in_money(tmp_path: Path) 
     sheet.append([])
     header = ["Ref", "Risk", "Owner", "Probability", "Cost Impact (£)", "Expected Value (£)", "Escalated"]
     sheet.append(header)
-    rows = [("T-1", "The revolve may not fit the dock door, cancelling the opening", 0.2, 38000, 7600),
-            ("T-2", "A band dispute may lead to the pit being picketed", 0.15, 160000, 24000),
-            ("T-3", "The set may be damaged in transit, needing repairs", 0.5, 10000, 9000)]
+    rows = [
+        ("T-1", "The revolve may not fit the dock door, cancelling the opening", 0.2, 38000, 7600),
+        ("T-2", "A band dispute may lead to the pit being picketed", 0.15, 160000, 24000),
+        ("T-3", "The set may be damaged in transit, needing repairs", 0.5, 10000, 9000),
+    ]
     for ref, text, chance, cost, value in rows:
         sheet.append([ref, text, "General Manager", chance, cost, value, "N"])
         sheet.cell(sheet.max_row, 4).number_format = "0%"
@@ -398,7 +403,9 @@ def test_excel_percentages_are_read_as_shown_and_bands_in_money(tmp_path: Path) 
         ("high_risk_not_escalated", "T-2"),
     }
     assert stated_bands("Green under £5,000; Amber £5,000 to £19,999; Red £20,000 and above")[2] == (
-        20000.0, float("inf"), "red"
+        20000.0,
+        float("inf"),
+        "red",
     )
 
 
@@ -453,7 +460,9 @@ def test_thresholds_and_bands_written_with_money_and_commas() -> None:
     )
     assert rule is not None and "50,000" in rule.groups()
     assert stated_bands("RAG bands: Green 1-6, Amber 8-12, Red 15-25.") == [
-        (1.0, 6.0, "green"), (8.0, 12.0, "amber"), (15.0, 25.0, "red")
+        (1.0, 6.0, "green"),
+        (8.0, 12.0, "amber"),
+        (15.0, 25.0, "red"),
     ]
 
 
@@ -486,10 +495,12 @@ def test_a_scoring_guide_on_another_sheet_sets_the_grid_bands_and_threshold(tmp_
     sheet = book.active
     sheet.title = "Risks"
     sheet.append(["Risk ID", "Description", "Owner", "L", "I", "Score", "RAG", "Escalated", "Status"])
-    rows = [("R1", "The rigging crew may be diverted to another venue", 3, 4, 12, "Red", "No"),
-            ("R2", "Refunds may follow if strip-out noise disturbs a show", 2, 3, 6, "Amber", "No"),
-            ("R3", "The fly bars may not pass load testing first time", 5, 2, 10, "Amber", "No"),
-            ("R4", "Listed building consent may take longer than planned", 2, 2, 4, "Green", "No")]
+    rows = [
+        ("R1", "The rigging crew may be diverted to another venue", 3, 4, 12, "Red", "No"),
+        ("R2", "Refunds may follow if strip-out noise disturbs a show", 2, 3, 6, "Amber", "No"),
+        ("R3", "The fly bars may not pass load testing first time", 5, 2, 10, "Amber", "No"),
+        ("R4", "Listed building consent may take longer than planned", 2, 2, 4, "Green", "No"),
+    ]
     for ref, text, p, i, score, rag, esc in rows:
         sheet.append([ref, text, "Technical Director", p, i, score, rag, esc, "Open"])
     guide = book.create_sheet("Scoring")

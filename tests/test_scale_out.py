@@ -20,7 +20,7 @@ from bot.storage.context import ContextStore, key_hash
 from bot.storage.lock import SingleLock
 from bot.turn import Turn
 from knowledge.base import KnowledgeBase
-from tests.processes import child_env, tail
+from tests.processes import child_env, stop, tail
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -177,12 +177,6 @@ def test_of_two_clocks_one_runs_and_the_other_takes_over_when_it_dies(
         print(f"\nthe standby clock took over {time.monotonic() - killed_at:.1f} s after the active one died")
     finally:
         for clock in clocks:
-            if clock.poll() is None:
-                clock.send_signal(signal.SIGTERM)
-                try:
-                    clock.wait(15)
-                except subprocess.TimeoutExpired:
-                    clock.kill()
-                    clock.wait()
+            stop(clock, 15)
     # The one that was stopped politely said so.
     assert "clock stopped" in logs[1 - active[0]].read_text(encoding="utf-8")

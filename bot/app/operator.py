@@ -162,9 +162,9 @@ def close(settings: Settings, team_id: str) -> str:
         team = survey.surveys.teams.team(team_id)
         if not team.digest_channel:
             return line + " No digest_channel is set, so no digest was posted."
-        closed = survey.store.run(run.id)
         try:
-            posted = asyncio.run(_closing(survey, survey.post_digest_once(closed or run)))
+            # (post_digest_once reads the run as closed itself.)
+            posted = asyncio.run(_closing(survey, survey.post_digest_once(run)))
             return line + " " + (posted or "Another process is posting the digest.")
         except PmoBotError as exc:
             # The survey is closed all the same; the digest can be posted later with --post.

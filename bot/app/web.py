@@ -163,8 +163,9 @@ def _shared_context(parts: Parts) -> None:
         return
     from bot.storage.context import ContextStore
 
-    parts.bot.conversations.attach(ContextStore(storage), parts.bot.kb.has)
-    parts.extra["contexts"] = ContextStore(storage)
+    contexts = ContextStore(storage)
+    parts.bot.conversations.attach(contexts, parts.bot.kb.has)
+    parts.extra["contexts"] = contexts
 
 
 def _limits(parts: Parts) -> None:
