@@ -4,7 +4,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench fuzz faults eval clean
+.PHONY: run test lint bench fuzz faults eval clean playground
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "pmo-bot needs Python 3.11 or newer on PATH"; exit 1; }
@@ -49,3 +49,10 @@ clean:
 # Usefulness of the coach's answers per kind of user, on the blind question sets.
 eval: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.coach_eval
+
+# The digest card in the Microsoft 365 Agents Playground, in headless Chromium: screenshots in
+# docs/screenshots and no word broken mid-way (docs/teams-playground.md). Not part of `make test`.
+playground: $(VENV)/.installed-dev
+	test -x .playground/node_modules/.bin/agentsplayground || \
+		npm install --prefix .playground --no-audit --no-fund @microsoft/m365agentsplayground
+	$(BIN)/python bench/playground/check.py

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.reply import Reply
+from bot.reply import Reply, Scorecard
 
 WIDTH = 88
+NBSP = "\u00a0"
 
 
 def render(reply: Reply, numbered_buttons: bool = False) -> str:
@@ -19,9 +20,31 @@ def render(reply: Reply, numbered_buttons: bool = False) -> str:
             lines.extend(textwrap.wrap(section.text, WIDTH) or [""])
         for bullet in section.bullets:
             lines.extend(textwrap.wrap(bullet, WIDTH, initial_indent="  • ", subsequent_indent="    "))
+    for scorecard in reply.scorecards:
+        lines.extend(_scorecard(scorecard))
     if reply.buttons:
         lines.append("")
         lines.append("Did you mean:" if reply.suggestions else "More:")
         for n, button in enumerate(reply.buttons, start=1):
             lines.append(f"  [{n}] {button.label}" if numbered_buttons else f"  → {button.label}")
     return "\n".join(lines)
+
+
+def _scorecard(scorecard: Scorecard) -> list[str]:
+    """One item a service: its name with its score and change, then its details on the lines
+    under it, wrapped between details and never inside one."""
+    lines = [""]
+    if scorecard.heading:
+        lines.append(scorecard.heading)
+    if scorecard.note:
+        lines.extend(textwrap.wrap(scorecard.note, WIDTH))
+    for row in scorecard.rows:
+        figures = " ".join(part for part in (row.score, row.change) if part)
+        head = f"{row.name}  {figures}" if figures else row.name
+        lines.extend(textwrap.wrap(head, WIDTH, initial_indent="  • ", subsequent_indent="    "))
+        if row.details:
+            # No-break spaces keep each detail whole while wrapping; they are plain spaces again after.
+            details = " · ".join(detail.replace(" ", NBSP) for detail in row.details)
+            wrapped = textwrap.wrap(details, WIDTH, initial_indent="    ", subsequent_indent="    ")
+            lines.extend(line.replace(NBSP, " ") for line in wrapped)
+    return lines

@@ -154,12 +154,16 @@ class Conversations:
 
 
 _DIGEST = re.compile(r"^\s*/pmo\s+digest\b\s*(\S*)", re.IGNORECASE)
-SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form"})
+# Survey clicks, and the team set-up form's submit and a preview's clicks (for admins).
+SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form", "team_setup", "survey_preview"})
 # The clicks that carry an answer: refused, the person must be told it was not recorded.
 ANSWER_ACTIONS = frozenset({"survey_answer", "survey_submit"})
 DEMO_ACTIONS = frozenset({"demo_pulse", "demo_close", "demo_digest", "demo_restart"})
+# A digest summary's "Show the full digest" on the Slack App Home (see Bot.home_digest).
+HOME_DIGEST = "home_digest"
 _SURVEY_ADMIN = re.compile(
-    r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status)\b\s*(\S*)", re.IGNORECASE
+    r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status|setup|list|pause|resume|preview|history)\b\s*(\S*)",
+    re.IGNORECASE,
 )
 
 
@@ -444,6 +448,30 @@ class Bot:
             log.exception("a skill failed")
             return _apology()
 
+    def home(self, turn: Turn) -> list[Reply]:
+        """The Slack App Home of one person, in parts: their open surveys and their teams' latest
+        digests where they may see them (the survey desk's part), then the common questions as
+        buttons. Reads the database: call it off the event loop."""
+        desk = self.surveys
+        if desk is None:
+            return [_SURVEYS_OFF, _HOME_QUESTIONS]
+        try:
+            parts = desk.home(turn)
+        except Exception:
+            log.exception("the App Home's survey part failed")
+            parts = [_HOME_TROUBLE]
+        return [*parts, _HOME_QUESTIONS]
+
+    def home_digest(self, team_id: str, turn: Turn) -> Reply:
+        """A click on a Home digest summary's "Show the full digest" (:data:`HOME_DIGEST`)."""
+        refused = self.limits.turn(turn)
+        if refused is not None:
+            return refused
+        desk = self.surveys
+        if desk is None:
+            return BY_NAME["digest"].skill(self.kb, Action("digest"))
+        return self._safe(lambda: desk.home(turn, digest=team_id)[0])
+
 
 _SHARED: OrderedDict[int, Router] = OrderedDict()
 _SHARED_LIMIT = 4  # a process holds one or two knowledge bases; tests make a few more
@@ -458,6 +486,35 @@ def shared_router(kb: KnowledgeBase) -> Router:
             _SHARED.popitem(last=False)
     _SHARED.move_to_end(id(kb))
     return router
+
+
+_HOME_QUESTIONS = Reply(
+    "Ask me",
+    (
+        Section(
+            text="Ask me about PMO work in your own words, in a message to me or with /pmo. "
+            "Or start with one of these:"
+        ),
+    ),
+    buttons=(
+        Button("Check a risk register", Action("challenge_questions", {"artefact": "risk_register"})),
+        Button("PMO functions", Action("function_info")),
+        Button("A role's competencies", Action("role_competencies")),
+        Button("Where to develop next", Action("development_advice")),
+        Button("My pulse survey", Action("pulse_survey")),
+    ),
+    intent="help",
+)
+_SURVEYS_OFF = Reply(
+    "Pulse survey",
+    (Section(text="Pulse surveys are not set up here, so there is no survey or team digest to show."),),
+    intent="pulse_survey",
+)
+_HOME_TROUBLE = Reply(
+    "Pulse survey",
+    (Section(text="I couldn't look up your surveys just now. Open this tab again in a moment."),),
+    intent="error",
+)
 
 
 def _apology() -> Reply:

@@ -70,6 +70,11 @@ class Courier(Outbound, Protocol):
         Raises NotImplementedError where the platform cannot tell (Teams)."""
         ...
 
+    async def check_channel(self, channel_id: str, post: bool) -> str:
+        """Why the bot cannot use the channel (read its members; with ``post``, post in it), or ""
+        when it can or the platform cannot tell. For refusing a team's set-up before it is saved."""
+        ...
+
     async def members_of(self, channel_id: str) -> list[str]:
         """The people in a channel (Slack) or team (Teams), bots excluded where the platform says."""
         ...
@@ -89,6 +94,12 @@ class ChatSurveys(Protocol):
     def admin(self, command: str, team_id: str, turn: Turn) -> Reply: ...
 
     def digest(self, team_id: str, turn: Turn) -> Reply: ...
+
+    def home(self, turn: Turn, digest: str = "") -> list[Reply]:
+        """What the Slack App Home shows of surveys to this person: their open surveys, then the
+        latest digest of each of their teams they may see, in summary. With ``digest`` (a team id),
+        that team's full digest alone, under the same rule."""
+        ...
 
 
 class DemoTeam(Protocol):

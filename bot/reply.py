@@ -3,14 +3,15 @@
 A reply is a title, sections of text and bullets, and buttons. A button carries an
 :class:`Action`: the intent, slots and the part of the answer to show, so that a click can go
 straight back to the core without being routed again. Questions and a form carry survey
-answers; images and tables carry digest charts and review findings; renderers skip what they
-cannot show.
+answers; images, scorecards and tables carry digest charts, digest scores and review
+findings; renderers skip what they cannot show.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,40 @@ class Table:
 
 
 @dataclass(frozen=True)
+class ScoreRow:
+    """One rated item of a :class:`Scorecard`: its name, then its figures as short strings.
+
+    ``score`` and ``change`` are empty where no score is shown (withheld): renderers then leave
+    their place out rather than show it empty. ``details`` are short phrases ("trend ▂▄▆",
+    "12 rated", "2 didn't use"), shown on a line of their own, in order.
+    """
+
+    name: str
+    score: str = ""
+    change: str = ""  # "▲0.4", "▼0.2", "=0.0", or "" when there is nothing to compare with
+    details: tuple[str, ...] = ()
+
+    @property
+    def direction(self) -> str:
+        """ "up", "down" or "" (no change, or none known): for colour, never the only signal."""
+        return "up" if self.change.startswith("▲") else "down" if self.change.startswith("▼") else ""
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Scores of several items (a digest's services), one entry an item, for narrow screens.
+
+    Unlike a :class:`Table` it has no columns to keep side by side: each item is its name (which
+    wraps) with its score and change beside it, and its details under it, so that nothing has to
+    break mid-word on a phone or in a 446 px Teams card.
+    """
+
+    heading: str
+    rows: tuple[ScoreRow, ...]
+    note: str = ""  # one line under the heading: what the figures mean
+
+
+@dataclass(frozen=True)
 class Choice:
     label: str
     value: str
@@ -101,11 +136,30 @@ class Question:
 
 @dataclass(frozen=True)
 class TextInput:
+    """Text typed in a form. ``kind`` lets a platform offer a better control where it has one
+    (Slack: a people picker for "people", a channel picker for "channel", a number box for
+    "number"); the value arrives as text either way, people as ids separated by commas."""
+
     key: str
     label: str
     value: str = ""
     placeholder: str = ""
     max_length: int = 1000
+    kind: Literal["text", "line", "people", "channel", "number"] = "text"
+    optional: bool = True
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One or several of given choices, in a form; the values arrive joined by commas."""
+
+    key: str
+    label: str
+    choices: tuple[Choice, ...]
+    selected: tuple[str, ...] = ()
+    multiple: bool = False
+    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,9 +175,14 @@ class Form:
     title: str
     submit_label: str
     submit: Action
-    inputs: tuple[TextInput, ...] = ()
+    inputs: tuple[TextInput | Pick, ...] = ()
     open_label: str = ""
     open: Action | None = None
+    # A form on its own rather than part of a message (team set-up): Slack opens it as a modal
+    # straight from the command. ``errors`` (input key, reason) come back with a refused submit.
+    standalone: bool = False
+    note: str = ""
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +201,8 @@ class Reply:
     # True when the reply answers a click by replacing the message clicked (a survey showing what
     # was recorded); otherwise replies are new messages.
     replace: bool = False
+    # Shown after the sections, before any table.
+    scorecards: tuple[Scorecard, ...] = ()
 
     def line_count(self) -> int:
         return 1 + sum(s.line_count() for s in self.sections)

@@ -16,7 +16,9 @@ class Turn:
     channel or DM, a Teams conversation with its thread); ``channel`` is the channel a digest
     channel is compared with ("" outside a channel). ``workspace`` is the Slack workspace.
     ``shared`` is True where others read the answer (a Slack mention, a Teams channel or group
-    chat), so nothing personal is shown there."""
+    chat), so nothing personal is shown there. ``operator`` is True for the person at the machine
+    that runs the bot (the web chat served on a loopback address alone): they can edit its teams
+    file and database anyway, so they may set up teams from the web chat."""
 
     platform: str
     user: str = ""
@@ -24,6 +26,7 @@ class Turn:
     channel: str = ""
     workspace: str = ""
     shared: bool = False
+    operator: bool = False
 
     @classmethod
     def local(cls, conversation: str = "default", platform: str = "cli") -> Turn:

@@ -116,9 +116,8 @@ def build_figure(digest: Digest) -> Figure | None:
     )
     title = f"{team} · PMO pulse {digest.period_key}"
     figure.text(LEFT / WIDTH, top(0.32), title, fontsize=14, fontweight="bold", **TEXT)
-    subtitle = (
-        f"Mean rating per service, 1 (poor) to 5 (excellent) · {digest.answered} of {digest.invited} answered"
-    )
+    # The counts in the words every other place uses (Turnout), so that the chart agrees with them.
+    subtitle = f"Mean per service, 1 (poor) to 5 (excellent) · {digest.turnout.describe()}"
     figure.text(LEFT / WIDTH, top(0.56), subtitle, fontsize=9, **SMALL)
     # The week alone ("2026-W49", not "delivery/2026-W49"): the title names the team, and a long
     # key would run the legend into the trend column's heading.

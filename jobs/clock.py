@@ -128,6 +128,8 @@ class SurveyClock:
     async def tick(self) -> None:
         """Opens due runs (catching up on missed ones), closes and reminds, then wakes the sender."""
         try:
+            # Teams set up or paused from chat in any process: read from a worker thread.
+            await asyncio.to_thread(self.surveys.teams.refresh)
             self.reschedule()
             now = self.surveys.now()
             for team, period, fired in await asyncio.to_thread(self.surveys.due_opens, now):

@@ -54,6 +54,8 @@ class SurveySettings(_Strict):
             trigger = CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
             raise ValueError(f"not a cron schedule ({exc}); for example '0 9 * * mon'") from None
+        if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+            raise ValueError(f"{value!r} never fires (no such date); for example '0 9 * * mon'")
         if _fires_twice_a_week(trigger):
             raise ValueError(f"{value!r} fires more than once a week; a pulse survey runs at most weekly")
         return value
@@ -244,6 +246,10 @@ class TeamsFile:
         if self.error:
             log.error("teams file refused; keeping the last good one", extra={"problem": self.error})
 
+    def refresh(self) -> None:
+        """Re-reads what is kept outside the file (``jobs.teams``); the file itself is re-read by
+        ``load`` when it changes."""
+
     def find(self, team_id: str) -> Team | None:
         return self.load().team(team_id) or self.extra.get(team_id)
 
@@ -253,6 +259,10 @@ class TeamsFile:
             known = ", ".join(t.id for t in self.load().teams) or f"none: add teams to {self.path}"
             raise ConfigError(f"unknown team {team_id!r} (teams: {known})")
         return team
+
+    def skips(self, team_id: str, moment: datetime) -> bool:
+        """Whether the team's run due at ``moment`` is skipped (paused teams: ``jobs.teams``)."""
+        return False
 
     def _stat(self) -> tuple[int, int] | None:
         try:

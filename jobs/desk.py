@@ -17,11 +17,27 @@ from bot.reply import Action, Reply, Section
 from bot.storage.surveys import Run
 from bot.turn import Turn
 from jobs.digest import Digests
+from jobs.home import HomeTab
+from jobs.setup import PREVIEW, TeamSetup
+from jobs.setup_form import SUBMIT
 from jobs.surveys import Surveys
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = ("open", "close", "remind", "status")
+ADMIN_COMMANDS = (
+    "open",
+    "close",
+    "remind",
+    "status",
+    "setup",
+    "list",
+    "pause",
+    "resume",
+    "preview",
+    "history",
+)
+SETUP_COMMANDS = frozenset({"setup", "list", "pause", "resume", "preview", "history"})
+CHECK_TIMEOUT_S = 10.0
 Closed = Callable[[Run], Awaitable[None]]
 
 
@@ -39,6 +55,8 @@ class SurveyDesk:
         self.kick = kick or (lambda: None)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.on_close: Closed | None = None
+        # Teams set up from chat (None where the teams come from the file alone).
+        self.setup: TeamSetup | None = None
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -46,7 +64,51 @@ class SurveyDesk:
     # -- people ----------------------------------------------------------------------------------
 
     def answer(self, action: Action, turn: Turn) -> Reply:
+        if action.intent == SUBMIT or action.intent == PREVIEW:
+            return self._setup_action(action, turn)
         return self.surveys.answer(action, turn.person)
+
+    def _setup_action(self, action: Action, turn: Turn) -> Reply:
+        refused = self._refusal(turn, setup=True)
+        if refused is not None:
+            return refused
+        if self.setup is None:
+            return _note("Set-up from chat is off", "Teams are set up in the teams file here.")
+        if action.intent == PREVIEW:
+            return self.setup.preview_click()
+        return self.setup.submit(action, turn)
+
+    def check_channel(self, platform: str, channel: str, post: bool) -> str:
+        """Why the bot cannot use ``channel`` (asked of the platform on the event loop), or ""."""
+        if self.loop is None:
+            return ""  # no platform connected in this process: the first post will tell
+        courier = self.surveys.couriers.get(platform)
+        if courier is None:
+            return ""  # not connected in this process (the web chat of a Slack deployment, say)
+        future = asyncio.run_coroutine_threadsafe(courier.check_channel(channel, post), self.loop)
+        try:
+            return future.result(timeout=CHECK_TIMEOUT_S)
+        except Exception:
+            log.warning("could not check a channel", extra={"channel": channel}, exc_info=True)
+            return ""
+
+    def _refusal(self, turn: Turn, setup: bool = False) -> Reply | None:
+        if turn.platform == "web" and setup and turn.operator:
+            return None  # the web chat of the machine itself: set-up only, never a real digest
+        if turn.platform == "web":
+            # A web chat browser is known by a cookie alone, which is no credential for this.
+            return _note(
+                "Survey commands are for Slack and Teams admins",
+                "Set up and run surveys from Slack or Teams, or with `pmo-bot survey`; here, "
+                "try the demo team's survey in the panel beside the chat.",
+            )
+        if turn.person not in self.admins:
+            return _note(
+                "Only PMO admins can do that",
+                f"Setting up, opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
+                f"Your id for that list is {turn.person or 'unknown here'}.",
+            )
+        return None
 
     def pending(self, turn: Turn) -> Reply:
         return self.surveys.pending(turn.person, not turn.shared)
@@ -54,21 +116,12 @@ class SurveyDesk:
     # -- admins ----------------------------------------------------------------------------------
 
     def admin(self, command: str, team_id: str, turn: Turn) -> Reply:
-        user = turn.person
-        if turn.platform == "web":
-            # A web chat browser is known by a cookie alone, which is no credential for this.
-            return _note(
-                "Survey commands are for Slack and Teams admins",
-                "Open, remind and close surveys from Slack or Teams, or with `pmo-bot survey`; here, "
-                "try the demo team's survey in the panel beside the chat.",
-            )
-        if user not in self.admins:
-            return _note(
-                "Only PMO admins can do that",
-                f"Opening, closing and reminding surveys is for the admins named in PMO_ADMINS. "
-                f"Your id for that list is {user or 'unknown here'}.",
-            )
+        refused = self._refusal(turn, setup=command in SETUP_COMMANDS)
+        if refused is not None:
+            return refused
         try:
+            if command in SETUP_COMMANDS:
+                return self._team_command(command, team_id, turn)
             team_id = team_id or self._only_team()
             if command == "status":
                 return self._status(team_id)
@@ -85,6 +138,21 @@ class SurveyDesk:
             return _note("Survey closed", f"The survey {run.period_key} is closed. {self._counts(team_id)}")
         except (ConfigError, SurveyError) as exc:
             return _note("I couldn't do that", str(exc))
+
+    def _team_command(self, command: str, team_id: str, turn: Turn) -> Reply:
+        setup = self.setup
+        if setup is None:
+            return _note("Set-up from chat is off", "Teams are set up in the teams file here.")
+        if command == "setup":
+            return setup.form(team_id, turn)
+        if command == "list":
+            return setup.list()
+        team_id = team_id or self._only_team()
+        if command in ("pause", "resume"):
+            return setup.pause(team_id, turn, paused=command == "pause")
+        if command == "preview":
+            return setup.preview(team_id)
+        return setup.history(team_id)
 
     def _only_team(self) -> str:
         teams = self.surveys.teams.load().teams
@@ -161,8 +229,12 @@ class SurveyDesk:
         return _note(f"Survey {status['run']} ({status['state']})", self._counts(team_id))
 
     def _counts(self, team_id: str) -> str:
+        from jobs.digest_model import Turnout
+
         s = self.surveys.status(team_id)
-        parts = [f"{s['answered']} of {s['invited']} answered."]
+        counts = (s[key] for key in ("invited", "reached", "answered"))
+        got = Turnout(*(n if isinstance(n, int) else 0 for n in counts))
+        parts = [got.sentence()]
         if s.get("waiting"):
             parts.append(f"{s['waiting']} invitations still being sent.")
         if s.get("not_installed"):
@@ -174,6 +246,17 @@ class SurveyDesk:
         if s.get("unchecked"):
             parts.append(f"{s['unchecked']} may have arrived but could not be checked (not sent again).")
         return " ".join(parts)
+
+    # -- the Slack App Home ------------------------------------------------------------------------
+
+    def home(self, turn: Turn, digest: str = "") -> list[Reply]:
+        """The App Home's survey part (:mod:`jobs.home`): the person's open surveys and their teams'
+        latest digests in summary; with ``digest`` (a team id), that team's full digest alone."""
+        tab: HomeTab | None = self.__dict__.get("_home_tab")
+        if tab is None:
+            # Made on first use and kept: it remembers channels' members for a few minutes.
+            tab = self._home_tab = HomeTab(self.surveys, self.digests, self.admins, lambda: self.loop)
+        return [tab.full_digest(digest, turn)] if digest else tab.parts(turn)
 
 
 _TASKS: set[asyncio.Future[None]] = set()

@@ -14,14 +14,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from bot.errors import SurveyError
-from bot.reply import Action, Button, Reply, Section, Table
+from bot.reply import Action, Button, Reply, Scorecard, ScoreRow, Section
 from bot.storage.surveys import Run, SurveyStore
 from jobs.config import MIN_RESPONSES_FLOOR, Team, TeamsFile
-from jobs.digest_model import Digest, FunctionScore
+from jobs.digest_model import Digest, FunctionScore, Turnout
 from knowledge.base import KnowledgeBase
 
 TREND_RUNS = 4
 Shuffle = Callable[[list[str]], None]
+# A score's level in a trend, 1 to 5 on one scale for every service, so that two trends compare.
+SPARKS = "▁▂▃▄▅▆▇█"
+NO_SCORE = "·"
+MINUS = "−"
+
+
+def turnout(store: SurveyStore, run_id: int) -> Turnout:
+    """Invited, reached and answered for a run, counted the one way that status, close and the
+    digest all state (see :class:`Turnout`)."""
+    invitations = store.delivery_counts(run_id)
+    invited = sum(n for (kind, _), n in invitations.items() if kind == "invite")
+    return Turnout.count(invited, store.reached_count(run_id), store.answered_count(run_id))
 
 
 class Digests:
@@ -48,7 +60,9 @@ class Digests:
         earlier = self.store.runs_before(team.id, run, TREND_RUNS - 1)  # newest first
         runs = [run, *earlier]
         counts = self.store.score_counts([r.id for r in runs])
-        answered = {r.id: self.store.answered_count(r.id) for r in runs}
+        answered = {r.id: self.store.answered_count(r.id) for r in earlier}
+        got = turnout(self.store, run.id)
+        answered[run.id] = got.answered
         means = {r.id: _means(counts[r.id], floor if answered[r.id] >= floor else None) for r in runs}
         withheld = answered[run.id] < floor
         scores = tuple(self._score(f, counts[run.id].get(f, {}), means, runs) for f in run.services)
@@ -63,8 +77,9 @@ class Digests:
             team_name=team.title,
             period_key=run.period_key,
             previous_period=earlier[0].period_key if earlier else None,
-            invited=max(self.store.reached_count(run.id), answered[run.id]),
-            answered=answered[run.id],
+            invited=got.invited,
+            reached=got.reached,
+            answered=got.answered,
             min_responses=floor,
             withheld=withheld,
             scores=scores,
@@ -99,8 +114,7 @@ class Digests:
     # -- as a reply --------------------------------------------------------------------------------
 
     def reply(self, digest: Digest) -> Reply:
-        rate = f"{digest.response_rate:.0%}"
-        opening = f"{digest.answered} of {digest.invited} answered ({rate})."
+        opening = digest.turnout.sentence()
         if digest.previous_period:
             opening += f" Changes are against {digest.previous_period}."
         sections = [Section(text=opening)]
@@ -111,10 +125,6 @@ class Digests:
                     "score from so few could give someone's answers away."
                 )
             )
-        table = Table(
-            ("Service", "Score", "Change", "Last runs", "1–5 spread", "Rated", "Didn't use"),
-            tuple(_row(s, digest) for s in digest.scores),
-        )
         buttons: list[Button] = []
         for function_id in digest.lowest:
             score = next(s for s in digest.scores if s.function_id == function_id)
@@ -136,7 +146,7 @@ class Digests:
             f"{digest.team_name}: PMO pulse {digest.period_key}",
             tuple(sections),
             buttons=tuple(buttons),
-            tables=(table,),
+            scorecards=(scorecard(digest),) if digest.scores else (),
             intent="digest",
         )
 
@@ -221,25 +231,58 @@ def _means(counts: dict[str, dict[int | None, int]], floor: int | None) -> dict[
     return out
 
 
-def _row(score: FunctionScore, digest: Digest) -> tuple[str, ...]:
+def scorecard(digest: Digest) -> Scorecard:
+    """The digest's scores, one entry a service: its name; its mean and change where shown; then
+    its trend, its spread over 1 to 5 and how many rated it or did not use it."""
+    if digest.withheld:
+        note = "No scores this time: how many rated each service, and how many did not use it."
+    else:
+        note = "Mean from 1 (poor) to 5 (excellent)"
+        if digest.previous_period:
+            note += f"; ▲▼ change since {digest.previous_period}"
+        note += f"; trend over up to {TREND_RUNS} runs, oldest first."
+    return Scorecard("Scores by service", tuple(_score_row(s, digest) for s in digest.scores), note)
+
+
+def _score_row(score: FunctionScore, digest: Digest) -> ScoreRow:
+    counts = (f"{score.ratings} rated", f"{score.not_used} didn't use")
     if score.mean is None:
-        shown = "withheld" if score.ratings or digest.withheld else "no ratings"
-        return (score.name, shown, "", _trend(score.trend), "", str(score.ratings), str(score.not_used))
-    change = "" if score.change is None else f"{score.change:+.1f}".replace("-", "−")
-    spread = " ".join(str(n) for n in score.distribution or ())
-    return (
-        score.name,
-        f"{score.mean:.1f}",
-        change,
-        _trend(score.trend),
-        spread,
-        str(score.ratings),
-        str(score.not_used),
-    )
+        if digest.withheld:
+            return ScoreRow(score.name, details=counts)
+        why = "no score: too few ratings" if score.ratings else "no ratings"
+        return ScoreRow(score.name, details=(why, *counts))
+    details: list[str] = []
+    if (trend := spark(score.trend)) is not None:
+        details.append(trend)
+    if score.distribution is not None:
+        details.append("1–5: " + " ".join(str(n) for n in score.distribution))
+    return ScoreRow(score.name, f"{score.mean:.1f}", change(score.change), (*details, *counts))
 
 
-def _trend(means: Sequence[float | None]) -> str:
-    return " → ".join("–" if m is None else f"{m:.1f}" for m in means) if len(means) > 1 else ""
+def change(value: float | None) -> str:
+    """A change in score as "▲0.4", "▼0.2" or "=0.0"; "" when there is nothing to compare with."""
+    if value is None:
+        return ""
+    shown = f"{abs(value):.1f}"
+    if shown == "0.0":
+        return "=0.0"
+    return ("▲" if value > 0 else "▼") + shown
+
+
+def spark(means: Sequence[float | None]) -> str | None:
+    """A trend of scores as "trend ▂▄▆ 2.1→3.8": one bar a run, oldest first, on the same 1–5
+    scale for every service, with the first and last scores in figures; "·" for a run without
+    a score. None when fewer than two runs have a score."""
+    scored = [m for m in means if m is not None]
+    if len(scored) < 2:
+        return None
+    bars = "".join(NO_SCORE if m is None else _bar(m) for m in means)
+    return f"trend {bars} {scored[0]:.1f}→{scored[-1]:.1f}"
+
+
+def _bar(mean: float) -> str:
+    level = round((min(max(mean, 1.0), 5.0) - 1) / 4 * (len(SPARKS) - 1))
+    return SPARKS[level]
 
 
 def _fmt(value: float | None) -> str:

@@ -190,14 +190,16 @@ class Surveys:
         return closed
 
     def status(self, team_id: str) -> dict[str, object]:
-        """Counts for the team's latest run: invited, answered, delivery outcomes. No answers."""
+        """Counts for the team's latest run: invited, reached, answered (counted and worded as the
+        digest counts them: :class:`jobs.digest_model.Turnout`), delivery outcomes. No answers."""
+        from jobs.digest import turnout  # jobs.digest needs nothing of this module
+
         team = self.teams.team(team_id)
         run = self.store.latest_run(team_id)
         if run is None:
-            return {"team": team.id, "run": None, "invited": 0, "answered": 0}
+            return {"team": team.id, "run": None, "invited": 0, "reached": 0, "answered": 0}
         counts = self.store.delivery_counts(run.id)
-        invited = sum(n for (kind, _), n in counts.items() if kind == "invite")
-        answered = len(self.store.respondents(run.id))
+        got = turnout(self.store, run.id)
 
         def of(kind: str) -> dict[str, int]:
             return {state: n for (k, state), n in sorted(counts.items()) if k == kind}
@@ -213,9 +215,12 @@ class Surveys:
             "closes_at": run.closes_at.isoformat(),
             "closed_at": run.closed_at.isoformat() if run.closed_at else None,
             "reminded_at": run.reminded_at.isoformat() if run.reminded_at else None,
-            "invited": invited,
-            "answered": answered,
-            "response_rate": round(answered / invited, 3) if invited else 0.0,
+            "invited": got.invited,
+            "reached": got.reached,
+            "not_reached": got.not_reached,
+            "answered": got.answered,
+            "response_rate": got.response_rate,  # answered of those reached
+            "turnout": got.describe(),
             "delivered": invites.get("sent", 0),
             "waiting": invites.get("pending", 0) + invites.get("sending", 0),
             "not_installed": invites.get("unknown", 0),
@@ -237,8 +242,8 @@ class Surveys:
         for team in self.teams.load().teams:
             trigger = CronTrigger.from_crontab(team.survey.schedule, timezone=self.zone(team))
             fired = _last_fire(trigger, now, timedelta(hours=team.survey.open_hours))
-            if fired is None:
-                continue
+            if fired is None or self.teams.skips(team.id, fired):
+                continue  # not due, or due while the team's surveys were paused
             key = self.period_key(team, fired)
             if self.store.run_for_period(key) is None:
                 due.append((team, key, fired))

@@ -94,6 +94,8 @@ class FakeSlack:
     _changed: asyncio.Event | None = None
     # Channel id -> member user ids, for conversations.members.
     channel_members: dict[str, list[str]] = field(default_factory=dict)
+    # Channel id -> whether the bot is in it, for conversations.info (others: channel_not_found).
+    channels: dict[str, bool] = field(default_factory=dict)
     # User id -> DM channel id, where it differs from "D" + the id without its first letter.
     dm_channels: dict[str, str] = field(default_factory=lambda: {"U0USER0001": DEFAULT_DM})
     # Target (user or channel id) -> the error every post to it answers.
@@ -288,6 +290,11 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": channel}}
         if method == "conversations.history":
             return self._history(body)
+        if method == "conversations.info":
+            channel = body.get("channel", "")
+            if channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "is_member": self.channels[channel]}}
         if method == "conversations.members":
             channel = body.get("channel", "")
             if channel not in self.channel_members:

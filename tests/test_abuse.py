@@ -84,6 +84,18 @@ async def server(kb: KnowledgeBase, values: dict[str, str], clock: Clock) -> Asy
         await runner.cleanup()
 
 
+# The team set-up commands, each refused to a non-admin like the run commands.
+SETUP_COMMANDS = (
+    "/pmo survey setup",
+    "/pmo survey setup t",
+    "/pmo survey list",
+    "/pmo survey pause t",
+    "/pmo survey resume t",
+    "/pmo survey preview t",
+    "/pmo survey history t",
+)
+
+
 def snapshot(storage: Storage) -> dict[str, list[tuple[Any, ...]]]:
     """What the survey tables hold: runs (and whether reminded or closed), the outbox, answers."""
     columns = {
@@ -91,6 +103,8 @@ def snapshot(storage: Storage) -> dict[str, list[tuple[Any, ...]]]:
         "survey_outbox": "id, kind, recipient, state",
         "survey_responses": "run_id, respondent, function_id, score",
         "survey_comments": "run_id, respondent, text",
+        "survey_teams": "id, definition, paused_at, resumed_at",
+        "survey_team_changes": "id, team_id, action",
     }
     with storage.engine.connect() as connection:
         return {
@@ -363,7 +377,7 @@ async def test_slack_admin_commands_refuse_a_non_admin_on_every_path(
     assert code == 0, err
     before, posts = snapshot(running.storage), len(fake.of("chat.postMessage"))
     commands = ["/pmo survey close t", "/pmo survey remind t", "/pmo survey status t", "/pmo pulse close t",
-                "/pmo survey open t"]  # fmt: skip
+                "/pmo survey open t", *SETUP_COMMANDS]  # fmt: skip
     for ask, person in ((slash, PEOPLE[0]), (in_dm, PEOPLE[1]), (mentioned, PEOPLE[2])):
         for command in commands:
             refused = await ask(person, command)
@@ -374,7 +388,7 @@ async def test_slack_admin_commands_refuse_a_non_admin_on_every_path(
     # The only posts since are the refusals themselves (a DM and a thread reply each): no reminder.
     assert all(c.body["channel"] not in PEOPLE for c in fake.of("chat.postMessage")[posts:])
     # The admin is answered (status changes nothing).
-    assert "0 of 20 answered" in await slash(SLACK_ADMIN, "/pmo survey status t")
+    assert "Invited 20, reached 20, answered 0" in await slash(SLACK_ADMIN, "/pmo survey status t")
     assert snapshot(running.storage) == before
 
 
@@ -476,7 +490,7 @@ async def test_teams_admin_commands_refuse_a_non_admin_on_every_path(
         before, sent = snapshot(stack.storage), len(stack.fake.sent)
         for ask in (personal, menu, mention):
             for command in ("/pmo survey close t", "/pmo survey remind t", "/pmo survey status t",
-                            "/pmo pulse close t", "/pmo survey open t"):  # fmt: skip
+                            "/pmo pulse close t", "/pmo survey open t", *SETUP_COMMANDS):  # fmt: skip
                 if ask is menu and "pulse" in command:
                     continue  # the menu offers "survey" alone
                 refused = await ask(command)
@@ -522,4 +536,6 @@ def test_the_survey_commands_are_the_ones_checked() -> None:
     """If the desk grows an admin command, this file must refuse it on every path too."""
     from jobs.desk import ADMIN_COMMANDS
 
-    assert set(ADMIN_COMMANDS) == {"open", "close", "remind", "status"}
+    assert set(ADMIN_COMMANDS) == {"open", "close", "remind", "status"} | {
+        c.split()[2] for c in SETUP_COMMANDS
+    }

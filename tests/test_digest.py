@@ -97,8 +97,10 @@ def test_fifteen_of_twenty_with_means_as_computed_by_hand(world: World) -> None:
     assert governance.mean == round((5 * 4 + 3 * 5) / 8, 2)
     assert digest.lowest == ("risk_management", "reporting")  # 1.93 and 3.73
     reply = world.digests.reply(digest)
-    assert "15 of 20 answered (75%)" in reply.sections[0].text
-    assert reply.tables[0].rows[0][:3] == ("Reporting", "3.7", "+1.7")
+    assert reply.sections[0].text.startswith("Invited 20, reached 20, answered 15 (75% of those reached).")
+    first = reply.scorecards[0].rows[0]
+    assert (first.name, first.score, first.change) == ("Reporting", "3.7", "▲1.7")
+    assert first.details == ("trend ▃▆ 2.0→3.7", "1–5: 3 0 0 7 5", "15 rated", "0 didn't use")
 
 
 def test_two_answers_give_no_scores_at_all(world: World) -> None:
@@ -108,7 +110,9 @@ def test_two_answers_give_no_scores_at_all(world: World) -> None:
     assert all(s.mean is None and s.distribution is None for s in digest.scores)
     reply = world.digests.reply(digest)
     assert "Scores are withheld: fewer than 5 people answered" in reply.sections[1].text
-    assert all(row[1] == "withheld" for row in reply.tables[0].rows)
+    # No score, change or trend where scores are withheld: only the counts.
+    assert all((row.score, row.change) == ("", "") for row in reply.scorecards[0].rows)
+    assert all(row.details[0].endswith(" rated") for row in reply.scorecards[0].rows)
     assert digest.lowest == ()
 
 
@@ -127,8 +131,9 @@ def test_a_service_rated_by_two_of_fifteen_gets_no_score(world: World) -> None:
     risk = next(s for s in digest.scores if s.function_id == "risk_management")
     assert (risk.mean, risk.distribution, risk.ratings, risk.not_used) == (None, None, 2, 13)
     assert "risk_management" not in digest.lowest
-    row = next(r for r in world.digests.reply(digest).tables[0].rows if r[0] == "Risk management")
-    assert row[1] == "withheld" and "1" not in row[4]
+    row = next(r for r in world.digests.reply(digest).scorecards[0].rows if r.name == "Risk management")
+    assert (row.score, row.change) == ("", "")
+    assert row.details == ("no score: too few ratings", "2 rated", "13 didn't use")
 
 
 def test_comments_only_from_ten_answers_and_in_no_order(world: World) -> None:

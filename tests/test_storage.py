@@ -32,7 +32,7 @@ def storage(database_url: str) -> Iterator[Storage]:
         yield migrated
 
 
-HEAD = "0005"  # the newest migration
+HEAD = "0006"  # the newest migration
 
 
 def _version(storage: Storage) -> list[str]:

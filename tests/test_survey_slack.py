@@ -291,12 +291,13 @@ async def test_only_admins_run_surveys_from_chat(running: Running) -> None:
     assert "Opening the survey for Delivery PMO" in json.dumps(opened)
     await running.fake.wait_for("chat.postMessage", 20, timeout=20)
     deadline = asyncio.get_running_loop().time() + 10
+    nobody_yet = "Invited 20, reached 20, answered 0"
     while True:
         status = await running.command(ADMIN, "survey status t")
-        if "0 of 20 answered" in json.dumps(status) or asyncio.get_running_loop().time() > deadline:
+        if nobody_yet in json.dumps(status) or asyncio.get_running_loop().time() > deadline:
             break
         await asyncio.sleep(0.1)
-    assert "0 of 20 answered" in json.dumps(status)
+    assert nobody_yet in json.dumps(status)
 
 
 async def test_the_answers_table_names_nobody(running: Running) -> None:
@@ -473,18 +474,18 @@ async def test_closing_posts_the_digest_with_hand_computed_means_a_change_and_a_
         for c in running.fake.of("chat.postMessage")[first_digest:]
         if c.body["channel"] == "C0DIGEST01"
     ]
-    text = json.dumps(digest)
-    assert "15 of 20 answered (75%)" in text
+    text = json.dumps(digest, ensure_ascii=False)
+    assert "Invited 20, reached 20, answered 15 (75% of those reached)" in text
     for question in SERVICES:
         mean = round(sum(picks[question]) / 15, 2)
         assert f"{mean:.1f}" in text
-    reporting_change = f"+{round(sum(picks['reporting']) / 15, 2) - 2.0:.1f}"
+    reporting_change = f"▲{round(sum(picks['reporting']) / 15, 2) - 2.0:.1f}"
     assert reporting_change in text  # against last week's 2.0
     (upload, *_) = [u for u in running.fake.uploads() if u[3] == "C0DIGEST01"][-1:]
     assert upload[2].startswith(b"\x89PNG\r\n\x1a\n") and upload[1].endswith(".png")
     code, out, _ = await running.cli("digest", "--team", "t", "--json")
     figures = json.loads(out)
-    assert (figures["answered"], figures["invited"]) == (15, 20)
+    assert (figures["answered"], figures["reached"], figures["invited"]) == (15, 20, 20)
     by_id = {s["function_id"]: s for s in figures["scores"]}
     assert by_id["reporting"]["mean"] == round(sum(picks["reporting"]) / 15, 2)
     assert by_id["reporting"]["previous_mean"] == 2.0
@@ -500,7 +501,8 @@ async def test_two_answers_post_a_digest_without_scores(running: Running) -> Non
     assert code == 0 and "Posted the digest" in out, err
     posted = [c.body for c in running.fake.of("chat.postMessage") if c.body["channel"] == "C0DIGEST01"]
     text = json.dumps(posted)
-    assert "2 of 20 answered" in text and "Scores are withheld" in text and "5.0" not in text
+    assert "Invited 20, reached 20, answered 2" in text and "Scores are withheld" in text
+    assert "5.0" not in text
     assert [u for u in running.fake.uploads() if u[3] == "C0DIGEST01"] == []  # no chart without scores
 
 
@@ -511,7 +513,7 @@ async def test_pmo_digest_for_admins_anywhere_and_for_anyone_in_the_digest_chann
         await running.click(person, mine[("governance", "4")], running.fake.response_url(f"d-{n}"))
     await running.fake.wait_for("response_url", 5)
     assert (await running.cli("survey", "close", "--team", "t"))[0] == 0
-    assert "5 of 20 answered" in json.dumps(await running.command(ADMIN, "digest t"))
+    assert "reached 20, answered 5" in json.dumps(await running.command(ADMIN, "digest t"))
     assert "Digests are shown in the team's channel" in json.dumps(
         await running.command(PEOPLE[0], "digest t")
     )
@@ -522,4 +524,4 @@ async def test_pmo_digest_for_admins_anywhere_and_for_anyone_in_the_digest_chann
     }  # fmt: skip
     response = await running.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
     shown = json.dumps(await response.json())
-    assert "5 of 20 answered" in shown and "4.0" in shown
+    assert "reached 20, answered 5" in shown and "4.0" in shown

@@ -370,7 +370,12 @@ async def test_a_teams_survey_from_invitation_to_late_answer(kb: KnowledgeBase, 
         assert len(fake.updates()) == 3 and len(fake.posts()) == posts_before
 
         status = stack.status()
-        assert (status["answered"], status["invited"], status["response_rate"]) == (2, 6, 0.333)
+        # Dan blocked the bot, Eve and Fay have no app: three reached, and the rate is of those.
+        assert (status["answered"], status["reached"], status["invited"]) == (2, 3, 6)
+        assert (status["response_rate"], status["turnout"]) == (
+            0.667,
+            "invited 6, reached 3, answered 2 (67% of those reached)",
+        )
 
         # -- remind: only the non-responders who can be reached --------------------------------------
         await stack.install(FAY)  # Fay adds the app after the invitations went out
@@ -393,7 +398,9 @@ async def test_a_teams_survey_from_invitation_to_late_answer(kb: KnowledgeBase, 
 
         # -- close, then a late answer -------------------------------------------------------------
         closed_line = await stack.ok("close", "--team", TEAM_ID)
-        assert closed_line.startswith(f"Closed {period}: 2 of 6 answered. The digest was not posted: ")
+        # Fay's reminder reached her once she had the app.
+        turnout = "invited 6, reached 4, answered 2 (50% of those reached)"
+        assert closed_line.startswith(f"Closed {period}: {turnout}. The digest was not posted: ")
         assert "add the app to that channel first" in closed_line
         status = stack.status()
         assert status["state"] == "closed" and status["closed_at"] is not None
@@ -413,7 +420,8 @@ async def test_a_teams_survey_from_invitation_to_late_answer(kb: KnowledgeBase, 
         assert inputs(put.body) == {}  # nothing left to answer
 
         status = await stack.cli_status()
-        assert (status["answered"], status["invited"], status["state"]) == (2, 6, "closed")
+        assert (status["answered"], status["reached"], status["invited"]) == (2, 4, 6)
+        assert status["state"] == "closed"
 
 
 async def test_members_from_a_teams_channel(kb: KnowledgeBase, tmp_path: Path) -> None:

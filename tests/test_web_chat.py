@@ -177,7 +177,7 @@ def demo_runs(url: str) -> tuple[Run | None, list[Run]]:
 
 
 def answered(page: str) -> re.Match[str]:
-    found = re.search(r"(\d+) of (\d+) answered", page)
+    found = re.search(r"reached (\d+), answered (\d+)", page)
     assert found is not None, page
     return found
 
@@ -203,17 +203,18 @@ async def test_the_demo_week_from_pulse_to_digest_and_again(demo_chat: Browser) 
     assert checked(sent["html"]) == choices
     assert parse(sent["html"]).text["textarea"] == ["More notice, please."]
 
-    # Closing shows the digest: the made-up people and this browser, a chart and the table.
+    # Closing shows the digest: the made-up people and this browser, a chart and the scores.
     digest = await demo_chat.demo("demo_close")
     assert digest["intent"] == "digest"
     found = answered(digest["html"])
     members = len(demo.PEOPLE) + 1
-    assert found.group(0) == f"{demo.ANSWERED_THIS_WEEK + 1} of {members} answered"
+    assert found.group(0) == f"reached {members}, answered {demo.ANSWERED_THIS_WEEK + 1}"
     [image] = parse(digest["html"]).tags("img")
     assert str(image["src"]).startswith(DATA_PNG)
     assert base64.b64decode(str(image["src"])[len(DATA_PNG) :]).startswith(PNG_SIGNATURE)
     doc = parse(digest["html"])
-    assert "Service" in doc.text["th"] and len(doc.tags("tr")) == 1 + len(SERVICES)
+    assert "Scores by service" in doc.text["h3"]
+    assert [a.get("class") for a in doc.tags("li")].count("score-row") == len(SERVICES)
     assert "More notice, please." in doc.text["li"]
 
     # The last digest is the same period; the closed week turns a late pulse away.
@@ -252,7 +253,7 @@ async def test_a_second_browser_is_one_more_member_with_its_own_answers(demo_cha
         assert "Recorded:" not in second["html"]
         digest = await other.demo("demo_close")
     members = len(demo.PEOPLE) + 2
-    assert answered(digest["html"]).group(0) == f"{demo.ANSWERED_THIS_WEEK + 1} of {members} answered"
+    assert answered(digest["html"]).group(0) == f"reached {members}, answered {demo.ANSWERED_THIS_WEEK + 1}"
 
 
 async def test_the_past_weeks_are_made_once_however_often_the_server_starts(

@@ -237,7 +237,7 @@ def test_the_demo_pulse_then_its_digest_with_the_chart(page: Any) -> None:
     settle(page)
     assert chart.evaluate("img => img.decode().then(() => img.naturalWidth)") > 300
     digest = bot_turns(page).last.inner_text()
-    assert "of 12 answered" in digest  # eleven made-up people and this browser
+    assert "reached 12, answered" in digest  # eleven made-up people and this browser
     assert "Demo data" in digest
     assert HOSTILE_COMMENT in digest  # said back to the whole team, as text
     assert_nothing_ran(page)
@@ -259,3 +259,35 @@ def test_the_page_says_how_to_connect_slack_and_teams(page: Any) -> None:
         assert name in text
     page.locator("#connect").scroll_into_view_if_needed()
     shoot(page, "web-chat-connect.png")
+
+
+def test_a_team_set_up_in_the_web_form_of_this_machine(page: Any) -> None:
+    # The web chat on a loopback address is this machine's operator's: the set-up form is theirs.
+    ask(page, "/pmo survey setup")
+    form = bot_turns(page).last.locator("form")
+    assert form.locator("select[name=platform]").count() == 1
+    form.locator("input[name=id]").fill("webteam")
+    form.locator("input[name=name]").fill("Web PMO")
+    form.locator("input[name=members]").first.fill("U0WEB00001, U0WEB00002")
+    form.locator("input[name=digest_channel]").fill("C0WEBDIG01")
+    form.locator("input[name=min_responses]").fill("2")
+    form.locator("fieldset.pick label", has_text="Reporting").first.click()
+    form.locator("fieldset.pick label", has_text="Governance").first.click()
+    form.locator("button[type=submit]").click()
+    refused = page.locator("#log article.reply", has_text="Not saved yet").last
+    refused.wait_for()
+    settle(page)
+    assert "At least 3" in refused.locator(".form-error").first.inner_text()
+    refused.locator(".form-error").first.scroll_into_view_if_needed()
+    shoot(page, "web-chat-team-setup-refused.png")
+    # Fixed in the form shown again, which kept what was typed and ticked.
+    again = refused.locator("form")
+    assert again.locator("input[name=id]").input_value() == "webteam"
+    assert again.locator("input[type=checkbox]:checked").count() == 2
+    again.locator("input[name=min_responses]").fill("3")
+    again.locator("button[type=submit]").click()
+    page.locator("#log article.reply", has_text="Web PMO set up").last.wait_for()
+    settle(page)
+    shoot(page, "web-chat-team-setup.png")
+    ask(page, "/pmo survey list")
+    assert "webteam (Web PMO)" in bot_turns(page).last.inner_text()

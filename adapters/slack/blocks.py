@@ -16,7 +16,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.fitting import ELLIPSIS, one_line, split, truncate
-from bot.reply import Action, Button, Choice, Form, Image, Question, Reply, Section, Table, TextInput
+from bot.reply import (
+    Action,
+    Button,
+    Choice,
+    Form,
+    Image,
+    Pick,
+    Question,
+    Reply,
+    Scorecard,
+    ScoreRow,
+    Section,
+    Table,
+    TextInput,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +64,15 @@ MAX_METADATA = 3000
 MAX_INPUT_LABEL = 2000
 MAX_PLACEHOLDER = 150
 MAX_INPUT_LENGTH = 3000
+MAX_OPTIONS = 100
+MAX_ERROR_TEXT = 150  # Slack's practical limit for a field error under an input
+MAX_OPTION_TEXT = 75
 # Slack has rejected messages with msg_blocks_too_long at ~13k characters of text in total, below
 # every documented per-block limit (slackapi/bolt-js #2509, #2867), so a message also stops here.
 MAX_MESSAGE_TEXT = 10_000
 
 _CODE_FENCE = "```"
+NBSP = "\u00a0"
 
 Block = dict[str, Any]
 
@@ -89,6 +107,7 @@ def render_blocks(reply: Reply) -> list[list[Block]]:
     if header is not None:
         groups.append([header])
     groups.extend([block] for section in reply.sections for block in _section_blocks(section))
+    groups.extend(group for scorecard in reply.scorecards for group in _scorecard_groups(scorecard))
     groups.extend([block] for table in reply.tables for block in _table_blocks(table))
     groups.extend([block] for image in reply.images if (block := _image_block(image)) is not None)
     groups.extend(_question_groups(reply.questions))
@@ -121,8 +140,20 @@ def render_modal(reply: Reply, private_metadata: str) -> Block:
         view["submit"] = _plain(truncate(one_line(form.submit_label), MAX_VIEW_TEXT) or ELLIPSIS)
     view["close"] = _plain(MODAL_CLOSE)
     view["private_metadata"] = private_metadata
-    view["blocks"] = inputs or _modal_text(reply)
+    note = [_form_note(form.note)] if form is not None and form.note and inputs else []
+    view["blocks"] = (note + inputs)[:MAX_VIEW_BLOCKS] if inputs else _modal_text(reply)
     return view
+
+
+def modal_errors(form: Form) -> dict[str, str]:
+    """A refused form's reasons by block id, for a view_submission's ``response_action: errors``
+    (Slack shows each under its input). A reason about no input shown goes under the first."""
+    keys = [item.key for item in form.inputs]
+    out: dict[str, str] = {}
+    for key, reason in form.errors:
+        target = key if key in keys else (keys[0] if keys else key)
+        out[target] = (out[target] + " " if target in out else "") + reason
+    return {k: truncate(v, MAX_ERROR_TEXT) for k, v in out.items()}
 
 
 def form_values(view_state: object) -> dict[str, str]:
@@ -145,10 +176,39 @@ def form_values(view_state: object) -> dict[str, str]:
         for key, element in block.items():
             if not isinstance(key, str) or not isinstance(element, Mapping):
                 continue
-            text = element.get("value")
-            if text is None or isinstance(text, str):
-                answers[key] = text or ""
+            text = _element_value(element)
+            if text is not None:
+                answers[key] = text
     return answers
+
+
+def _element_value(element: Mapping[str, Any]) -> str | None:
+    """What one input holds, as text: people, channels and options joined by commas."""
+    kind = element.get("type")
+    if kind in ("multi_users_select", "multi_conversations_select", "multi_static_select"):
+        field = {
+            "multi_users_select": "selected_users",
+            "multi_conversations_select": "selected_conversations",
+        }.get(str(kind), "selected_options")
+        picked = element.get(field) or []
+        if not isinstance(picked, list):
+            return ""
+        values = [p.get("value") if isinstance(p, Mapping) else p for p in picked]
+        return ",".join(v for v in values if isinstance(v, str))
+    if kind == "static_select":
+        option = element.get("selected_option")
+        value = option.get("value") if isinstance(option, Mapping) else None
+        return value if isinstance(value, str) else ""
+    if kind in ("conversations_select", "channels_select", "users_select"):
+        field = {"channels_select": "selected_channel", "users_select": "selected_user"}.get(
+            str(kind), "selected_conversation"
+        )
+        value = element.get(field)
+        return value if isinstance(value, str) else ""
+    text = element.get("value")
+    if text is None or isinstance(text, str):
+        return text or ""
+    return None
 
 
 def _pack(groups: list[list[Block]]) -> list[list[Block]]:
@@ -189,6 +249,41 @@ def _section_blocks(section: Section) -> list[Block]:
         lines.append(escape(section.text))
     lines.extend(f"• {escape(bullet)}" for bullet in section.bullets)
     return [_section(chunk) for chunk in _split(("\n".join(lines)), MAX_TEXT)]
+
+
+def _scorecard_groups(scorecard: Scorecard) -> list[list[Block]]:
+    """A scorecard for Slack's narrow sidebar and phones: no code-block grid, which keeps its
+    width whatever the screen and scrolls sideways. Each item is a section (its name in bold, then
+    its score and change where shown) and a context block of its details in small grey text, each
+    detail held together by no-break spaces. An item's two blocks are one group, so paging never
+    parts them; the heading and note travel with the first item."""
+    head: list[Block] = []
+    if scorecard.heading:
+        head.append(_section(f"*{truncate(escape(one_line(scorecard.heading)), MAX_TEXT - 2, _safe_cut)}*"))
+    if scorecard.note:
+        head.append(_context(one_line(scorecard.note)))
+    groups = [_score_item(row) for row in scorecard.rows]
+    if groups:
+        groups[0][:0] = head
+    elif head:
+        groups.append(head)
+    return groups
+
+
+def _score_item(row: ScoreRow) -> list[Block]:
+    line = f"*{escape(one_line(row.name)) or ELLIPSIS}*"
+    if row.score:
+        line += f"   *{escape(one_line(row.score))}*"
+        if row.change:
+            line += f" {escape(one_line(row.change))}"
+    blocks = [_section(truncate(line, MAX_TEXT, _safe_cut))]
+    if row.details:
+        blocks.append(_context(" · ".join(one_line(d).replace(" ", NBSP) for d in row.details)))
+    return blocks
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(truncate(escape(text), MAX_TEXT, _safe_cut))]}
 
 
 def _table_blocks(table: Table) -> list[Block]:
@@ -298,40 +393,87 @@ def _form_open_button(form: Form | None) -> Block | None:
     }
 
 
-def _input_blocks(inputs: tuple[TextInput, ...]) -> list[Block]:
+def _input_blocks(inputs: tuple[TextInput | Pick, ...]) -> list[Block]:
     blocks: list[Block] = []
     keys: set[str] = set()
     for item in inputs:
         # The key is both ids, so that form_values reads it back; Slack wants them unique and short.
         if not item.key or len(item.key) > MAX_ID or item.key in keys:
-            log.warning("text input %r skipped: its key is empty, too long or repeated", item.key[:MAX_ID])
+            log.warning("input %r skipped: its key is empty, too long or repeated", item.key[:MAX_ID])
             continue
         keys.add(item.key)
-        blocks.append(_input_block(item))
+        blocks.append(_input_block(item) if isinstance(item, TextInput) else _pick_block(item))
     return blocks[:MAX_VIEW_BLOCKS]
 
 
 def _input_block(item: TextInput) -> Block:
     limit = min(max(item.max_length, 1), MAX_INPUT_LENGTH)
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": item.key,
-        "multiline": True,
-        "max_length": limit,
-    }
-    if item.value:
-        # Slack rejects an initial value longer than the input allows.
-        element["initial_value"] = item.value[:limit]
+    element: Block
+    if item.kind == "people":
+        element = {"type": "multi_users_select", "action_id": item.key}
+        people = [p for p in (_slack_id(v) for v in item.value.split(",")) if p]
+        if people:
+            element["initial_users"] = people
+    elif item.kind == "channel":
+        element = {"type": "conversations_select", "action_id": item.key}
+        if item.value:
+            element["initial_conversation"] = item.value
+    elif item.kind == "number":
+        element = {"type": "number_input", "action_id": item.key, "is_decimal_allowed": False}
+        if item.value:
+            element["initial_value"] = item.value
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": item.key,
+            "multiline": item.kind == "text",
+            "max_length": limit,
+        }
+        if item.value:
+            # Slack rejects an initial value longer than the input allows.
+            element["initial_value"] = item.value[:limit]
     placeholder = truncate(one_line(item.placeholder), MAX_PLACEHOLDER)
     if placeholder:
         element["placeholder"] = _plain(placeholder)
-    return {
+    return _input(item.key, item.label, item.hint, item.optional, element)
+
+
+def _pick_block(item: Pick) -> Block:
+    options = [_option(c) for c in item.choices[:MAX_OPTIONS]]
+    chosen = [o for o, c in zip(options, item.choices, strict=False) if c.value in item.selected]
+    element: Block = {
+        "type": "multi_static_select" if item.multiple else "static_select",
+        "action_id": item.key,
+        "options": options,
+    }
+    if item.multiple and chosen:
+        element["initial_options"] = chosen
+    elif chosen:
+        element["initial_option"] = chosen[0]
+    return _input(item.key, item.label, item.hint, False, element)
+
+
+def _input(key: str, label: str, hint: str, optional: bool, element: Block) -> Block:
+    block: Block = {
         "type": "input",
-        "block_id": item.key,
-        "optional": True,
-        "label": _plain(truncate(one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS),
+        "block_id": key,
+        "optional": optional,
+        "label": _plain(truncate(one_line(label), MAX_INPUT_LABEL) or ELLIPSIS),
         "element": element,
     }
+    if hint:
+        block["hint"] = _plain(truncate(one_line(hint), MAX_INPUT_LABEL))
+    return block
+
+
+def _option(choice: Choice) -> Block:
+    label = truncate(one_line(choice.label), MAX_OPTION_TEXT) or ELLIPSIS
+    return {"text": _plain(label), "value": choice.value}
+
+
+def _slack_id(member: str) -> str:
+    member = member.strip()
+    return member.removeprefix("slack:") if member and not member.startswith("teams:") else ""
 
 
 def _modal_text(reply: Reply) -> list[Block]:
@@ -410,3 +552,7 @@ def _safe_cut(text: str, limit: int) -> int:
     if amp > 0 and ";" not in text[amp:limit]:
         return amp
     return limit
+
+
+def _form_note(text: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(truncate(text, MAX_TEXT))]}

@@ -249,6 +249,22 @@ class SlackCourier:
             if not page.get("has_more") or not cursor:
                 return None
 
+    async def check_channel(self, channel_id: str, post: bool) -> str:
+        try:
+            found = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            code = exc.response.get("error") or ""
+            if code == "channel_not_found":
+                return f"No channel {channel_id} that pmo-bot can see (a private one must add the app first)"
+            log.warning("could not check a channel", extra={"channel": channel_id, "error": code})
+            return ""  # a missing scope, say: the digest's own post will tell
+        except aiohttp.ClientError:
+            return ""
+        channel = found.get("channel") or {}
+        if post and not channel.get("is_member", True) and not channel.get("is_im"):
+            return f"pmo-bot is not in {channel_id} yet: add the app to the channel, then save again"
+        return ""
+
     async def members_of(self, channel_id: str) -> list[str]:
         self._outbox_session()
         try:

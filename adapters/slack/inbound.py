@@ -9,11 +9,13 @@ task of its own), and an event Slack delivers twice (same ``event_id``) is handl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -24,10 +26,20 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import Clock as SlackClock
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack.blocks import ACTION_PREFIX, FORM_CALLBACK_ID, decode_action, form_values, render_modal
+from adapters.slack.blocks import (
+    ACTION_PREFIX,
+    FORM_CALLBACK_ID,
+    MAX_ID,
+    MAX_TEXT,
+    MAX_VIEW_BLOCKS,
+    decode_action,
+    form_values,
+    modal_errors,
+    render_modal,
+)
 from adapters.slack.courier import Messages, SlackCourier
 from adapters.slack.files import review_files
-from bot.core import Bot
+from bot.core import ANSWER_ACTIONS, HOME_DIGEST, Bot
 from bot.limits import LIMITED
 from bot.reply import Action, Reply
 from bot.turn import Turn
@@ -66,6 +78,7 @@ class SlackInbound:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._click_locks: dict[str, asyncio.Lock] = {}
+        self._homes = _PerUser()
         self._register()
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -165,6 +178,11 @@ class SlackInbound:
         turn = _turn(command.get("team_id"), command.get("channel_id"), command.get("user_id"))
         # Off the event loop: survey commands read and write the database.
         reply = await asyncio.to_thread(self.bot.handle_text, f"/pmo {text}", turn)
+        if reply.form is not None and reply.form.standalone and command.get("trigger_id"):
+            # A form on its own (team set-up) opens as a modal at once: the trigger id of the
+            # command lasts three seconds, and the answer to the command stays empty.
+            await self._open_standalone(reply, command)
+            return BoltResponse(status=200, body="")
         messages, fallback = self.courier.render(reply)
         if len(messages) > 1 and command.get("response_url"):
             self._spawn(self._respond_rest(command["response_url"], messages[1:], fallback))
@@ -172,6 +190,15 @@ class SlackInbound:
         # answers with a BoltResponse its listener returns; the JSON that ack(blocks=...) would
         # write on every request is written once per answer (SlackCourier.ack_body).
         return BoltResponse(status=200, body=self.courier.ack_body(reply))
+
+    async def _open_standalone(self, reply: Reply, command: dict[str, Any]) -> None:
+        assert reply.form is not None
+        metadata = json.dumps(
+            {"a": reply.form.submit.encode(), "c": command.get("channel_id")}, separators=(",", ":")
+        )
+        await self.courier.client.views_open(
+            trigger_id=command["trigger_id"], view=render_modal(reply, metadata)
+        )
 
     async def _respond_rest(self, response_url: str, messages: Messages, fallback: str) -> None:
         respond = AsyncRespond(response_url=response_url)
@@ -209,6 +236,9 @@ class SlackInbound:
     async def _answer_click(
         self, body: dict[str, Any], decoded: Action, user: str | None, ack: _Once
     ) -> None:
+        if user and _on_home_tab(body):
+            await self._click_on_home(body, decoded, user, ack)
+            return
         channel = (body.get("channel") or {}).get("id")
         team = (body.get("team") or {}).get("id")
         # Survey clicks read and write the database: off the event loop.
@@ -270,6 +300,10 @@ class SlackInbound:
         user = (body.get("user") or {}).get("id")
         team = (body.get("team") or {}).get("id")
         reply = await asyncio.to_thread(self.bot.handle_action, action, _turn(team, metadata.get("c"), user))
+        if reply.form is not None and reply.form.errors:
+            # Refused: the modal stays open with the reason under each field, and nothing is saved.
+            await ack(response_action="errors", errors=modal_errors(reply.form))
+            return
         await ack()
         messages, fallback = self.courier.render(reply)
         client = self.courier.client
@@ -323,17 +357,140 @@ class SlackInbound:
         reply = await asyncio.to_thread(self.bot.handle_text, event.get("text") or "", turn)
         await self.courier.post(reply, channel, event.get("thread_ts"))
 
-    async def _on_home(self, event: dict[str, Any]) -> None:
-        self._spawn(self._publish_home(event))
+    async def _on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        self._spawn(self._publish_home(event, body.get("team_id")))
 
-    async def _publish_home(self, event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
+    async def _publish_home(self, event: dict[str, Any], team: object = None) -> None:
+        """``app_home_opened``: the person's Home drawn afresh (their open surveys, their teams'
+        latest digests where they may see them, the common questions), unless it is being drawn
+        right now, which comes to the same."""
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
             return
-        reply = self.bot.handle_action(Action("help"))
-        blocks = self.courier.render(reply)[0][0]
-        await self.courier.client.views_publish(
-            user_id=event["user"], view={"type": "home", "blocks": blocks}
-        )
+        if self._homes.busy(user):
+            return
+        await self._refresh_home(user, team)
+
+    async def _refresh_home(self, user: str, team: object) -> None:
+        # One drawing at a time per person, so that an older one never lands after a newer one.
+        async with self._homes.hold(user):
+            # Off the event loop: it reads the database and waits for channel members.
+            parts = await asyncio.to_thread(self.bot.home, _turn(team, "", user))
+            view = home_view(parts, self.courier.render, time.time())
+            await self.courier.client.views_publish(user_id=user, view=view)
+
+    async def _click_on_home(self, body: dict[str, Any], decoded: Action, user: str, ack: _Once) -> None:
+        """A click on the App Home, which has no message to answer under: a survey pick redraws
+        Home showing what is now recorded; anything else is answered in a DM."""
+        team = (body.get("team") or {}).get("id")
+        turn = _turn(team, "", user)
+        # Off the event loop, as every click: survey picks and digests read the database.
+        if decoded.intent == HOME_DIGEST:
+            reply = await asyncio.to_thread(self.bot.home_digest, decoded.slots.get("team", ""), turn)
+        else:
+            reply = await asyncio.to_thread(self.bot.handle_action, decoded, turn)
+        await ack()
+        if reply.form is not None and reply.form.open == decoded and body.get("trigger_id"):
+            await self._open_form(reply, body)
+            return
+        if decoded.intent in ANSWER_ACTIONS and reply.intent != LIMITED:
+            await self._refresh_home(user, team)
+            if reply.questions:
+                return  # recorded: Home shows it
+        # Refused (the survey closed, too many clicks) or not a survey pick: said in a DM.
+        opened = await self.courier.client.conversations_open(users=user)
+        await self.courier.post(reply, opened["channel"]["id"])
+
+
+HOME_INTRO = (
+    "Your pulse survey, your team's latest digest where you can see it, and a quick way into "
+    "common questions."
+)
+HOME_CROWDED = (
+    "Not everything fits on this tab. Answer a survey from the message I sent you, and ask for a "
+    "team's digest with /pmo digest followed by the team's name."
+)
+
+
+def home_view(
+    parts: list[Reply], render: Callable[[Reply], tuple[Messages, str]], now: float
+) -> dict[str, Any]:
+    """The App Home view of :meth:`Bot.home`'s parts: each part's blocks as a message would show
+    them, a divider between parts, within Slack's 100 blocks a view. The last part (the common
+    questions) always shows; a part before it that would not fit is left out, with a line saying
+    where to find it instead. Block ids are made unique across the view, as Slack requires."""
+    rendered = [[block for message in render(reply)[0] for block in message] for reply in parts]
+    last = rendered.pop() if rendered else []
+    stamp = time.strftime("%H:%M UTC", time.gmtime(now))
+    footer = _context(
+        f"Updated <!date^{int(now)}^{{date_short_pretty}} at {{time}}|{stamp}>. "
+        "Open this tab again to refresh it."
+    )
+    # The intro, the footer, a divider before the last part, and room for the note.
+    room = MAX_VIEW_BLOCKS - 4 - len(last)
+    blocks: list[dict[str, Any]] = [_context(HOME_INTRO)]
+    used: set[str] = set()
+    crowded = False
+    for n, part in enumerate(rendered):
+        if len(part) + 1 > room:
+            crowded = True
+            continue
+        blocks += [*_home_ids(part, n, used), {"type": "divider"}]
+        room -= len(part) + 1
+    if crowded:
+        note = {"type": "section", "text": {"type": "mrkdwn", "text": HOME_CROWDED, "verbatim": True}}
+        blocks += [note, {"type": "divider"}]
+    blocks += [*_home_ids(last[: MAX_VIEW_BLOCKS - len(blocks) - 1], len(rendered), used), footer]
+    return {"type": "home", "blocks": blocks}
+
+
+def _home_ids(blocks: list[dict[str, Any]], part: int, used: set[str]) -> list[dict[str, Any]]:
+    """The blocks with their ids made unique in the view ("h<part>.<id>"); copies, since the
+    courier keeps what it rendered."""
+    out = []
+    for n, block in enumerate(blocks):
+        block_id = block.get("block_id")
+        if not isinstance(block_id, str):
+            out.append(block)
+            continue
+        chosen = f"h{part}.{block_id}"
+        if len(chosen) > MAX_ID or chosen in used:
+            chosen = f"h{part}#{n}"
+        used.add(chosen)
+        out.append({**block, "block_id": chosen})
+    return out
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_TEXT], "verbatim": True}]}
+
+
+def _on_home_tab(body: dict[str, Any]) -> bool:
+    """Whether a click came from the App Home (its payload names the view, and no message)."""
+    view = body.get("view")
+    return isinstance(view, dict) and view.get("type") == "home" and not body.get("response_url")
+
+
+class _PerUser:
+    """One lock per person, dropped once nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    def busy(self, user: str) -> bool:
+        return user in self._locks
+
+    @contextlib.asynccontextmanager
+    async def hold(self, user: str) -> AsyncIterator[None]:
+        lock, waiting = self._locks.setdefault(user, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            waiting[0] -= 1
+            if not waiting[0]:
+                del self._locks[user]
 
 
 class _Clock(SlackClock):
@@ -378,10 +535,10 @@ class _Once:
         self._ack: Ack | None = ack
         self.done = asyncio.Event()
 
-    async def __call__(self) -> None:
+    async def __call__(self, **answer: Any) -> None:
         ack, self._ack = self._ack, None
         if ack is not None:
             try:
-                await ack()
+                await ack(**answer)
             finally:
                 self.done.set()

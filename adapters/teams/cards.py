@@ -23,7 +23,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.fitting import ELLIPSIS, one_line, split, truncate
-from bot.reply import Action, Button, Form, Image, Question, Reply, Section, Table, TextInput
+from bot.reply import (
+    Action,
+    Button,
+    Form,
+    Image,
+    Pick,
+    Question,
+    Reply,
+    Scorecard,
+    ScoreRow,
+    Section,
+    Table,
+    TextInput,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +80,7 @@ MAX_SLOT_VALUE = 2_000
 MAX_EXPANDED_QUESTIONS = 5
 
 ZWSP = "\u200b"
+NBSP = "\u00a0"
 _NEUTRALISED = "<]{"
 _NEUTRALISE = str.maketrans({ch: ch + ZWSP for ch in _NEUTRALISED})
 _JSON_SHORT_ESCAPES = frozenset('"\\\n\r\t\b\f')
@@ -108,11 +122,19 @@ def decode_submit(value: object) -> Action | None:
 def _input_values(value: Mapping[Any, Any]) -> dict[str, str]:
     # A question's choice arrives under "q:<key>" and a text input under its key; values that are not
     # strings (Teams' own "msteams" object, say) are not inputs of ours.
+    # Input.Number may arrive as a number rather than text.
     return {
-        key: text[:MAX_SLOT_VALUE]
+        key: (text if isinstance(text, str) else _number_text(text))[:MAX_SLOT_VALUE]
         for key, text in value.items()
-        if isinstance(key, str) and key != DATA_KEY and len(key) <= MAX_SLOT_KEY and isinstance(text, str)
+        if isinstance(key, str)
+        and key != DATA_KEY
+        and len(key) <= MAX_SLOT_KEY
+        and (isinstance(text, str) or (isinstance(text, int | float) and not isinstance(text, bool)))
     }
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def text_fallback(reply: Reply) -> str:
@@ -129,7 +151,8 @@ def text_fallback(reply: Reply) -> str:
 def render_cards(reply: Reply) -> list[Card]:
     """The reply as one or more Adaptive Cards, each at most :data:`MAX_CARD_BYTES` as JSON.
 
-    Content keeps its order across cards (title, sections, tables, images, survey, then buttons). The buttons
+    Content keeps its order across cards (title, sections, scorecards, tables, images, survey, then
+    buttons). The buttons
     and their "Did you mean:" line come last, on the last card, or on the last few cards when there
     are more than one card holds (a card holding only buttons has an empty body). Always at least
     one card.
@@ -154,6 +177,8 @@ def render_cards(reply: Reply) -> list[Card]:
         groups.append([title])
     for section in reply.sections:
         groups.extend(_section_groups(section))
+    for scorecard in reply.scorecards:
+        groups.extend(_scorecard_groups(scorecard))
     for table in reply.tables:
         groups.extend(_table_groups(table))
     groups.extend([element] for image in reply.images if (element := _image(image)) is not None)
@@ -270,6 +295,61 @@ def _section_groups(section: Section) -> list[list[Element]]:
     return groups
 
 
+def _scorecard_groups(scorecard: Scorecard) -> list[list[Element]]:
+    """A scorecard for a card 446 px wide or a phone: one Container an item, never a grid.
+
+    Each item is a ColumnSet of at most three columns: its name in a ``stretch`` column (wrapping
+    between words), and its score and change in ``auto`` columns, a few characters each, that take
+    only the width they need. Where no score is shown (withheld) there is no ColumnSet, only the
+    name: no column is left empty. The details go under it in small, subtle text, each detail
+    held together (no-break spaces) and the details parted by " · ", so that a line wraps between
+    details rather than inside one.
+    """
+    head: list[Element] = []
+    if scorecard.heading:
+        head.append(_text_block(escape(one_line(scorecard.heading)), weight="Bolder", spacing="Medium"))
+    if scorecard.note:
+        head.append(
+            _text_block(escape(one_line(scorecard.note)), isSubtle=True, size="Small", spacing="None")
+        )
+    groups = [[_score_item(row)] for row in scorecard.rows]
+    if groups:
+        groups[0][:0] = head
+    elif head:
+        groups.append(head)
+    return groups
+
+
+def _score_item(row: ScoreRow) -> Element:
+    name = truncate(one_line(row.name), MAX_CELL) or ELLIPSIS
+    items: list[Element] = []
+    if row.score:
+        columns: list[Element] = [
+            {"type": "Column", "width": "stretch", "items": [_text_block(escape(name), weight="Bolder")]},
+            {
+                "type": "Column",
+                "width": "auto",
+                "items": [_text_block(escape(one_line(row.score)), weight="Bolder")],
+            },
+        ]
+        if row.change:
+            color = {"up": "Good", "down": "Attention"}.get(row.direction, "Default")
+            change = _text_block(escape(one_line(row.change)), color=color)
+            columns.append({"type": "Column", "width": "auto", "items": [change]})
+        items.append({"type": "ColumnSet", "columns": columns})
+    else:
+        items.append(_text_block(escape(name), weight="Bolder"))
+    if row.details:
+        details = " · ".join(_unbroken(escape(one_line(detail))) for detail in row.details)
+        items.append(_text_block(details, isSubtle=True, size="Small", spacing="None"))
+    return {"type": "Container", "separator": True, "spacing": "Small", "items": items}
+
+
+def _unbroken(text: str) -> str:
+    # No-break spaces: a detail ("15 rated", "1–5: 3 0 0 7 5") wraps as a whole or not at all.
+    return text.replace(" ", NBSP)
+
+
 def _table_groups(table: Table) -> list[list[Element]]:
     width = max([len(table.columns), *(len(row) for row in table.rows)])
     if not width:
@@ -353,7 +433,18 @@ def _survey_groups(reply: Reply) -> list[list[Element]]:
     units = [unit for question in reply.questions if (unit := _question_elements(question, style, ids))]
     form = reply.form
     if form is not None:
-        units.extend([element] for item in form.inputs if (element := _text_input(item, ids)) is not None)
+        if form.note:
+            units.append(_text_blocks(escape(form.note), size="Small", isSubtle=True))
+        errors = dict(form.errors)
+        for item in form.inputs:
+            element = _text_input(item, ids) if isinstance(item, TextInput) else _pick(item, ids)
+            if element is None:
+                continue
+            unit = [element]
+            if item.key in errors:
+                # Said under the input it is about, as a form on the web would.
+                unit.extend(_text_blocks(escape(errors[item.key]), color="Attention", spacing="None"))
+            units.append(unit)
     submit = _form_submit(form) if form is not None else None
     if units and submit is None:
         log.warning("survey inputs shown without a button to send them")
@@ -415,20 +506,50 @@ def _text_input(item: TextInput, ids: set[str]) -> Element | None:
         return None
     ids.add(item.key)
     limit = max(item.max_length, 1)
+    label = item.label if not item.hint else f"{item.label} ({item.hint})"
     # A label and a placeholder are plain text, not markdown.
     element: Element = {
-        "type": "Input.Text",
+        "type": "Input.Number" if item.kind == "number" else "Input.Text",
         "id": item.key,
-        "label": truncate(one_line(item.label), MAX_INPUT_LABEL) or ELLIPSIS,
-        "isMultiline": True,
+        "label": truncate(one_line(label), MAX_INPUT_LABEL) or ELLIPSIS,
         "isRequired": False,
-        "maxLength": limit,
     }
+    if item.kind != "number":
+        element["isMultiline"] = item.kind == "text"
+        element["maxLength"] = limit
     if item.value:
         element["value"] = item.value[:limit]
     placeholder = truncate(one_line(item.placeholder), MAX_INPUT_LABEL)
     if placeholder:
         element["placeholder"] = placeholder
+    return element
+
+
+def _pick(item: Pick, ids: set[str]) -> Element | None:
+    if not item.key or item.key in ids or not item.choices:
+        log.warning("choice input %r skipped: its id is empty, repeated or reserved", item.key)
+        return None
+    ids.add(item.key)
+    label = item.label if not item.hint else f"{item.label} ({item.hint})"
+    element: Element = {
+        "type": "Input.ChoiceSet",
+        "id": item.key,
+        "label": truncate(one_line(label), MAX_INPUT_LABEL) or ELLIPSIS,
+        "style": "compact",
+        "isMultiSelect": item.multiple,
+        "isRequired": False,
+        "choices": [
+            {
+                "type": "Input.Choice",
+                "title": truncate(one_line(c.label), MAX_CHOICE_TITLE) or c.value,
+                "value": c.value,
+            }
+            for c in item.choices
+        ],
+    }
+    chosen = [c.value for c in item.choices if c.value in item.selected]
+    if chosen:
+        element["value"] = ",".join(chosen)
     return element
 
 

@@ -49,6 +49,19 @@ class TeamsCourier:
 
     # -- the outbound port (bot.ports.Outbound) ------------------------------------------------
 
+    async def check_channel(self, channel_id: str, post: bool) -> str:
+        if self.storage is None:
+            return ""
+        row = await asyncio.to_thread(self.storage.reference, PLATFORM, channel_id.split(";", 1)[0])
+        if row is None:
+            return (
+                f"pmo-bot has not been added where {channel_id} is: add the app to that team or chat "
+                "(or mention it there once), then save again"
+            )
+        if not row.active:
+            return f"pmo-bot was removed from {channel_id}: add it again, then save"
+        return ""
+
     async def post_report(
         self, channel_id: str, reply: Reply, image: bytes | None, image_name: str, marker: str = ""
     ) -> Delivery:

@@ -37,8 +37,9 @@ ID_COOKIE = "pmo_web_id"
 ID_AGE_S = 365 * 24 * 3600
 _ID = re.compile(r"^[0-9a-f]{32}$")
 # A form's values go only to survey actions, and only under the names a survey form uses.
-FORM_INTENTS = frozenset({"survey_submit", "survey_answer"})
-_FORM_FIELD = re.compile(r"^(comment|q:[a-z0-9_]{1,64})$")
+FORM_INTENTS = frozenset({"survey_submit", "survey_answer", "team_setup"})
+# A survey's fields, or a team set-up form's (plain lower-case names).
+_FORM_FIELD = re.compile(r"^(comment|q:[a-z0-9_]{1,64}|[a-z][a-z_]{1,31})$")
 MAX_VALUES = 50
 
 STATIC = {
@@ -54,8 +55,10 @@ def _static(name: str) -> bytes:
 
 
 class WebChat:
-    def __init__(self, bot: Bot, token: str | None = None) -> None:
+    def __init__(self, bot: Bot, token: str | None = None, operator: bool = False) -> None:
         self.bot = bot
+        # Served on loopback without a token: whoever uses it is at this machine (see Turn).
+        self.operator = operator
         self.guard = Guard(token)
         self.files = {name: _static(name) for name in (*STATIC, "index.html")}
 
@@ -155,7 +158,7 @@ class WebChat:
             raise WebError("Type a question first.")
         if len(text) > MAX_TEXT:
             raise WebError(f"Messages are limited to {MAX_TEXT:,} characters.")
-        reply = await asyncio.to_thread(self.bot.handle_text, text.strip(), _turn(person))
+        reply = await asyncio.to_thread(self.bot.handle_text, text.strip(), _turn(person, self.operator))
         return self._answer([self._point_to_demo(reply)], person, new)
 
     def _point_to_demo(self, reply: Reply) -> Reply:
@@ -163,7 +166,7 @@ class WebChat:
         it) gets the demo's buttons, since the demo is what the web chat can show."""
         if self.bot.demo is None or reply.questions or reply.intent not in ("pulse_survey", "digest"):
             return reply
-        if reply.intent == "digest" and reply.tables:
+        if reply.intent == "digest" and (reply.tables or reply.scorecards):
             return reply
         extra = (
             Button("Answer the demo pulse", Action("demo_pulse")),
@@ -188,19 +191,21 @@ class WebChat:
             if len(value) > MAX_TEXT:
                 raise WebError(f"Answers are limited to {MAX_TEXT:,} characters.")
         action = Action(action.intent, {**action.slots, **values}, action.part)
-        reply = await asyncio.to_thread(self.bot.handle_action, action, _turn(person))
+        reply = await asyncio.to_thread(self.bot.handle_action, action, _turn(person, self.operator))
         return self._answer([reply], person, new)
 
     async def upload(self, request: web.Request) -> web.StreamResponse:
         person, new = self._person(request)
         filename, data = await read_upload(request)
-        replies = await asyncio.to_thread(self.bot.handle_file_report, data, filename, turn=_turn(person))
+        replies = await asyncio.to_thread(
+            self.bot.handle_file_report, data, filename, turn=_turn(person, self.operator)
+        )
         return self._answer(replies, person, new)
 
 
-def _turn(person: str) -> Turn:
+def _turn(person: str, operator: bool) -> Turn:
     # A browser is known by its cookie alone: one person, in a conversation of their own.
-    return Turn("web", person, person)
+    return Turn("web", person, person, operator=operator)
 
 
 async def _json(request: web.Request) -> dict[str, Any]:

@@ -11,7 +11,19 @@ from __future__ import annotations
 import html
 import itertools
 
-from bot.reply import Button, Form, Image, Question, Reply, Section, Table
+from bot.reply import (
+    Button,
+    Form,
+    Image,
+    Pick,
+    Question,
+    Reply,
+    Scorecard,
+    ScoreRow,
+    Section,
+    Table,
+    TextInput,
+)
 
 # Image sources we let through. Anything else (javascript:, vbscript:, other data: types such as
 # SVG, which can carry script) is dropped rather than rewritten.
@@ -59,6 +71,33 @@ def _image(image: Image) -> list[str]:
     return [f'<img{_attr("src", image.url)}{_attr("alt", image.alt)} loading="lazy">']
 
 
+def _scorecard(scorecard: Scorecard) -> list[str]:
+    # A list, not a table: each item's name wraps between words beside its score and change, and
+    # its details wrap between details (each held together by white-space: nowrap), so nothing
+    # scrolls sideways or breaks mid-word in a narrow window. See .scorecard in chat.css.
+    out = ['<section class="scorecard">']
+    if scorecard.heading:
+        out.append(f"<h3>{_esc(scorecard.heading)}</h3>")
+    if scorecard.note:
+        out.append(f'<p class="scorecard-note">{_esc(scorecard.note)}</p>')
+    out.append('<ul class="scores">' + "".join(_score_row(row) for row in scorecard.rows) + "</ul>")
+    out.append("</section>")
+    return out
+
+
+def _score_row(row: ScoreRow) -> str:
+    head = f'<span class="score-name">{_esc(row.name)}</span>'
+    if row.score:
+        figures = f'<span class="score-value">{_esc(row.score)}</span>'
+        if row.change:
+            direction = f" {row.direction}" if row.direction else ""
+            figures += f' <span class="score-change{direction}">{_esc(row.change)}</span>'
+        head += f'<span class="score-figures">{figures}</span>'
+    details = " · ".join(f"<span>{_esc(detail)}</span>" for detail in row.details)
+    tail = f'<p class="score-details">{details}</p>' if details else ""
+    return f'<li class="score-row"><div class="score-head">{head}</div>{tail}</li>'
+
+
 def _table(table: Table) -> list[str]:
     head = "".join(f'<th scope="col">{_esc(c)}</th>' for c in table.columns)
     body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in table.rows)
@@ -100,16 +139,53 @@ def _form(form: Form, questions: list[str], new_id: itertools.count[int], prefix
     out.extend(questions)
     if form.title:
         out.append(f"<h3>{_esc(form.title)}</h3>")
-    for text_input in form.inputs:
+    if form.note and form.standalone:
+        out.append(f'<p class="form-note">{_esc(form.note)}</p>')
+    errors = dict(form.errors)
+    for item in form.inputs:
         input_id = f"{prefix}-{next(new_id)}"
-        placeholder = _attr("placeholder", text_input.placeholder) if text_input.placeholder else ""
-        out.append(f"<label{_attr('for', input_id)}>{_esc(text_input.label)}</label>")
-        out.append(
-            f"<textarea{_attr('id', input_id)}{_attr('name', text_input.key)}"
-            f' maxlength="{int(text_input.max_length)}"{placeholder}>{_esc(text_input.value)}</textarea>'
-        )
+        hint = f" <small>{_esc(item.hint)}</small>" if item.hint else ""
+        if isinstance(item, Pick):
+            out.extend(_pick(item, input_id, hint))
+        else:
+            out.append(f"<label{_attr('for', input_id)}>{_esc(item.label)}{hint}</label>")
+            out.append(_text_field(item, input_id))
+        if item.key in errors:
+            out.append(f'<p class="form-error" role="alert">{_esc(errors[item.key])}</p>')
     out.append(f'<button type="submit">{_esc(form.submit_label or "Submit")}</button>')
     out.append("</form>")
+    return out
+
+
+def _text_field(item: TextInput, input_id: str) -> str:
+    placeholder = _attr("placeholder", item.placeholder) if item.placeholder else ""
+    common = f"{_attr('id', input_id)}{_attr('name', item.key)}{placeholder}"
+    if item.kind == "text":
+        return f'<textarea{common} maxlength="{int(item.max_length)}">{_esc(item.value)}</textarea>'
+    kind = "number" if item.kind == "number" else "text"
+    return f'<input type="{kind}"{common} maxlength="{int(item.max_length)}"{_attr("value", item.value)}>'
+
+
+def _pick(item: Pick, input_id: str, hint: str) -> list[str]:
+    if not item.multiple:
+        options = "".join(
+            f"<option{_attr('value', c.value)}{' selected' * (c.value in item.selected)}>"
+            f"{_esc(c.label)}</option>"
+            for c in item.choices
+        )
+        return [
+            f"<label{_attr('for', input_id)}>{_esc(item.label)}{hint}</label>",
+            f"<select{_attr('id', input_id)}{_attr('name', item.key)}>{options}</select>",
+        ]
+    out = [f'<fieldset class="pick"><legend>{_esc(item.label)}{hint}</legend>']
+    for n, choice in enumerate(item.choices):
+        checked = " checked" if choice.value in item.selected else ""
+        box = f"{input_id}-{n}"
+        out.append(
+            f'<label{_attr("for", box)}><input type="checkbox"{_attr("id", box)}{_attr("name", item.key)}'
+            f"{_attr('value', choice.value)}{checked}> {_esc(choice.label)}</label>"
+        )
+    out.append("</fieldset>")
     return out
 
 
@@ -120,6 +196,8 @@ def render_html(reply: Reply) -> str:
     out = ['<article class="reply">', f"<h2>{_esc(reply.title)}</h2>"]
     for section in reply.sections:
         out.extend(_section(section))
+    for scorecard in reply.scorecards:
+        out.extend(_scorecard(scorecard))
     for image in reply.images:
         out.extend(_image(image))
     for table in reply.tables:

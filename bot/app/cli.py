@@ -330,7 +330,7 @@ def survey_close(team: TeamOption) -> None:
 
 @survey_app.command("status")
 def survey_status(team: TeamOption, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Invited, answered and delivery counts of the team's latest survey (never anyone's answers)."""
+    """Invited, reached, answered and delivery counts of the team's latest survey (never anyone's answers)."""
     from bot.app import operator
 
     result = _operate(lambda s: operator.status(s, team))
@@ -341,7 +341,7 @@ def survey_status(team: TeamOption, as_json: Annotated[bool, typer.Option("--jso
         typer.echo(f"Team {team} has not had a survey yet.")
         return
     typer.echo(
-        f"{result['run']} ({result['state']}): {result['answered']} of {result['invited']} answered; "
+        f"{result['run']} ({result['state']}): {result['turnout']}; "
         f"{result['delivered']} delivered, {result['waiting']} queued, "
         f"{result['not_installed']} not installed, {result['unreachable']} unreachable, "
         f"{result['failed']} failed."

@@ -158,7 +158,7 @@ def close(settings: Settings, team_id: str) -> str:
     with survey_parts(settings) as survey:
         run = survey.surveys.close(team_id)
         status = survey.surveys.status(team_id)
-        line = f"Closed {run.period_key}: {status['answered']} of {status['invited']} answered."
+        line = f"Closed {run.period_key}: {status['turnout']}."
         team = survey.surveys.teams.team(team_id)
         if not team.digest_channel:
             return line + " No digest_channel is set, so no digest was posted."

@@ -17,13 +17,15 @@ from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.digests import DigestLedger
 from bot.storage.surveys import Run, SurveyStore
+from bot.storage.teams import TeamStore
 from jobs import demo as demo_team
-from jobs.config import TeamsFile
 from jobs.desk import SurveyDesk
 from jobs.digest import Digests
 from jobs.pacing import Limits, Pacer
 from jobs.sender import Sender, SenderSettings
+from jobs.setup import TeamSetup
 from jobs.surveys import Surveys
+from jobs.teams import TeamDirectory
 from knowledge.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -154,7 +156,9 @@ def build_surveys(
 ) -> SurveyParts:
     store = SurveyStore(storage)
     extra = (demo_team.TEAM,) if settings.demo_enabled else ()
-    teams = TeamsFile(settings.pmo_config, kb.functions.keys(), extra)
+    team_store = TeamStore(storage)
+    teams = TeamDirectory(settings.pmo_config, kb.functions.keys(), extra, team_store)
+    teams.refresh()
     secret = response_key(settings, store)
     surveys = Surveys(store, teams, kb, couriers, secret, utc_now, settings.pmo_timezone)
     pacer = Pacer(
@@ -171,6 +175,7 @@ def build_surveys(
     )
     digests = Digests(store, teams, kb)
     desk = SurveyDesk(surveys, settings.admins, digests=digests)
+    desk.setup = TeamSetup(surveys, teams, team_store, desk.check_channel, utc_now)
     demo = None
     if settings.demo_enabled:
         demo = demo_team.Demo(surveys, digests, utc_now)

@@ -123,7 +123,7 @@ def _web_chat(app: web.Application, parts: Parts) -> None:
     demo = parts.survey.demo if parts.survey is not None else None
     token = settings.pmo_web_token.get_secret_value() if settings.pmo_web_token else None
     parts.bot.demo = demo
-    WebChat(parts.bot, token).add_routes(app)
+    WebChat(parts.bot, token, operator=settings.pmo_host in LOOPBACK and token is None).add_routes(app)
     if demo is None:
         return
 

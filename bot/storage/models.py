@@ -188,3 +188,34 @@ class SurveyComment(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id", ondelete="CASCADE"), primary_key=True)
     respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
     text: Mapped[str] = mapped_column(Text())
+
+
+class SurveyTeam(Base):
+    """A team set up from chat (``definition``, JSON of the team as the teams file would hold it),
+    or only the state of a team named in the teams file (``definition`` is null): paused or not.
+
+    ``paused_at`` is the last pause's start and ``resumed_at`` the last resume: the team is paused
+    while the first is later than the second, and a run whose time fell between them is skipped,
+    not opened late."""
+
+    __tablename__ = "survey_teams"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(255))
+
+
+class SurveyTeamChange(Base):
+    """The audit trail of team changes made from chat: who, when, what."""
+
+    __tablename__ = "survey_team_changes"
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    by: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text())

@@ -574,8 +574,14 @@
     form.querySelectorAll('input[type="radio"]').forEach(function (radio) {
       if (radio.checked && radio.name) values[radio.name] = radio.value;
     });
-    form.querySelectorAll('textarea[name]').forEach(function (field) {
-      values[field.name] = field.value;
+    form.querySelectorAll('textarea[name], input[type="text"][name], input[type="number"][name], select[name]')
+      .forEach(function (field) {
+        values[field.name] = field.value;
+      });
+    // Several picks of one question (a team's services) arrive joined by commas.
+    form.querySelectorAll('input[type="checkbox"][name]').forEach(function (box) {
+      if (!(box.name in values)) values[box.name] = '';
+      if (box.checked) values[box.name] = values[box.name] ? values[box.name] + ',' + box.value : box.value;
     });
     return values;
   }

@@ -1,0 +1,227 @@
+"""The digest card in the Microsoft 365 Agents Playground: screenshots, and no word broken mid-way.
+
+Run it with ``make playground`` (see docs/teams-playground.md). It
+
+1. seeds a database and a teams file in a temporary folder (``seed.py``: a team of eight services
+   with four weeks of answers, and a team whose scores are withheld);
+2. starts ``pmo-bot serve`` in Teams local mode (no MICROSOFT_APP_ID: no authentication, loopback
+   only), with the Playground's user as a PMO admin so that ``digest TEAM`` is answered in a
+   personal chat;
+3. starts the Agents Playground (``agentsplayground -e http://127.0.0.1:PORT/api/messages -c
+   msteams``) from ``.playground/`` (``npm install @microsoft/m365agentsplayground`` there);
+4. drives the system's Chromium headless with Playwright for Python, offline (every request that
+   is not to this machine is refused, so Segoe UI from Microsoft's CDN falls back to the next font
+   of the card's list, which is wider), asks for each digest in the personal chat, and for the
+   newest card: screenshots it at the Playground's own width (446 px) and narrowed to 320 px, a
+   phone's card width (the Playground has no phone layout); and walks every character of its
+   text to find a line that ends between two letters or digits of one word, or inside a detail
+   held together by no-break spaces, and any text clipped sideways.
+
+It prints what it found and exits 1 when a word breaks or text is clipped. Nothing leaves the
+machine. Run from the repository root: ``.venv/bin/python bench/playground/check.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seed  # noqa: E402  (beside this file)
+
+PLAYGROUND = ROOT / ".playground" / "node_modules" / ".bin" / "agentsplayground"
+USER = "teams:user-id-0"  # the Playground's default user (Alex Wilber)
+WIDTHS = {"desktop": None, "mobile": 320}  # None: the Playground's own card width
+VARIANTS = {"scores": "playground", "withheld": "playground-few"}
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Runs in the page: every place where a line of the card's text ends inside a word.
+BREAKS_JS = """
+(card) => {
+  const inWord = /[\\p{L}\\p{N}\\u00a0]/u;
+  const found = [];
+  const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent;
+    let before = null;
+    for (let i = 0; i < text.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect || rect.width === 0) { continue; }
+      if (before && rect.top > before.top + rect.height / 2
+          && i > 0 && inWord.test(text[i]) && inWord.test(text[i - 1])) {
+        found.push(text.slice(Math.max(0, i - 20), i) + " | " + text.slice(i, i + 20));
+      }
+      before = {top: rect.top, i: i};
+    }
+  }
+  const wider = (e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible';
+  const clipped = [...card.querySelectorAll('.ac-textBlock, .ac-container, .ac-columnSet')]
+    .filter(wider).map((e) => e.textContent.slice(0, 60));
+  const buttons = [...card.querySelectorAll('*')]
+    .filter((e) => e.querySelector('button') || e.closest('button'))
+    .filter(wider).map((e) => e.textContent.slice(0, 60));
+  return {breaks: found, clipped: clipped, buttons: [...new Set(buttons)],
+          width: card.getBoundingClientRect().width};
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"a process stopped before it listened on {port} (exit {process.returncode})")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listened on {port} within {timeout:.0f} s")
+
+
+@contextmanager
+def running(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+        try:
+            wait_for_port(port, process)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def offline(route: Any) -> None:
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def newest_card(page: Any, team_name: str) -> Any:
+    cards = page.locator(".ac-adaptiveCard", has_text=team_name).filter(has_text="Scores by service")
+    cards.last.wait_for(timeout=20_000)
+    return cards.last
+
+
+def check(out: Path, chromium: str, folder: Path) -> int:
+    from playwright.sync_api import sync_playwright
+
+    seed.teams_file(folder / "pmo-bot.yaml")
+    seed.seed(f"sqlite:///{folder / 'pmo-bot.db'}")
+    bot_port, playground_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PMO_CONFIG": str(folder / "pmo-bot.yaml"),
+        "DATABASE_URL": f"sqlite:///{folder / 'pmo-bot.db'}",
+        "PMO_ADMINS": USER,
+        "PMO_DEMO": "off",
+        "PMO_SCHEDULER": "off",
+        "PMO_HOST": "127.0.0.1",
+    }
+    for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        env.pop(name, None)
+    serve = [str(ROOT / ".venv" / "bin" / "pmo-bot"), "serve", "--port", str(bot_port)]
+    playground = [
+        str(PLAYGROUND),
+        "-e",
+        f"http://127.0.0.1:{bot_port}/api/messages",
+        "-c",
+        "msteams",
+        "-p",
+        str(playground_port),
+        "--disable-telemetry",
+    ]
+    failures = 0
+    out.mkdir(parents=True, exist_ok=True)
+    with (
+        running(serve, bot_port, env, folder / "serve.log"),
+        running(playground, playground_port, env, folder / "playground.log"),
+        sync_playwright() as driver,
+    ):
+        browser = driver.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 3000}, device_scale_factor=2)
+        page.route("**/*", offline)
+        page.goto(f"http://127.0.0.1:{playground_port}/", wait_until="networkidle")
+        page.get_by_text("Personal Chat", exact=True).click()
+        editor = page.locator("[data-lexical-editor='true']")
+        for variant, team in VARIANTS.items():
+            editor.click()
+            page.keyboard.type(f"digest {team}")
+            page.keyboard.press("Enter")
+            name = "Small PMO" if variant == "withheld" else "Delivery PMO"
+            card = newest_card(page, name)
+            for label, width in WIDTHS.items():
+                if width is not None:
+                    card.evaluate(
+                        "(c, w) => { c.style.width = w + 'px'; c.style.maxWidth = w + 'px'; }", width
+                    )
+                else:
+                    card.evaluate("(c) => { c.style.width = ''; c.style.maxWidth = ''; }")
+                page.wait_for_timeout(300)
+                card.scroll_into_view_if_needed()
+                found = card.evaluate(BREAKS_JS)
+                shot = out / f"teams-digest-{variant}-{label}.png"
+                card.screenshot(path=str(shot))
+                state = "ok" if not found["breaks"] and not found["clipped"] else "FAILED"
+                print(f"{state}: {variant} digest, card {found['width']:.0f} px wide, {shot}")
+                for where in found["breaks"]:
+                    print(f"  word broken: {where!r}")
+                for where in found["clipped"]:
+                    print(f"  text clipped: {where!r}")
+                for where in found["buttons"]:
+                    # A button's title does not wrap in Teams; in the fallback font, wider than
+                    # Segoe UI, a long one may not fit a phone. Said, not failed: see the docs.
+                    print(f"  note: button title wider than its button in the fallback font: {where!r}")
+                failures += bool(found["breaks"] or found["clipped"])
+        browser.close()
+    return 1 if failures else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--chromium", default=os.environ.get("PMO_CHROMIUM", "/usr/bin/chromium"))
+    args = parser.parse_args()
+    if not PLAYGROUND.exists():
+        raise SystemExit(
+            "the Agents Playground is not installed: "
+            "npm install --prefix .playground @microsoft/m365agentsplayground"
+        )
+    if not Path(args.chromium).exists():
+        raise SystemExit(f"no Chromium at {args.chromium}: apt-get install chromium, or set PMO_CHROMIUM")
+    with tempfile.TemporaryDirectory(prefix="pmo-playground-") as folder:
+        sys.exit(check(args.out.resolve(), args.chromium, Path(folder)))
+
+
+if __name__ == "__main__":
+    main()
