@@ -314,7 +314,8 @@ async def test_a_digest_channel_member_sees_the_digest_and_a_member_outside_it_d
     config = running.tmp / "pmo-bot.yaml"
     text = config.read_text(encoding="utf-8")
     config.write_text(
-        text.replace("    digest_channel:", "    members_from_channel: C0TEAMCH01\n    digest_channel:")
+        text.replace("    digest_channel:", "    members_from_channel: C0TEAMCH01\n    digest_channel:"),
+        encoding="utf-8",
     )
     joined = await open_home(running, "U0SOMEONE1")
     assert "Reporting: 2.0 out of 5" in texts(joined)

@@ -4,7 +4,10 @@ opening on its schedule and its digest being posted; paused over a holiday and r
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
@@ -200,6 +203,16 @@ class Slack:
     storage: Storage
     session: aiohttp.ClientSession
     now: Now
+    env: dict[str, str]
+
+    async def cli(self, *args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.app.cli", *args, env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
 
     async def post(self, body: str, content_type: str) -> aiohttp.ClientResponse:
         ts = str(int(time.time()))
@@ -308,8 +321,10 @@ async def slack(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Slack]:
     parts.survey.surveys.now = now
     parts.survey.sender.now = now
     parts.survey.desk.setup.now = now
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
+    env.update(values)
     async with aiohttp.ClientSession() as session:
-        yield Slack(fake, f"http://127.0.0.1:{port}", parts, storage, session, now)
+        yield Slack(fake, f"http://127.0.0.1:{port}", parts, storage, session, now, env)
     await runner.cleanup()
     await fake.stop()
 
@@ -373,6 +388,9 @@ async def test_an_admin_sets_up_a_team_from_slack_and_its_survey_runs_to_a_diges
     listed = await slack.command(ADMIN, "survey list")
     assert "newteam (New PMO)" in listed and "set up in chat" in listed and "teams file" in listed
     assert "set up in the teams file" in await slack.command(ADMIN, "survey setup t")
+    # The operator's CLI knows the team too (a process of its own, reading the database).
+    code, out, err = await slack.cli("survey", "status", "--team", "newteam", "--json")
+    assert code == 0 and json.loads(out)["run"] is None, err
     preview = await slack.command(ADMIN, "survey preview newteam")
     assert "Preview for New PMO" in preview and "weekly PMO pulse" in preview
 
@@ -549,3 +567,35 @@ async def test_an_admin_sets_up_a_team_from_teams_cards_and_its_digest_posts(
             if s.path == "/v3/conversations" and s.body["channelData"]["channel"]["id"] == NEW_CHANNEL
         ]
         assert len(posted) == 1 and "answered 3" in text_of(posted[0])
+
+
+def test_the_web_chat_sets_up_teams_only_on_its_own_machine(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from bot.app.surveys import build_surveys
+    from bot.turn import Turn
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    with Storage(url) as storage:
+        storage.upgrade()
+        settings = Settings.model_validate({"DATABASE_URL": url, "PMO_CONFIG": str(tmp_path / "none.yaml")})
+        bot = Bot(kb)
+        bot.surveys = build_surveys(settings, kb, storage, {}).desk
+        remote = Turn("web", "cookie1", "cookie1")  # behind PMO_WEB_TOKEN, or on another address
+        here = Turn("web", "cookie2", "cookie2", operator=True)
+        assert (
+            bot.handle_text("/pmo survey setup", remote).title
+            == "Survey commands are for Slack and Teams admins"
+        )
+        form = bot.handle_text("/pmo survey setup", here).form
+        assert form is not None and "platform" in [i.key for i in form.inputs]
+        values = {**GOOD, "id": "webbed", "platform": "teams", "members": "29:1ann-aad"}
+        refused = bot.handle_action(Action("team_setup", values), remote)
+        assert refused.form is None and TeamStore(storage).all() == []
+        saved = bot.handle_action(Action("team_setup", values), here)
+        assert saved.title == "webbed set up"
+        [change] = TeamStore(storage).changes("webbed")
+        assert change.by == "the web chat on the bot's own machine"
+        # Opening a real team's survey stays out of the web chat, even its own machine's.
+        assert (
+            bot.handle_text("/pmo survey open webbed", here).title
+            == "Survey commands are for Slack and Teams admins"
+        )

@@ -19,8 +19,8 @@ from typing import TextIO, TypeVar
 from bot.app.surveys import SurveyParts
 from bot.errors import ConfigError, PmoBotError, SurveyError
 from bot.settings import Settings
-from jobs.config import TeamsFile
 from jobs.surveys import member_platform
+from jobs.teams import TeamDirectory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +38,7 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
     from bot.app.parts import Parts, attach_surveys, build_slack, build_teams
     from bot.core import Bot
     from bot.storage import Storage
+    from bot.storage.teams import TeamStore
     from knowledge.base import KnowledgeBaseError
 
     try:
@@ -50,7 +51,8 @@ def survey_parts(settings: Settings, every_platform: bool = False) -> Iterator[S
         storage.upgrade()
         # A broken teams file is said before anything else; only the platforms it uses are loaded
         # (botbuilder alone takes a second to import).
-        teams = TeamsFile(settings.pmo_config, kb.functions.keys()).load().teams
+        directory = TeamDirectory(settings.pmo_config, kb.functions.keys(), store=TeamStore(storage))
+        teams = directory.load().teams  # the file's and those set up from chat
         platforms = {t.platform for t in teams} | {
             member_platform(m, t.platform)[0] for t in teams for m in t.members
         }
