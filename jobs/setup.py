@@ -114,7 +114,8 @@ class TeamSetup:
         else:
             sections = (Section(text=form.note),)
         title = "Not saved yet" if errors else form.title
-        return Reply(title, sections, form=form, intent="pulse_survey")
+        # A refused form redraws the one submitted where the platform can (Teams, the web chat).
+        return Reply(title, sections, form=form, intent="pulse_survey", replace=bool(errors))
 
     def _form_note(self) -> str:
         named = [t.id for t in self.teams.load().teams if self.teams.state(t.id).source == "file"]
@@ -181,6 +182,7 @@ class TeamSetup:
                 ),
             ),
             intent="pulse_survey",
+            replace=True,  # the form it came from gives way to what was saved
         )
 
     # -- list, pause, resume, history, preview --------------------------------------------------------

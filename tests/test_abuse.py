@@ -467,7 +467,8 @@ async def test_a_teams_flood_is_refused_and_a_refused_card_says_nothing_was_reco
 async def test_teams_admin_commands_refuse_a_non_admin_on_every_path(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    async with teams(kb, tmp_path, Clock()) as stack:
+    clock = Clock()
+    async with teams(kb, tmp_path, clock) as stack:
         channel = {
             "conversation": {"isGroup": True, "conversationType": "channel", "id": f"{CHANNEL};messageid=77",
                              "tenantId": TENANT["tenant"]["id"]},
@@ -489,6 +490,7 @@ async def test_teams_admin_commands_refuse_a_non_admin_on_every_path(
         await stack.ok("open", "--team", "t")
         before, sent = snapshot(stack.storage), len(stack.fake.sent)
         for ask in (personal, menu, mention):
+            clock.advance(60)  # one person asks all of it: a new minute's budget for each path
             for command in ("/pmo survey close t", "/pmo survey remind t", "/pmo survey status t",
                             "/pmo pulse close t", "/pmo survey open t", *SETUP_COMMANDS):  # fmt: skip
                 if ask is menu and "pulse" in command:

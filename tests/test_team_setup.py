@@ -23,7 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app.web import Parts, build_app
 from bot.core import Bot
-from bot.reply import Action
+from bot.reply import Action, Reply
 from bot.settings import Settings
 from bot.storage import Storage
 from bot.storage.surveys import SurveyStore
@@ -599,3 +599,28 @@ def test_the_web_chat_sets_up_teams_only_on_its_own_machine(kb: KnowledgeBase, t
             bot.handle_text("/pmo survey open webbed", here).title
             == "Survey commands are for Slack and Teams admins"
         )
+
+
+def test_the_set_up_modal_passes_slack_s_own_checks(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from slack_sdk.models.views import View
+
+    from adapters.slack.blocks import modal_errors, render_modal
+    from jobs.setup_form import setup_form
+
+    filled = Team.model_validate({"id": "d", "platform": "slack", "members": ["U0MEM00001"],
+                                  "digest_channel": "C0DIGEST02", "services": ["reporting"]})  # fmt: skip
+    for team in (None, filled):
+        form = setup_form(kb, "slack", team, {}, {}, "Europe/London", "A note.", "d" if team else "")
+        view = render_modal(Reply("Set up", form=form), json.dumps({"a": form.submit.encode()}))
+        View(**view).validate_json()
+        assert len(view["blocks"]) <= 100
+        assert all(
+            len(o["text"]["text"]) <= 75
+            for b in view["blocks"]
+            for o in b.get("element", {}).get("options", [])
+        )
+    refused = setup_form(kb, "slack", None, {}, {"schedule": "x" * 400, "nowhere": "y"}, "UTC", "", "")
+    errors = modal_errors(refused)
+    assert (
+        set(errors) == {"schedule", "id"} and len(errors["schedule"]) <= 150
+    )  # unknown keys: the first field

@@ -415,7 +415,12 @@ def _input_block(item: TextInput) -> Block:
         if people:
             element["initial_users"] = people
     elif item.kind == "channel":
-        element = {"type": "conversations_select", "action_id": item.key}
+        # Channels only (public or private), not DMs: a digest goes to a channel.
+        element = {
+            "type": "conversations_select",
+            "action_id": item.key,
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        }
         if item.value:
             element["initial_conversation"] = item.value
     elif item.kind == "number":
