@@ -10,35 +10,28 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from slack_sdk.models.views import View
 
 from adapters.slack.blocks import MAX_BUTTON_TEXT, MAX_HEADER, MAX_TEXT
 from adapters.slack.inbound import HOME_CROWDED, home_view
-from bot.app.web import Parts, build_app
-from bot.core import HOME_DIGEST, Bot
+from bot.core import HOME_DIGEST
 from bot.reply import Action, Button, Choice, Question, Reply, Section
-from bot.settings import Settings
-from bot.storage import Storage
 from knowledge.base import KnowledgeBase
-from tests.fake_slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack
-from tests.loopback import serve
+from tests.fake_slack import BOT_USER, TEAM
 from tests.test_survey_slack import (
     ADMIN,
     PEOPLE,
-    SECRET,
     SERVICES,
     Running,
     buttons,
+    slack_server,
     survey_post,
-    teams_file,
 )
 
 MEMBERS = [*PEOPLE[:6], ADMIN]  # the admin is on the team too
@@ -47,43 +40,15 @@ COMMON = ["Check a risk register", "PMO functions", "A role's competencies", "Wh
 _EVENT_IDS = itertools.count(1)
 
 
-async def _running(kb: KnowledgeBase, tmp_path: Path, surveys: bool) -> AsyncIterator[Running]:
-    fake = FakeSlack()
-    await fake.start()
-    config = tmp_path / "pmo-bot.yaml"
-    teams_file(config, MEMBERS)
-    values = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "PMO_CONFIG": str(config),
-        "PMO_ADMINS": f"slack:{ADMIN}",
-        "PMO_SCHEDULER": "off",
-    }
-    storage = Storage(values["DATABASE_URL"])
-    storage.upgrade()
-    # Without storage nothing of surveys is put together: Bot.surveys stays None.
-    parts = Parts(Settings.model_validate(values), Bot(kb), storage if surveys else None)
-    runner, port = await serve(build_app(parts))
-    assert (parts.bot.surveys is not None) == surveys
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
-    env.update(values)
-    async with aiohttp.ClientSession() as session:
-        yield Running(fake, f"http://127.0.0.1:{port}", env, tmp_path, storage, session)
-    await runner.cleanup()
-    await fake.stop()
-
-
 @pytest.fixture
 async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
-    async for made in _running(kb, tmp_path, surveys=True):
+    async with slack_server(kb, tmp_path, members=MEMBERS) as made:
         yield made
 
 
 @pytest.fixture
 async def no_surveys(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
-    async for made in _running(kb, tmp_path, surveys=False):
+    async with slack_server(kb, tmp_path, members=MEMBERS, surveys=False) as made:
         yield made
 
 

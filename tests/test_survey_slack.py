@@ -5,6 +5,7 @@ and every Web API call answered by the fake Slack on loopback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -46,6 +47,7 @@ class Running:
     tmp: Path
     storage: Storage
     session: aiohttp.ClientSession
+    parts: Parts | None = None
 
     async def cli(self, *args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
@@ -94,7 +96,8 @@ class Running:
         }  # fmt: skip
         response = await self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
         assert response.status == 200
-        body: dict[str, Any] = await response.json()
+        text = await response.text()
+        body: dict[str, Any] = json.loads(text) if text else {}  # empty: a form was opened instead
         return body
 
 
@@ -112,12 +115,24 @@ def teams_file(path: Path, members: list[str]) -> None:
     )
 
 
-@pytest.fixture
-async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
+@contextlib.asynccontextmanager
+async def slack_server(
+    kb: KnowledgeBase,
+    tmp_path: Path,
+    teams: str | None = None,
+    surveys: bool = True,
+    members: list[str] | None = None,
+) -> AsyncIterator[Running]:
+    """The real ``serve`` app on loopback with Slack over HTTP, against a fake Slack; ``teams`` is
+    the teams file's text (by default team ``t`` of ``members``, or PEOPLE). Without ``surveys`` there is no
+    database, so nothing of surveys is put together."""
     fake = FakeSlack()
     await fake.start()
     config = tmp_path / "pmo-bot.yaml"
-    teams_file(config, PEOPLE)
+    if teams is None:
+        teams_file(config, members or PEOPLE)
+    else:
+        config.write_text(teams, encoding="utf-8")
     values = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -129,14 +144,23 @@ async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
     }
     storage = Storage(values["DATABASE_URL"])
     storage.upgrade()
-    parts = Parts(Settings.model_validate(values), Bot(kb), storage)
+    parts = Parts(Settings.model_validate(values), Bot(kb), storage if surveys else None)
     runner, port = await serve(build_app(parts))
+    assert (parts.bot.surveys is not None) == surveys
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
     env.update(values)
-    async with aiohttp.ClientSession() as session:
-        yield Running(fake, f"http://127.0.0.1:{port}", env, tmp_path, storage, session)
-    await runner.cleanup()
-    await fake.stop()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Running(fake, f"http://127.0.0.1:{port}", env, tmp_path, storage, session, parts)
+    finally:
+        await runner.cleanup()
+        await fake.stop()
+
+
+@pytest.fixture
+async def running(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Running]:
+    async with slack_server(kb, tmp_path) as made:
+        yield made
 
 
 def buttons(blocks: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -4,11 +4,7 @@ opening on its schedule and its digest being posted; paused over a holiday and r
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,9 +15,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
-from bot.app.web import Parts, build_app
+from bot.app.web import Parts
 from bot.core import Bot
 from bot.reply import Action, Reply
 from bot.settings import Settings
@@ -33,11 +28,9 @@ from jobs.config import Team
 from jobs.setup_form import read_team
 from jobs.teams import TeamDirectory
 from knowledge.base import KnowledgeBase
-from tests.fake_slack import BOT_TOKEN, TEAM, FakeSlack
-from tests.loopback import serve
-from tests.test_survey_slack import buttons, survey_post
+from tests.fake_slack import TEAM, FakeSlack
+from tests.test_survey_slack import Running, buttons, slack_server, survey_post
 
-SECRET = "setup-signing-secret"
 ADMIN = "U0ADMIN001"
 MEMBERS = ["U0MEM00001", "U0MEM00002", "U0MEM00003", "U0MEM00004"]
 LONDON = ZoneInfo("Europe/London")
@@ -197,40 +190,33 @@ class Now:
 
 @dataclass
 class Slack:
-    fake: FakeSlack
-    url: str
-    parts: Parts
-    storage: Storage
-    session: aiohttp.ClientSession
+    """The served app and its fake Slack (``tests.test_survey_slack``), with time injected."""
+
+    run: Running
     now: Now
-    env: dict[str, str]
+
+    @property
+    def fake(self) -> FakeSlack:
+        return self.run.fake
+
+    @property
+    def storage(self) -> Storage:
+        return self.run.storage
+
+    @property
+    def parts(self) -> Parts:
+        assert self.run.parts is not None
+        return self.run.parts
 
     async def cli(self, *args: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.app.cli", *args, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-        assert process.returncode is not None
-        return process.returncode, out.decode(), err.decode()
+        return await self.run.cli(*args)
 
     async def post(self, body: str, content_type: str) -> aiohttp.ClientResponse:
-        ts = str(int(time.time()))
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
-        }
-        return await self.session.post(f"{self.url}/slack/events", data=body.encode(), headers=headers)
+        return await self.run.post(body, content_type)
 
     async def command(self, user: str, text: str) -> str:
-        fields = {
-            "team_id": TEAM, "channel_id": "C0CHAN0001", "user_id": user, "command": "/pmo", "text": text,
-            "response_url": self.fake.response_url(f"cmd-{user}"), "trigger_id": f"trigger-{user}",
-        }  # fmt: skip
-        response = await self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
-        assert response.status == 200
-        return await response.text()
+        """The answer to ``/pmo text`` as Slack gets it: "" when it opened a form instead."""
+        return json.dumps(await self.run.command(user, text))
 
     async def submit(self, user: str, metadata: str, values: dict[str, str]) -> tuple[int, str]:
         payload = {
@@ -291,42 +277,22 @@ def slack_state(values: dict[str, str]) -> dict[str, Any]:
     return state
 
 
+FILE_TEAM = (
+    "teams:\n  - {id: t, name: File team, platform: slack, members: [U0FILE0001], "
+    "digest_channel: C0DIGEST01, services: [reporting]}\n"
+)
+
+
 @pytest.fixture
 async def slack(kb: KnowledgeBase, tmp_path: Path) -> AsyncIterator[Slack]:
-    fake = FakeSlack()
-    fake.channels.update({"C0DIGEST02": True, "C0NOTIN001": False, "C0CHAN0001": True})
-    await fake.start()
-    config = tmp_path / "pmo-bot.yaml"
-    config.write_text(
-        "teams:\n  - {id: t, name: File team, platform: slack, members: [U0FILE0001], "
-        "digest_channel: C0DIGEST01, services: [reporting]}\n",
-        encoding="utf-8",
-    )
-    values = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "PMO_CONFIG": str(config),
-        "PMO_ADMINS": f"slack:{ADMIN}",
-        "PMO_SCHEDULER": "off",
-    }
-    storage = Storage(values["DATABASE_URL"])
-    storage.upgrade()
-    parts = Parts(Settings.model_validate(values), Bot(kb), storage)
-    runner, port = await serve(build_app(parts))
-    assert parts.survey is not None and parts.survey.desk.setup is not None
-    # Time is injected where the survey parts read it: the schedule is weekly.
-    now = Now(datetime(2026, 12, 11, 12, tzinfo=LONDON))
-    parts.survey.surveys.now = now
-    parts.survey.sender.now = now
-    parts.survey.desk.setup.now = now
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMO_", "SLACK_", "MICROSOFT_"))}
-    env.update(values)
-    async with aiohttp.ClientSession() as session:
-        yield Slack(fake, f"http://127.0.0.1:{port}", parts, storage, session, now, env)
-    await runner.cleanup()
-    await fake.stop()
+    async with slack_server(kb, tmp_path, FILE_TEAM) as run:
+        run.fake.channels.update({"C0DIGEST02": True, "C0NOTIN001": False, "C0CHAN0001": True})
+        survey = run.parts.survey if run.parts is not None else None
+        assert survey is not None and survey.desk.setup is not None
+        # Time is injected where the survey parts read it: the schedule is weekly.
+        now = Now(datetime(2026, 12, 11, 12, tzinfo=LONDON))
+        survey.surveys.now = survey.sender.now = survey.desk.setup.now = now
+        yield Slack(run, now)
 
 
 def opened_form(fake: FakeSlack) -> dict[str, Any]:
@@ -342,7 +308,7 @@ async def test_an_admin_sets_up_a_team_from_slack_and_its_survey_runs_to_a_diges
     assert fake.of("views.open") == []
 
     # The admin's command opens the form at once (the command's own answer is empty).
-    assert await slack.command(ADMIN, "survey setup") == ""
+    assert await slack.command(ADMIN, "survey setup") == "{}"
     view = opened_form(fake)
     assert view["callback_id"] == "pmo:form" and view["submit"]["text"] == "Save"
     blocks = {b.get("block_id"): b for b in view["blocks"]}
@@ -399,7 +365,7 @@ async def test_an_admin_sets_up_a_team_from_slack_and_its_survey_runs_to_a_diges
     assert slack.runs("newteam") == ["newteam/2026-W51"]
     for user in MEMBERS[:3]:
         button = buttons(survey_post(fake, user)["blocks"])[("reporting", "4")]
-        await click(slack, user, button)
+        await slack.run.click(user, button, slack.fake.response_url(f"click-{user}"))
     store = SurveyStore(slack.storage)
     run = store.latest_run("newteam")
     assert run is not None and len(store.respondents(run.id)) == 3
@@ -461,25 +427,6 @@ def texts(node: object) -> list[str]:
     if isinstance(node, list):
         return [line for value in node for line in texts(value)]
     return []
-
-
-async def click(slack: Slack, user: str, button: dict[str, Any]) -> None:
-    dm = slack.fake.dm_channel(user)
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user},
-        "api_app_id": "A0APP",
-        "trigger_id": f"trigger-{user}",
-        "channel": {"id": dm},
-        "container": {"type": "message", "message_ts": "1.2", "channel_id": dm},
-        "response_url": slack.fake.response_url(f"click-{user}"),
-        "actions": [{**button, "type": "button", "block_id": "q", "action_ts": "1"}],
-    }
-    response = await slack.post(
-        "payload=" + urllib.parse.quote(json.dumps(payload)), "application/x-www-form-urlencoded"
-    )
-    assert response.status == 200
 
 
 def test_the_team_model_keeps_a_stored_definition_whole() -> None:
