@@ -380,6 +380,8 @@ def test_close_status_and_digest_give_the_same_counts(
         surveys = Surveys(store, teams, kb, {}, b"k" * 32, lambda: opened)
         status = surveys.status("t")
         built = Digests(store, teams, kb).build("t")
+        counts = SurveyDesk(surveys, frozenset())._counts("t")  # what /pmo survey status|close say
+        reply = Digests(store, teams, kb).reply(built)  # while the database is open
 
     said = "Invited 3, reached 1, answered 1 (100% of those reached)."
     # status, as JSON: the old keys kept, the new ones added, the rate of those reached
@@ -391,8 +393,7 @@ def test_close_status_and_digest_give_the_same_counts(
     assert (built.invited, built.reached, built.answered, built.response_rate) == (3, 1, 1, 1.0)
     assert Digests.as_json(built)["reached"] == 1
     # the words: chat's status and close, and the digest in every rendering
-    assert SurveyDesk(surveys, frozenset())._counts("t").startswith(said)
-    reply = Digests(store, teams, kb).reply(built)
+    assert counts.startswith(said)
     assert reply.sections[0].text.startswith(said)
     assert said in render(reply).replace("\n", " ")
     assert said in render_html(reply)

@@ -364,7 +364,9 @@ def test_teams_decode_submit_merges_inputs_into_slots() -> None:
         "q:risks": "na",
         "comment": "Late data",
         "msteams": {"text": "x"},
-        "count": 3,
+        "count": 3,  # an Input.Number may come as a number: read as its text
+        "share": 0.5,
+        "flag": True,  # not an input of ours
         "k" * (MAX_SLOT_KEY + 1): "too long a key",
         "long": "y" * 5000,
         # An input cannot overwrite a slot the bot encoded.
@@ -377,6 +379,8 @@ def test_teams_decode_submit_merges_inputs_into_slots() -> None:
             "q:reporting": "4",
             "q:risks": "na",
             "comment": "Late data",
+            "count": "3",
+            "share": "0.5",
             "long": "y" * MAX_SLOT_VALUE,
         },
     )

@@ -180,6 +180,15 @@ BAD_BODIES = [
         "/web/action", {"action": SURVEY, "values": {"comment": {"b": "c"}}}, FORM, id="value-a-dict"
     ),
     pytest.param("/web/action", {"action": SURVEY, "values": {"run": "2"}}, FORM, id="field-run"),
+    pytest.param(
+        "/web/action", {"action": SURVEY, "values": {"schedule": "x"}}, FORM, id="setup-field-in-survey"
+    ),
+    pytest.param(
+        "/web/action",
+        {"action": Action("team_setup").encode(), "values": {"editing": "other"}},
+        FORM,
+        id="setup-editing-forged",
+    ),
     pytest.param("/web/action", {"action": SURVEY, "values": {"q:Reporting": "5"}}, FORM, id="field-upper"),
     pytest.param(
         "/web/action", {"action": SURVEY, "values": {"q:" + "a" * 65: "5"}}, FORM, id="field-too-long"

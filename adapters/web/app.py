@@ -38,8 +38,10 @@ ID_AGE_S = 365 * 24 * 3600
 _ID = re.compile(r"^[0-9a-f]{32}$")
 # A form's values go only to survey actions, and only under the names a survey form uses.
 FORM_INTENTS = frozenset({"survey_submit", "survey_answer", "team_setup"})
-# A survey's fields, or a team set-up form's (plain lower-case names).
-_FORM_FIELD = re.compile(r"^(comment|q:[a-z0-9_]{1,64}|[a-z][a-z_]{1,31})$")
+# A survey's fields; a team set-up form's are plain lower-case names, but never a slot its own
+# button carries (which team is being edited).
+_FORM_FIELD = re.compile(r"^(comment|q:[a-z0-9_]{1,64})$")
+_SETUP_FIELD = re.compile(r"^(?!editing$)[a-z][a-z_]{1,31}$")
 MAX_VALUES = 50
 
 STATIC = {
@@ -185,8 +187,9 @@ class WebChat:
             raise WebError("That form is not one I know.")
         if values and action.intent not in FORM_INTENTS:
             raise WebError("That form is not one I know.")
+        fields = _SETUP_FIELD if action.intent == "team_setup" else _FORM_FIELD
         for key, value in values.items():
-            if not (isinstance(key, str) and _FORM_FIELD.fullmatch(key) and isinstance(value, str)):
+            if not (isinstance(key, str) and fields.fullmatch(key) and isinstance(value, str)):
                 raise WebError("That form is not one I know.")
             if len(value) > MAX_TEXT:
                 raise WebError(f"Answers are limited to {MAX_TEXT:,} characters.")
