@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.reply import Reply, Scorecard
+from bot.reply import Reply, Scorecard, Section
 
 WIDTH = 88
 NBSP = "\u00a0"
 
 
+def _section(section: Section) -> list[str]:
+    lines = []
+    if section.heading:
+        lines.append("")
+        lines.append(section.heading)
+    if section.text:
+        lines.extend(textwrap.wrap(section.text, WIDTH) or [""])
+    for bullet in section.bullets:
+        lines.extend(textwrap.wrap(bullet, WIDTH, initial_indent="  • ", subsequent_indent="    "))
+    return lines
+
+
 def render(reply: Reply, numbered_buttons: bool = False) -> str:
     lines = [reply.title, "=" * min(len(reply.title), WIDTH)]
-    for section in reply.sections:
-        if section.heading:
-            lines.append("")
-            lines.append(section.heading)
-        if section.text:
-            lines.extend(textwrap.wrap(section.text, WIDTH) or [""])
-        for bullet in section.bullets:
-            lines.extend(textwrap.wrap(bullet, WIDTH, initial_indent="  • ", subsequent_indent="    "))
+    before, after = reply.around_scores()
+    for section in before:
+        lines.extend(_section(section))
     for scorecard in reply.scorecards:
         lines.extend(_scorecard(scorecard))
+    for section in after:
+        lines.extend(_section(section))
     if reply.buttons:
         lines.append("")
         lines.append("Did you mean:" if reply.suggestions else "More:")

@@ -201,8 +201,14 @@ class Reply:
     # True when the reply answers a click by replacing the message clicked (a survey showing what
     # was recorded); otherwise replies are new messages.
     replace: bool = False
-    # Shown after the sections, before any table.
+    # Shown after the first ``scores_after`` sections (None: after them all), before any table.
     scorecards: tuple[Scorecard, ...] = ()
+    scores_after: int | None = None
+
+    def around_scores(self) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
+        """The sections before the scorecards, and those after them."""
+        cut = len(self.sections) if self.scores_after is None else self.scores_after
+        return self.sections[:cut], self.sections[cut:]
 
     def line_count(self) -> int:
         return 1 + sum(s.line_count() for s in self.sections)

@@ -16,7 +16,7 @@ import math
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from jobs.digest_model import Digest, FunctionScore
+from jobs.digest_model import Digest, FunctionScore, week
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -114,16 +114,16 @@ def build_figure(digest: Digest) -> Figure | None:
     team = (
         digest.team_name if len(digest.team_name) <= TEAM_CHARS else digest.team_name[: TEAM_CHARS - 1] + "…"
     )
-    title = f"{team} · PMO pulse {digest.period_key}"
+    title = f"{team} · PMO pulse, {week(digest.period_key)}"
     figure.text(LEFT / WIDTH, top(0.32), title, fontsize=14, fontweight="bold", **TEXT)
     # The counts in the words every other place uses (Turnout), so that the chart agrees with them.
     subtitle = f"Mean per service, 1 (poor) to 5 (excellent) · {digest.turnout.describe()}"
     figure.text(LEFT / WIDTH, top(0.56), subtitle, fontsize=9, **SMALL)
-    # The week alone ("2026-W49", not "delivery/2026-W49"): the title names the team, and a long
-    # key would run the legend into the trend column's heading.
-    handles: list[Artist] = [Patch(facecolor=THIS_RUN, label=f"This run ({_week(digest.period_key)})")]
+    # The week alone ("week 49", not "delivery/2026-W49"): the title names the team and the year,
+    # and anything longer runs the legend into the trend column's heading.
+    handles: list[Artist] = [Patch(facecolor=THIS_RUN, label=f"This run ({_short(digest.period_key)})")]
     if digest.previous_period:
-        previous = _week(digest.previous_period)
+        previous = _short(digest.previous_period)
         handles.append(Line2D([], [], linestyle="none", label=f"Previous run ({previous})", **DIAMOND))
     figure.legend(
         handles=handles,
@@ -146,8 +146,8 @@ def build_figure(digest: Digest) -> Figure | None:
     return figure
 
 
-def _week(period_key: str) -> str:
-    return period_key.rsplit("/", 1)[-1]
+def _short(period_key: str) -> str:
+    return week(period_key).split(" of ", 1)[0]
 
 
 def _draw_bars(ax: Axes, shown: list[FunctionScore], long: bool) -> None:

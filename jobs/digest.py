@@ -17,7 +17,7 @@ from bot.errors import SurveyError
 from bot.reply import Action, Button, Reply, Scorecard, ScoreRow, Section
 from bot.storage.surveys import Run, SurveyStore
 from jobs.config import MIN_RESPONSES_FLOOR, Team, TeamsFile
-from jobs.digest_model import Digest, FunctionScore, Turnout
+from jobs.digest_model import Digest, FunctionScore, Turnout, week
 from knowledge.base import KnowledgeBase
 
 TREND_RUNS = 4
@@ -116,7 +116,7 @@ class Digests:
     def reply(self, digest: Digest) -> Reply:
         opening = digest.turnout.sentence()
         if digest.previous_period:
-            opening += f" Changes are against {digest.previous_period}."
+            opening += f" Changes are against {week(digest.previous_period)}."
         sections = [Section(text=opening)]
         if digest.withheld:
             sections.append(
@@ -125,6 +125,7 @@ class Digests:
                     "score from so few could give someone's answers away."
                 )
             )
+        lead = len(sections)  # the scores come straight after the counts, before what to look at
         buttons: list[Button] = []
         for function_id in digest.lowest:
             score = next(s for s in digest.scores if s.function_id == function_id)
@@ -143,10 +144,11 @@ class Digests:
                 Section(text="Too few people answered for comments to be shown without giving anyone away.")
             )
         return Reply(
-            f"{digest.team_name}: PMO pulse {digest.period_key}",
+            f"{digest.team_name}: PMO pulse, {week(digest.period_key)}",
             tuple(sections),
             buttons=tuple(buttons),
             scorecards=(scorecard(digest),) if digest.scores else (),
+            scores_after=lead,
             intent="digest",
         )
 
@@ -239,7 +241,7 @@ def scorecard(digest: Digest) -> Scorecard:
     else:
         note = "Mean from 1 (poor) to 5 (excellent)"
         if digest.previous_period:
-            note += f"; ▲▼ change since {digest.previous_period}"
+            note += f"; ▲▼ change since {week(digest.previous_period)}"
         note += f"; trend over up to {TREND_RUNS} runs, oldest first."
     return Scorecard("Scores by service", tuple(_score_row(s, digest) for s in digest.scores), note)
 

@@ -3,7 +3,10 @@ reply, the chart and the CSV export are made from. Nothing here names a person."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -104,3 +107,12 @@ class Digest:
     def response_rate(self) -> float:
         """Answered of those reached (:class:`Turnout`)."""
         return self.turnout.response_rate
+
+
+def week(period_key: str) -> str:
+    """A period as people read it: "week 49 of 2026" for "delivery/2026-W49" (the team is named
+    already, and "2026-W49" would break at its hyphen in a narrow card); a period named by hand
+    ("delivery/2026-W49-extra") as it was named."""
+    period = period_key.split("/", 1)[-1]
+    found = _ISO_WEEK.fullmatch(period)
+    return f"week {int(found[2])} of {found[1]}" if found else period

@@ -25,7 +25,7 @@ from bot.reply import Action, Button, Reply, Section
 from bot.turn import Turn
 from jobs.config import Team
 from jobs.digest import Digests
-from jobs.digest_model import Digest, FunctionScore
+from jobs.digest_model import Digest, FunctionScore, week
 from jobs.surveys import Surveys, member_platform
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ def summary(digest: Digest, why: str) -> Reply:
         sections.append(Section(text="No service had enough ratings for a score."))
     sections.append(Section(text=why))
     return Reply(
-        f"{digest.team_name}: PMO pulse {digest.period_key}",
+        f"{digest.team_name}: PMO pulse, {week(digest.period_key)}",
         tuple(sections),
         buttons=(Button("Show the full digest", Action(HOME_DIGEST, {"team": digest.team_id})),),
         intent="digest",
@@ -242,7 +242,7 @@ def _score_line(score: FunctionScore, previous: str | None) -> str:
     line = f"{score.name}: {score.mean:.1f} out of 5"
     if score.change is not None and previous:
         change = f"{score.change:+.1f}".replace("-", "−")
-        line += f" ({change} on {previous})"
+        line += f" ({change} on {week(previous)})"
     return line
 
 

@@ -161,8 +161,8 @@ def test_values_are_labelled_to_one_decimal_with_the_change() -> None:
         digest(score("Governance", 3.84, 3.5), score("Reporting", 2.4, 2.93), score("Planning", 3.0, None))
     )
     assert {"3.8", "▲ 0.3", "2.4", "▼ 0.5", "3.0"} <= set(text)
-    assert "Delivery PMO · PMO pulse 2025-W23" in text
-    assert "Previous run (2025-W21)" in text
+    assert "Delivery PMO · PMO pulse, week 23 of 2025" in text
+    assert "Previous run (week 21)" in text
 
 
 def test_22_services_stay_under_60_kb_for_a_teams_card() -> None:
@@ -183,7 +183,7 @@ def test_non_ascii_and_dollar_signs_in_names() -> None:
     png = chart_png(d)
     assert png is not None and png_size(png)[0] == 800
     text = drawn_text(d)
-    assert "Gouvernance – équipe · PMO pulse 2025-W23" in text
+    assert "Gouvernance – équipe · PMO pulse, week 23 of 2025" in text
     assert "Gouvernance – équipe" in text
     assert "Budget $ and $ forecasts $\\frac" in text
 

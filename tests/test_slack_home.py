@@ -238,7 +238,7 @@ async def test_an_admin_sees_the_last_digest_on_home_and_can_open_it_in_full(run
     view = await open_home(running, ADMIN)
     check_limits(view)
     shown = texts(view)
-    assert "Delivery PMO: PMO pulse t/" in shown
+    assert "Delivery PMO: PMO pulse, week " in shown
     assert "Invited 7, reached 7, answered 3" in shown
     assert "Reporting: 2.0 out of 5" in shown and "Governance: 4.0 out of 5" in shown
     assert "You see this as a PMO admin." in shown
@@ -246,7 +246,7 @@ async def test_an_admin_sees_the_last_digest_on_home_and_can_open_it_in_full(run
     await click_on_home(running, ADMIN, button_named(view, "Show the full digest"))
     await dm_count(running, ADMIN, 2)  # the invitation, then the digest
     full = texts([m.blocks for m in running.fake.messages(ADMIN)[1:]])
-    assert "Delivery PMO: PMO pulse t/" in full and "4.0" in full and "2.0" in full
+    assert "Delivery PMO: PMO pulse, week " in full and "4.0" in full and "2.0" in full
 
 
 async def test_a_digest_channel_member_sees_the_digest_and_a_member_outside_it_does_not(

@@ -225,7 +225,7 @@ async def test_twenty_people_fifteen_answer_five_are_reminded_and_late_clicks_ar
 
     code, out, err = await running.cli("survey", "close", "--team", "t")
     assert code == 0, err
-    assert "15 of 20 answered" in out
+    assert "invited 20, reached 20, answered 15 (75% of those reached)" in out
     late = buttons(survey_post(running.fake, PEOPLE[16])["blocks"])
     await running.click(PEOPLE[16], late[("reporting", "5")], running.fake.response_url("late"))
     await running.fake.wait_for("response_url", 46, timeout=10)

@@ -106,8 +106,10 @@ def render_blocks(reply: Reply) -> list[list[Block]]:
     header = _header(reply.title)
     if header is not None:
         groups.append([header])
-    groups.extend([block] for section in reply.sections for block in _section_blocks(section))
+    before, after = reply.around_scores()
+    groups.extend([block] for section in before for block in _section_blocks(section))
     groups.extend(group for scorecard in reply.scorecards for group in _scorecard_groups(scorecard))
+    groups.extend([block] for section in after for block in _section_blocks(section))
     groups.extend([block] for table in reply.tables for block in _table_blocks(table))
     groups.extend([block] for image in reply.images if (block := _image_block(image)) is not None)
     groups.extend(_question_groups(reply.questions))

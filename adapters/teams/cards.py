@@ -175,10 +175,13 @@ def render_cards(reply: Reply) -> list[Card]:
     title = _title_block(reply.title)
     if title is not None:
         groups.append([title])
-    for section in reply.sections:
+    before, after = reply.around_scores()
+    for section in before:
         groups.extend(_section_groups(section))
     for scorecard in reply.scorecards:
         groups.extend(_scorecard_groups(scorecard))
+    for section in after:
+        groups.extend(_section_groups(section))
     for table in reply.tables:
         groups.extend(_table_groups(table))
     groups.extend([element] for image in reply.images if (element := _image(image)) is not None)

@@ -147,8 +147,8 @@ class SurveyParts:
             )
         if delivery == "inactive":
             raise DeliveryError(f"the bot was removed from {team.digest_channel}, or cannot reach it")
-        counts = f"{digest.answered} of {digest.invited} answered"
-        return f"Posted the digest of {digest.period_key} to {team.digest_channel} ({counts})."
+        # The counts are in the digest itself, and in what `survey close` says before this line.
+        return f"Posted the digest of {digest.period_key} to {team.digest_channel}."
 
 
 def build_surveys(
