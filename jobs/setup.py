@@ -108,11 +108,10 @@ class TeamSetup:
             self._form_note(),
             editing,
         )
+        sections: tuple[Section, ...] = ()  # the form says itself where the file wins (its note)
         if errors:
             lines = tuple(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in errors.items())
             sections = (Section("Nothing was saved. Please correct:", bullets=lines),)
-        else:
-            sections = (Section(text=form.note),)
         title = "Not saved yet" if errors else form.title
         # A refused form redraws the one submitted where the platform can (Teams, the web chat).
         return Reply(title, sections, form=form, intent="pulse_survey", replace=bool(errors))

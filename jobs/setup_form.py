@@ -68,7 +68,7 @@ def setup_form(
                 64,
                 "line",
                 False,
-                "Letters, digits, - _ or . (used in commands: /pmo survey status delivery)",
+                "Letters, digits, - _ or .; commands use it: /pmo survey status delivery",
             )
         )
     if not platform:

@@ -444,6 +444,9 @@ def _survey_groups(reply: Reply) -> list[list[Element]]:
             if element is None:
                 continue
             unit = [element]
+            if item.hint:
+                # Under the input in small print: a card's input has no hint of its own.
+                unit.extend(_text_blocks(escape(item.hint), size="Small", isSubtle=True, spacing="None"))
             if item.key in errors:
                 # Said under the input it is about, as a form on the web would.
                 unit.extend(_text_blocks(escape(errors[item.key]), color="Attention", spacing="None"))
@@ -509,7 +512,7 @@ def _text_input(item: TextInput, ids: set[str]) -> Element | None:
         return None
     ids.add(item.key)
     limit = max(item.max_length, 1)
-    label = item.label if not item.hint else f"{item.label} ({item.hint})"
+    label = item.label
     # A label and a placeholder are plain text, not markdown.
     element: Element = {
         "type": "Input.Number" if item.kind == "number" else "Input.Text",
@@ -533,7 +536,7 @@ def _pick(item: Pick, ids: set[str]) -> Element | None:
         log.warning("choice input %r skipped: its id is empty, repeated or reserved", item.key)
         return None
     ids.add(item.key)
-    label = item.label if not item.hint else f"{item.label} ({item.hint})"
+    label = item.label
     element: Element = {
         "type": "Input.ChoiceSet",
         "id": item.key,

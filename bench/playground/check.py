@@ -127,10 +127,43 @@ def offline(route: Any) -> None:
         route.abort()
 
 
-def newest_card(page: Any, team_name: str) -> Any:
-    cards = page.locator(".ac-adaptiveCard", has_text=team_name).filter(has_text="Scores by service")
+def newest_card(page: Any, text: str, also: str) -> Any:
+    cards = page.locator(".ac-adaptiveCard", has_text=text).filter(has_text=also)
     cards.last.wait_for(timeout=20_000)
     return cards.last
+
+
+def ask(page: Any, words: str) -> None:
+    page.locator("[data-lexical-editor='true']").click()
+    page.keyboard.type(words)
+    page.keyboard.press("Enter")
+
+
+def measure(page: Any, card: Any, what: str, stem: Path) -> int:
+    """Screenshots ``card`` at each width and says where its text breaks; 1 if it does."""
+    failures = 0
+    for label, width in WIDTHS.items():
+        if width is not None:
+            card.evaluate("(c, w) => { c.style.width = w + 'px'; c.style.maxWidth = w + 'px'; }", width)
+        else:
+            card.evaluate("(c) => { c.style.width = ''; c.style.maxWidth = ''; }")
+        page.wait_for_timeout(300)
+        card.scroll_into_view_if_needed()
+        found = card.evaluate(BREAKS_JS)
+        shot = stem.with_name(f"{stem.name}-{label}.png")
+        card.screenshot(path=str(shot))
+        state = "ok" if not found["breaks"] and not found["clipped"] else "FAILED"
+        print(f"{state}: {what}, card {found['width']:.0f} px wide, {shot}")
+        for where in found["breaks"]:
+            print(f"  word broken: {where!r}")
+        for where in found["clipped"]:
+            print(f"  text clipped: {where!r}")
+        for where in found["buttons"]:
+            # A button's title does not wrap in Teams; in the fallback font, wider than Segoe UI,
+            # a long one may not fit a phone. Said, not failed: see the docs.
+            print(f"  note: button title wider than its button in the fallback font: {where!r}")
+        failures |= bool(found["breaks"] or found["clipped"])
+    return int(failures)
 
 
 def check(out: Path, chromium: str, folder: Path) -> int:
@@ -173,36 +206,16 @@ def check(out: Path, chromium: str, folder: Path) -> int:
         page.route("**/*", offline)
         page.goto(f"http://127.0.0.1:{playground_port}/", wait_until="networkidle")
         page.get_by_text("Personal Chat", exact=True).click()
-        editor = page.locator("[data-lexical-editor='true']")
         for variant, team in VARIANTS.items():
-            editor.click()
-            page.keyboard.type(f"digest {team}")
-            page.keyboard.press("Enter")
-            name = "Small PMO" if variant == "withheld" else "Delivery PMO"
-            card = newest_card(page, name)
-            for label, width in WIDTHS.items():
-                if width is not None:
-                    card.evaluate(
-                        "(c, w) => { c.style.width = w + 'px'; c.style.maxWidth = w + 'px'; }", width
-                    )
-                else:
-                    card.evaluate("(c) => { c.style.width = ''; c.style.maxWidth = ''; }")
-                page.wait_for_timeout(300)
-                card.scroll_into_view_if_needed()
-                found = card.evaluate(BREAKS_JS)
-                shot = out / f"teams-digest-{variant}-{label}.png"
-                card.screenshot(path=str(shot))
-                state = "ok" if not found["breaks"] and not found["clipped"] else "FAILED"
-                print(f"{state}: {variant} digest, card {found['width']:.0f} px wide, {shot}")
-                for where in found["breaks"]:
-                    print(f"  word broken: {where!r}")
-                for where in found["clipped"]:
-                    print(f"  text clipped: {where!r}")
-                for where in found["buttons"]:
-                    # A button's title does not wrap in Teams; in the fallback font, wider than
-                    # Segoe UI, a long one may not fit a phone. Said, not failed: see the docs.
-                    print(f"  note: button title wider than its button in the fallback font: {where!r}")
-                failures += bool(found["breaks"] or found["clipped"])
+            ask(page, f"digest {team}")
+            card = newest_card(
+                page, "Small PMO" if variant == "withheld" else "Delivery PMO", "Scores by service"
+            )
+            failures += measure(page, card, f"{variant} digest", out / f"teams-digest-{variant}")
+        # The team set-up form, as a PMO admin gets it from "survey setup".
+        ask(page, "survey setup")
+        card = newest_card(page, "Set up a team", "Services to rate")
+        failures += measure(page, card, "team set-up form", out / "teams-team-setup")
         browser.close()
     return 1 if failures else 0
 
