@@ -155,14 +155,16 @@ class Conversations:
 
 _DIGEST = re.compile(r"^\s*/pmo\s+digest\b\s*(\S*)", re.IGNORECASE)
 # Survey clicks, and the team set-up form's submit and a preview's clicks (for admins).
-SURVEY_ACTIONS = frozenset({"survey_answer", "survey_submit", "survey_form", "team_setup", "survey_preview"})
+SURVEY_ACTIONS = frozenset(
+    {"survey_answer", "survey_submit", "survey_form", "team_setup", "team_setup_form", "survey_preview"}
+)
 # The clicks that carry an answer: refused, the person must be told it was not recorded.
 ANSWER_ACTIONS = frozenset({"survey_answer", "survey_submit"})
 DEMO_ACTIONS = frozenset({"demo_pulse", "demo_close", "demo_digest", "demo_restart"})
 # A digest summary's "Show the full digest" on the Slack App Home (see Bot.home_digest).
 HOME_DIGEST = "home_digest"
 _SURVEY_ADMIN = re.compile(
-    r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status|setup|list|pause|resume|preview|history)\b\s*(\S*)",
+    r"^\s*/pmo\s+(?:survey|pulse)\s+(open|close|remind|status|setup|list|pause|resume|preview|history|remove)\b\s*(\S*)",
     re.IGNORECASE,
 )
 

@@ -148,6 +148,7 @@ class TextInput:
     kind: Literal["text", "line", "people", "channel", "number"] = "text"
     optional: bool = True
     hint: str = ""
+    decimals: bool = False  # a "number" that may have a fraction (hours)
 
 
 @dataclass(frozen=True)

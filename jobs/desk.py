@@ -19,25 +19,16 @@ from bot.turn import Turn
 from jobs.digest import Digests
 from jobs.home import HomeTab
 from jobs.setup import PREVIEW, TeamSetup
-from jobs.setup_form import SUBMIT
+from jobs.setup_form import OPEN, SUBMIT
 from jobs.surveys import Surveys
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = (
-    "open",
-    "close",
-    "remind",
-    "status",
-    "setup",
-    "list",
-    "pause",
-    "resume",
-    "preview",
-    "history",
-)
-SETUP_COMMANDS = frozenset({"setup", "list", "pause", "resume", "preview", "history"})
-CHECK_TIMEOUT_S = 10.0
+# The commands that set teams up (jobs.setup), and with them those that run surveys.
+SETUP_COMMANDS = frozenset({"setup", "list", "pause", "resume", "preview", "history", "remove"})
+ADMIN_COMMANDS = ("open", "close", "remind", "status", *sorted(SETUP_COMMANDS))
+# Slack wants a form's answer within three seconds, and up to two channels are checked first.
+CHECK_TIMEOUT_S = 1.0
 Closed = Callable[[Run], Awaitable[None]]
 
 
@@ -64,7 +55,7 @@ class SurveyDesk:
     # -- people ----------------------------------------------------------------------------------
 
     def answer(self, action: Action, turn: Turn) -> Reply:
-        if action.intent == SUBMIT or action.intent == PREVIEW:
+        if action.intent in (SUBMIT, PREVIEW, OPEN):
             return self._setup_action(action, turn)
         return self.surveys.answer(action, turn.person)
 
@@ -76,6 +67,8 @@ class SurveyDesk:
             return _note("Set-up from chat is off", "Teams are set up in the teams file here.")
         if action.intent == PREVIEW:
             return self.setup.preview_click()
+        if action.intent == OPEN:
+            return self.setup.form(action.slots.get("team", ""), turn)
         return self.setup.submit(action, turn)
 
     def check_channel(self, platform: str, channel: str, post: bool) -> str:
@@ -152,6 +145,8 @@ class SurveyDesk:
             return setup.pause(team_id, turn, paused=command == "pause")
         if command == "preview":
             return setup.preview(team_id)
+        if command == "remove":
+            return setup.remove(team_id, turn)
         return setup.history(team_id)
 
     def _only_team(self) -> str:

@@ -22,7 +22,8 @@ from bot.storage.survey_rows import Run
 from bot.storage.teams import TeamChange, TeamStore
 from bot.turn import Turn
 from jobs.config import Team, zone
-from jobs.setup_form import FIELD_LABELS, PLATFORMS, changes, definition, read_team, setup_form
+from jobs.digest_model import week
+from jobs.setup_form import FIELD_LABELS, PLATFORMS, changes, definition, raw_values, read_team, setup_form
 from jobs.surveys import Surveys
 from jobs.teams import TeamDirectory
 
@@ -53,16 +54,30 @@ class TeamSetup:
     def form(self, team_id: str, turn: Turn) -> Reply:
         """``/pmo survey setup [team]``: the form, empty for a new team or filled for an edit."""
         team = None
+        values: dict[str, str] = {}
+        problem = ""
         if team_id:
             state = self.teams.state(team_id)
             if state.source == "file":
                 return _note(f"{team_id} is set up in the teams file", self._file_rule(team_id))
             team = self.teams.find(team_id) if state.source == "chat" else None
-            if team is None:
+            stored = state.stored
+            if team is None and team_id in self.teams.invalid and stored and stored.definition:
+                # Kept, but not one this build can run: shown as saved, to be put right.
+                values, problem = raw_values(stored.definition), self.teams.invalid[team_id]
+            elif team is None:
                 return _note("No such team", f"No team {team_id} yet. {self._new_team_hint()}")
+        else:
+            values = self._suggestions(turn)
         platform = turn.platform if turn.platform in PLATFORMS else (team.platform if team else "")
-        values = self._suggestions(turn) if team is None else {}
-        return self._form_reply(platform, team, values, {}, team_id)
+        platform = platform or values.get("platform", "")
+        reply = self._form_reply(platform, team, values, {}, team_id)
+        if problem:
+            said = (
+                f"{team_id} was saved before, but this build cannot run it ({problem}): correct it and save."
+            )
+            return replace(reply, sections=(Section(text=said),))
+        return reply
 
     def submit(self, action: Action, turn: Turn) -> Reply:
         """A submitted form: saved whole, or shown again with the reason for each refused field."""
@@ -85,7 +100,14 @@ class TeamSetup:
         new = definition(team)
         old = self.store.get(team.id)
         detail = changes(old.definition if old is not None else None, new)
-        action_done = self.store.save(team.id, new, _who(turn), now, detail)
+        if editing and old is not None and old.definition is not None and not detail:
+            return self._saved(team, "unchanged", {})  # nothing to write, nor to put in the trail
+        action_done = self.store.save(team.id, new, _who(turn), now, detail, new=not editing)
+        if action_done == "exists":
+            errors = {
+                "id": f"A team {team.id} was set up a moment ago: edit it with /pmo survey setup {team.id}."
+            }
+            return self._form_reply(platform, None, slots, errors, editing)
         self.teams.refresh()
         log.info("team set up from chat", extra={"team": team.id, "change": action_done, "by": turn.person})
         return self._saved(team, action_done, detail)
@@ -157,7 +179,7 @@ class TeamSetup:
         return problems
 
     def _saved(self, team: Team, done: str, detail: Mapping[str, Any]) -> Reply:
-        who = f"{len(team.members)} people" if team.members else ""
+        who = _people(len(team.members)) if team.members else ""
         if team.members_from_channel:
             who = (who + " and " if who else "") + f"everyone in {team.members_from_channel}"
         names = [self.surveys.kb.functions[s].name for s in team.services if s in self.surveys.kb.functions]
@@ -169,10 +191,13 @@ class TeamSetup:
         )
         changed = ", ".join(FIELD_LABELS.get(k, k).lower() for k in detail) if done == "edited" else ""
         text = f"Changed: {changed}." if changed else ""
-        if done == "edited" and not changed:
-            text = "Nothing changed."
+        if done == "unchanged":
+            text = "Nothing changed, so nothing was saved."
+        if self.teams.state(team.id).paused:
+            # An id once paused (a teams-file team of that name, say) stays paused until resumed.
+            text += f" It is paused: no survey opens until `/pmo survey resume {team.id}`."
         return Reply(
-            f"{team.title} {'set up' if done == 'created' else 'saved'}",
+            f"{team.title} {'set up' if done == 'created' else 'saved' if done == 'edited' else 'unchanged'}",
             (
                 Section(text=text, bullets=lines),
                 Section(
@@ -196,13 +221,31 @@ class TeamSetup:
             where = "teams file" if state.source == "file" else "set up in chat"
             status = "paused" if state.paused else f"next survey {self._next_run(team)}"
             latest = self.surveys.store.latest_run(team.id)
-            last = f"; last {latest.period_key.split('/', 1)[-1]} ({latest.state})" if latest else ""
+            last = f"; last {week(latest.period_key)} ({latest.state})" if latest else ""
             name = f" ({team.name})" if team.name and team.name != team.id else ""
             lines.append(f"{team.id}{name} · {_platform(team.platform)} · {where} · {status}{last}")
+        lines += [f"{i} · set up in chat, not run: the teams file names it too" for i in self.teams.hidden()]
+        lines += [
+            f"{i} · set up in chat, not valid here: {why}" for i, why in sorted(self.teams.invalid.items())
+        ]
         return Reply(
             f"Survey teams ({len(teams)})",
             (Section(bullets=tuple(lines)), Section(text=self._new_team_hint())),
             intent="pulse_survey",
+        )
+
+    def remove(self, team_id: str, turn: Turn) -> Reply:
+        """A team set up from chat, removed: no more surveys; its past surveys and trail stay."""
+        if self.teams.state(team_id).source == "file" and team_id not in self.teams.hidden():
+            return _note(f"{team_id} is set up in the teams file", self._file_rule(team_id))
+        if not self.store.remove(team_id, _who(turn), self.now()):
+            return _note("No such team", f"No team {team_id} was set up from chat.")
+        self.teams.refresh()
+        open_now = self._open_run(team_id)
+        tail = f" The survey {week(open_now.period_key)} already open runs to its end." if open_now else ""
+        return _note(
+            f"{team_id} removed",
+            f"No survey opens for {team_id} from now; its past digests and its history stay.{tail}",
         )
 
     def pause(self, team_id: str, turn: Turn, paused: bool) -> Reply:
@@ -293,6 +336,8 @@ class TeamSetup:
         return None
 
     def _next_run(self, team: Team) -> str:
+        if self.teams.state(team.id).paused:
+            return "none while paused"
         fired = self._next_fire(team)
         if fired is None:
             return "never (check the schedule)"
@@ -316,6 +361,10 @@ def _who(turn: Turn) -> str:
     if turn.platform == "web" and turn.operator:
         return "the web chat on the bot's own machine"
     return turn.person or "unknown"
+
+
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n} people"
 
 
 def _platform(platform: str) -> str:

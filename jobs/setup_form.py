@@ -14,12 +14,15 @@ from jobs.config import BUILTIN_IDS, MIN_RESPONSES_FLOOR, SurveySettings, Team
 from knowledge.base import KnowledgeBase
 
 SUBMIT = "team_setup"
+OPEN = "team_setup_form"
 PLATFORMS = ("slack", "teams")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # A Slack mention as typed or pasted ("<@U0AAA>", "<@U0AAA|ana>"), a Slack id, a Teams id.
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_TEAMS_USER = re.compile(r"^29:[A-Za-z0-9_\-]{4,}$")
+_TEAMS_CHANNEL = re.compile(r"^19:[^\s;]+@thread\.[a-z0-9]+$")
 _SPLIT = re.compile(r"[,\s]+")
 
 # The inputs, by key. "id" is asked only for a new team; "platform" only where the form is not
@@ -37,6 +40,7 @@ FIELD_LABELS = {
     "open_hours": "Open for (hours)",
     "reminder_after_hours": "Reminder after (hours)",
     "min_responses": "Minimum answers for scores",
+    "min_comments": "Minimum answers for comments",
 }
 MAX_OPEN_HOURS = 24 * 28
 SURVEY_FIELDS = ("schedule", "timezone", "open_hours", "reminder_after_hours", "min_responses")
@@ -77,6 +81,7 @@ def setup_form(
     people_hint = "People asked each week" + (
         "" if on == "slack" else ": Teams user ids (29:…), separated by commas"
     )
+    channel_hint = "" if on == "slack" else " (a Teams conversation id, 19:…@thread…)"
     inputs += [
         TextInput("name", FIELD_LABELS["name"], start.get("name", ""), "Delivery PMO", 80, "line"),
         TextInput(
@@ -97,7 +102,7 @@ def setup_form(
             255,
             "channel",
             True,
-            "Everyone in it is asked, as they join and leave",
+            "Everyone in it is asked, as they join and leave" + channel_hint,
         ),
         TextInput(
             "digest_channel",
@@ -107,7 +112,7 @@ def setup_form(
             255,
             "channel",
             False,
-            "Where the digest is posted; pmo-bot must be in it",
+            "Where the digest is posted; pmo-bot must be in it" + channel_hint,
         ),
         Pick(
             "services",
@@ -137,7 +142,14 @@ def setup_form(
             "For example Europe/London or America/New_York",
         ),
         TextInput(
-            "open_hours", FIELD_LABELS["open_hours"], start.get("open_hours", ""), "72", 8, "number", False
+            "open_hours",
+            FIELD_LABELS["open_hours"],
+            start.get("open_hours", ""),
+            "72",
+            8,
+            "number",
+            False,
+            decimals=True,
         ),
         TextInput(
             "reminder_after_hours",
@@ -148,6 +160,7 @@ def setup_form(
             "number",
             True,
             "Leave empty for no reminder",
+            decimals=True,
         ),
         TextInput(
             "min_responses",
@@ -161,7 +174,8 @@ def setup_form(
         ),
     ]
     title = f"Edit {editing}" if editing else "Set up a team"
-    slots = {"editing": editing} if editing else {}
+    # Encoded even when empty: the platforms let what the bot encoded win over a typed input.
+    slots = {"editing": editing}
     if platform:
         slots["platform"] = platform
     return Form(
@@ -170,6 +184,9 @@ def setup_form(
         submit=Action(SUBMIT, slots),
         inputs=tuple(inputs),
         standalone=True,
+        # Where the form cannot open at once (a Slack mention or DM), a button opens it.
+        open_label="Open the set-up form",
+        open=Action(OPEN, {"team": editing}),
         note=note,
         errors=tuple((k, v) for k, v in errors.items()),
     )
@@ -196,6 +213,8 @@ def read_team(
     for key, channel in (("members_from_channel", from_channel), ("digest_channel", digest)):
         if channel and platform == "slack" and not _SLACK_CHANNEL.match(channel):
             errors[key] = f"Not a Slack channel id: {channel} (pick the channel from the list)."
+        elif channel and platform == "teams" and not _TEAMS_CHANNEL.match(channel.split(";", 1)[0]):
+            errors[key] = f"Not a Teams conversation id: {channel} (one looks like 19:…@thread.tacv2)."
     if not digest:
         errors["digest_channel"] = "Choose where the digest is posted."
     if not members and not from_channel and "members" not in errors:
@@ -328,7 +347,7 @@ def _people(text: str, platform: str) -> tuple[list[str], list[str]]:
         member = raw.strip().removeprefix(f"{platform}:")
         if not member:
             continue
-        ok = _SLACK_USER.match(member) if platform == "slack" else len(member) > 3 and " " not in member
+        ok = (_SLACK_USER if platform == "slack" else _TEAMS_USER).match(member)
         (found if ok else bad).append(member)
     return list(dict.fromkeys(found)), bad
 
@@ -347,6 +366,17 @@ def _number(text: str, whole: bool) -> int | float | None:
 
 def _platform_name(platform: str) -> str:
     return "Slack" if platform == "slack" else "Teams"
+
+
+def raw_values(data: Mapping[str, Any]) -> dict[str, str]:
+    """A stored definition as form values, as far as it goes (one this build cannot read)."""
+    out: dict[str, str] = {}
+    for key, value in _flat(data).items():
+        if isinstance(value, list | tuple):
+            out[key] = ",".join(str(v) for v in value)
+        elif value is not None:
+            out[key] = str(value)
+    return out
 
 
 def _values_of(team: Team, default_timezone: str) -> dict[str, str]:

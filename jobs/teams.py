@@ -59,6 +59,8 @@ class TeamDirectory(TeamsFile):
         self._read_at: float | None = None
         self._refresh_lock = threading.Lock()
         self._refused: set[tuple[str, str]] = set()
+        # Teams set up from chat that this build cannot run (a service it lacks), with why.
+        self.invalid: dict[str, str] = {}
 
     def refresh(self) -> None:
         """Reads the chat teams from the database now (not on the event loop)."""
@@ -66,14 +68,18 @@ class TeamDirectory(TeamsFile):
             return
         rows = {row.id: row for row in self.store.all()}
         chat = {}
+        invalid = {}
         for row in rows.values():
             if row.definition is None:
                 continue
-            team = self._valid(row)
+            team, problem = self._valid(row)
             if team is not None:
                 chat[row.id] = team
+            else:
+                invalid[row.id] = problem
         with self._refresh_lock:
             self._rows, self._chat, self._read_at = rows, chat, self.clock()
+            self.invalid = invalid
 
     def load(self) -> TeamList:
         if self.store is not None and not _on_event_loop():
@@ -101,13 +107,17 @@ class TeamDirectory(TeamsFile):
     def in_file(self, team_id: str) -> bool:
         return super().load().team(team_id) is not None
 
-    def _valid(self, row: StoredTeam) -> Team | None:
+    def hidden(self) -> list[str]:
+        """Teams set up from chat whose id the teams file names too: the file's run instead."""
+        return sorted(i for i in self._chat if self.in_file(i))
+
+    def _valid(self, row: StoredTeam) -> tuple[Team | None, str]:
         try:
             team = Team.model_validate({**(row.definition or {}), "id": row.id})
             unknown = [s for s in team.services if self.functions and s not in self.functions]
             if unknown:
                 raise ConfigError(f"unknown service {unknown[0]!r}")
-            return team
+            return team, ""
         except (ValidationError, ConfigError) as exc:
             # A team saved when its services existed, read by a build without them: left out,
             # said once, and kept in the database for a later build.
@@ -117,7 +127,7 @@ class TeamDirectory(TeamsFile):
                 log.error(
                     "a team set up from chat is not valid here", extra={"team": row.id, "problem": str(exc)}
                 )
-            return None
+            return None, str(exc).splitlines()[0]
 
 
 def _on_event_loop() -> bool:

@@ -93,6 +93,7 @@ SETUP_COMMANDS = (
     "/pmo survey resume t",
     "/pmo survey preview t",
     "/pmo survey history t",
+    "/pmo survey remove t",
 )
 
 

@@ -534,7 +534,13 @@ def test_the_web_chat_sets_up_teams_only_on_its_own_machine(kb: KnowledgeBase, t
         )
         form = bot.handle_text("/pmo survey setup", here).form
         assert form is not None and "platform" in [i.key for i in form.inputs]
-        values = {**GOOD, "id": "webbed", "platform": "teams", "members": "29:1ann-aad"}
+        values = {
+            **GOOD,
+            "id": "webbed",
+            "platform": "teams",
+            "members": "29:1ann-aad",
+            "digest_channel": "19:webdigest@thread.tacv2",
+        }
         refused = bot.handle_action(Action("team_setup", values), remote)
         assert refused.form is None and TeamStore(storage).all() == []
         saved = bot.handle_action(Action("team_setup", values), here)
@@ -571,3 +577,116 @@ def test_the_set_up_modal_passes_slack_s_own_checks(kb: KnowledgeBase, tmp_path:
     assert (
         set(errors) == {"schedule", "id"} and len(errors["schedule"]) <= 150
     )  # unknown keys: the first field
+
+
+# -- what a review found ----------------------------------------------------------------------------
+
+
+def test_a_second_first_save_of_one_id_writes_nothing(directory: TeamDirectory) -> None:
+    store = directory.store
+    assert store is not None
+    data = {
+        "platform": "slack",
+        "members": ["U0MEM00001"],
+        "digest_channel": "C0D",
+        "services": ["reporting"],
+    }
+    now = datetime.now(UTC)
+    assert store.save("dup", data, "slack:U0A", now, {}, new=True) == "created"
+    assert store.save("dup", {**data, "members": ["U0MEM00002"]}, "slack:U0B", now, {}, new=True) == "exists"
+    stored = store.get("dup")
+    assert stored is not None and stored.definition == data
+    assert [c.by for c in store.changes("dup")] == ["slack:U0A"]
+
+
+def test_remove_hidden_and_invalid_teams_are_said_not_lost(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from bot.app.surveys import build_surveys
+    from bot.turn import Turn
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    config = tmp_path / "pmo-bot.yaml"
+    config.write_text(FILE_TEAM, encoding="utf-8")
+    admin = Turn("slack", "U0ADMIN001", "D0ADMIN001")
+    with Storage(url) as storage:
+        storage.upgrade()
+        settings = Settings.model_validate(
+            {"DATABASE_URL": url, "PMO_CONFIG": str(config), "PMO_ADMINS": "slack:U0ADMIN001"}
+        )
+        bot = Bot(kb)
+        parts = build_surveys(settings, kb, storage, {})
+        bot.surveys = parts.desk
+        store = TeamStore(storage)
+        now = datetime.now(UTC)
+
+        # A team of the file's id saved from chat (before the file named it) is listed, not run.
+        store.save("t", {"platform": "slack", "members": ["U0X00001"], "digest_channel": "C0D",
+                         "services": ["reporting"]}, "slack:U0ADMIN001", now, {})  # fmt: skip
+        # One saved with a service this build lacks.
+        store.save("odd", {"platform": "slack", "members": ["U0X00001"], "digest_channel": "C0D",
+                           "services": ["astrology"]}, "slack:U0ADMIN001", now, {})  # fmt: skip
+        parts.surveys.teams.refresh()  # as another process's saves are read within seconds
+        listed = " ".join(bot.handle_text("/pmo survey list", admin).sections[0].bullets)
+        assert "t · set up in chat, not run: the teams file names it too" in listed
+        assert "odd · set up in chat, not valid here" in listed and "astrology" in listed
+        edit = bot.handle_text("/pmo survey setup odd", admin)
+        assert edit.form is not None and "this build cannot run it" in edit.sections[0].text
+        assert dict(edit.form.submit.slots) == {"editing": "odd", "platform": "slack"}
+
+        # Saving a team whose id is paused says so; an unchanged edit writes nothing.
+        store.set_paused("new", True, "slack:U0ADMIN001", now)
+        parts.surveys.teams.refresh()
+        values = {**GOOD, "id": "new"}
+        saved = bot.handle_action(Action("team_setup", {"editing": "", **values}), admin)
+        assert "It is paused" in saved.sections[0].text and "none while paused" in str(saved.sections)
+        again = bot.handle_action(Action("team_setup", {**values, "editing": "new"}), admin)
+        assert again.title == "new unchanged"
+        assert [c.action for c in store.changes("new")] == ["paused", "created"]
+
+        # Removed from chat: no longer listed or run; its trail says so.
+        gone = bot.handle_text("/pmo survey remove new", admin)
+        assert gone.title == "new removed", gone
+        assert "new ·" not in " ".join(bot.handle_text("/pmo survey list", admin).sections[0].bullets)
+        assert [c.action for c in store.changes("new")][-1] == "removed"
+        assert bot.handle_text("/pmo survey remove new", admin).title == "No such team"
+        # The file's own team is not removed from chat; the chat copy it hid is.
+        store.remove("t", "slack:U0ADMIN001", now)
+        parts.surveys.teams.refresh()
+        assert bot.handle_text("/pmo survey remove t", admin).title == "t is set up in the teams file"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("members", "alice@contoso.com", "Not a Teams user id"),
+        ("members", "Bob.Smith", "Not a Teams user id"),
+        ("digest_channel", "C0DIGEST02", "Not a Teams conversation id"),
+    ],
+)
+def test_teams_ids_are_checked_too(field: str, value: str, reason: str) -> None:
+    good = {**GOOD, "members": "29:1ann-aad", "digest_channel": "19:abc@thread.tacv2"}
+    team, errors = read_team({**good, field: value}, "teams", "d", FUNCTIONS)
+    assert team is None and reason in errors[field]
+    team, errors = read_team(good, "teams", "d", FUNCTIONS)
+    assert errors == {} and team is not None
+
+
+async def test_a_set_up_asked_in_a_dm_offers_a_button_that_opens_the_form(slack: Slack) -> None:
+    fake = slack.fake
+    before = len(fake.of("chat.postMessage"))
+    dm = fake.dm_channel(ADMIN)
+    event = {"type": "message", "channel": dm, "channel_type": "im", "user": ADMIN,
+             "text": "/pmo survey setup", "ts": "5.1", "team": TEAM}  # fmt: skip
+    envelope = {"type": "event_callback", "team_id": TEAM, "event_id": "Ev0SETUP01", "event": event}
+    assert (await slack.post(json.dumps(envelope), "application/json")).status == 200
+    posted = (await fake.wait_for("chat.postMessage", before + 1))[before]
+    [button] = [
+        e
+        for block in posted.body["blocks"]
+        for e in block.get("elements") or []
+        if e.get("text", {}).get("text") == "Open the set-up form"
+    ]
+    assert fake.of("views.open") == []
+    await slack.run.click(ADMIN, button, fake.response_url("open-form"))
+    await fake.wait_for("views.open", 1)
+    view = opened_form(fake)
+    assert view["title"]["text"] == "Set up a team" and view["submit"]["text"] == "Save"

@@ -426,7 +426,7 @@ def _input_block(item: TextInput) -> Block:
         if item.value:
             element["initial_conversation"] = item.value
     elif item.kind == "number":
-        element = {"type": "number_input", "action_id": item.key, "is_decimal_allowed": False}
+        element = {"type": "number_input", "action_id": item.key, "is_decimal_allowed": item.decimals}
         if item.value:
             element["initial_value"] = item.value
     else:

@@ -23,6 +23,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import Clock as SlackClock
 from slack_sdk.signature import SignatureVerifier
 
@@ -181,8 +182,12 @@ class SlackInbound:
         if reply.form is not None and reply.form.standalone and command.get("trigger_id"):
             # A form on its own (team set-up) opens as a modal at once: the trigger id of the
             # command lasts three seconds, and the answer to the command stays empty.
-            await self._open_standalone(reply, command)
-            return BoltResponse(status=200, body="")
+            try:
+                await self._open_standalone(reply, command)
+                return BoltResponse(status=200, body="")
+            except SlackApiError as exc:
+                # An expired trigger (a slow answer), say: the form is offered as a button instead.
+                log.warning("could not open a form", extra={"error": exc.response.get("error")})
         messages, fallback = self.courier.render(reply)
         if len(messages) > 1 and command.get("response_url"):
             self._spawn(self._respond_rest(command["response_url"], messages[1:], fallback))

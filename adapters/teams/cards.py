@@ -133,6 +133,16 @@ def _input_values(value: Mapping[Any, Any]) -> dict[str, str]:
     }
 
 
+def _as_number(text: str) -> int | float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return int(value) if value.is_integer() else value
+
+
 def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -523,7 +533,12 @@ def _text_input(item: TextInput, ids: set[str]) -> Element | None:
     if item.kind != "number":
         element["isMultiline"] = item.kind == "text"
         element["maxLength"] = limit
-    if item.value:
+    if item.value and item.kind == "number":
+        # Input.Number takes a number: a renderer ignores text there and shows the box empty.
+        number = _as_number(item.value)
+        if number is not None:
+            element["value"] = number
+    elif item.value:
         element["value"] = item.value[:limit]
     placeholder = truncate(one_line(item.placeholder), MAX_INPUT_LABEL)
     if placeholder:

@@ -193,7 +193,8 @@ class WebChat:
                 raise WebError("That form is not one I know.")
             if len(value) > MAX_TEXT:
                 raise WebError(f"Answers are limited to {MAX_TEXT:,} characters.")
-        action = Action(action.intent, {**action.slots, **values}, action.part)
+        # What the bot encoded in the button wins over a field of the same name.
+        action = Action(action.intent, {**values, **action.slots}, action.part)
         reply = await asyncio.to_thread(self.bot.handle_action, action, _turn(person, self.operator))
         return self._answer([reply], person, new)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import Storage
 from bot.storage.models import SurveyTeam, SurveyTeamChange
@@ -42,7 +43,7 @@ class TeamChange:
     team_id: str
     at: datetime
     by: str
-    action: str  # created, edited, paused, resumed
+    action: str  # created, edited, paused, resumed, removed
     detail: dict[str, Any]
 
 
@@ -61,21 +62,47 @@ class TeamStore:
         return _team(row) if row is not None else None
 
     def save(
-        self, team_id: str, definition: dict[str, Any], by: str, at: datetime, detail: dict[str, Any]
+        self,
+        team_id: str,
+        definition: dict[str, Any],
+        by: str,
+        at: datetime,
+        detail: dict[str, Any],
+        new: bool = False,
     ) -> str:
         """Creates or replaces a team's definition and records the change, in one transaction;
-        returns "created" or "edited"."""
+        returns "created" or "edited", or "exists" when ``new`` and the team is there already
+        (another admin made it first), in which case nothing is written."""
         text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+        try:
+            with self.storage.transaction() as connection:
+                row = self._lock(connection, team_id)
+                exists = row is not None and row.definition is not None
+                if new and exists:
+                    return "exists"
+                action = "edited" if exists else "created"
+                values = {"definition": text, "updated_at": at, "updated_by": by}
+                if row is None:
+                    connection.execute(insert(SurveyTeam).values(id=team_id, **values))
+                else:
+                    connection.execute(update(SurveyTeam).where(SurveyTeam.id == team_id).values(**values))
+                _record(connection, team_id, at, by, action, detail)
+        except IntegrityError:
+            # Two first saves of one id at once: the other was committed, this one wrote nothing.
+            return "exists"
+        return action
+
+    def remove(self, team_id: str, by: str, at: datetime) -> bool:
+        """Removes a team set up from chat (its pause state and trail stay); False when there was
+        none to remove."""
         with self.storage.transaction() as connection:
             row = self._lock(connection, team_id)
-            action = "edited" if row is not None and row.definition is not None else "created"
-            values = {"definition": text, "updated_at": at, "updated_by": by}
-            if row is None:
-                connection.execute(insert(SurveyTeam).values(id=team_id, **values))
-            else:
-                connection.execute(update(SurveyTeam).where(SurveyTeam.id == team_id).values(**values))
-            _record(connection, team_id, at, by, action, detail)
-        return action
+            if row is None or row.definition is None:
+                return False
+            values = {"definition": None, "updated_at": at, "updated_by": by}
+            connection.execute(update(SurveyTeam).where(SurveyTeam.id == team_id).values(**values))
+            _record(connection, team_id, at, by, "removed", {})
+        return True
 
     def set_paused(self, team_id: str, paused: bool, by: str, at: datetime) -> bool:
         """Pauses or resumes a team (file or chat); False when it already was so."""
