@@ -142,13 +142,9 @@ class TeamSetup:
         named = [t.id for t in self.teams.load().teams if self.teams.state(t.id).source == "file"]
         where = self.teams.path.name
         if not named:
-            return (
-                f"Teams set up here are kept in the database. A team named in {where} would take precedence."
-            )
-        return (
-            f"Teams named in {where} ({', '.join(named[:8])}{'…' if len(named) > 8 else ''}) are managed "
-            "there: the file takes precedence for those ids."
-        )
+            return f"A team set up here is kept in the database; one named in {where} would take precedence."
+        shown = ", ".join(named[:8]) + ("…" if len(named) > 8 else "")
+        return f"The survey teams in {where} ({shown}) are managed there: the file wins for those ids."
 
     def _suggestions(self, turn: Turn) -> dict[str, str]:
         # Asked in a channel: that channel is the likely digest channel.

@@ -166,6 +166,28 @@ def measure(page: Any, card: Any, what: str, stem: Path) -> int:
     return int(failures)
 
 
+def submit_setup(page: Any, card: Any, stem: Path) -> int:
+    """Sends the set-up form with only an id typed: the card that comes back must name the fields
+    left empty, and not the number fields, whose defaults the card itself must send."""
+    card.locator("input").first.fill("playteam")
+    card.get_by_role("button", name="Save").click()
+    refused = newest_card(page, "Not saved yet", "Nothing was saved")
+    text = refused.inner_text()
+    wanted = ["Members:", "Digest channel:", "Services to rate:"]
+    unwanted = ["Open for (hours):", "Minimum answers for scores:", "Team id:"]
+    missing = [w for w in wanted if w not in text]
+    wrong = [w for w in unwanted if w in text]
+    refused.scroll_into_view_if_needed()
+    refused.screenshot(path=str(stem.with_name(stem.name + ".png")))
+    state = "ok" if not missing and not wrong else "FAILED"
+    print(f"{state}: the set-up form sent from the card, refused with reasons, {stem}.png")
+    for where in missing:
+        print(f"  not named: {where!r}")
+    for where in wrong:
+        print(f"  named though the card sent it: {where!r}")
+    return int(bool(missing or wrong))
+
+
 def check(out: Path, chromium: str, folder: Path) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -216,6 +238,7 @@ def check(out: Path, chromium: str, folder: Path) -> int:
         ask(page, "survey setup")
         card = newest_card(page, "Set up a team", "Services to rate")
         failures += measure(page, card, "team set-up form", out / "teams-team-setup")
+        failures += submit_setup(page, card, out / "teams-team-setup-refused")
         browser.close()
     return 1 if failures else 0
 
