@@ -19,7 +19,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from adapters.slack.blocks import MAX_BUTTON_TEXT, MAX_HEADER, MAX_TEXT
-from adapters.slack.inbound import HOME_CROWDED, home_view
+from adapters.slack.home import HOME_CROWDED, home_view
 from bot.core import HOME_DIGEST
 from bot.reply import Action, Button, Choice, Question, Reply, Section
 from knowledge.base import KnowledgeBase
