@@ -24,13 +24,8 @@ def _section(section: Section) -> list[str]:
 
 def render(reply: Reply, numbered_buttons: bool = False) -> str:
     lines = [reply.title, "=" * min(len(reply.title), WIDTH)]
-    before, after = reply.around_scores()
-    for section in before:
-        lines.extend(_section(section))
-    for scorecard in reply.scorecards:
-        lines.extend(_scorecard(scorecard))
-    for section in after:
-        lines.extend(_section(section))
+    for part in reply.body():
+        lines.extend(_section(part) if isinstance(part, Section) else _scorecard(part))
     if reply.buttons:
         lines.append("")
         lines.append("Did you mean:" if reply.suggestions else "More:")

@@ -134,6 +134,9 @@ class Question:
         return Action(self.pick.intent, {**self.pick.slots, "q": self.key, "v": choice.value}, self.pick.part)
 
 
+InputKind = Literal["text", "line", "people", "channel", "number"]
+
+
 @dataclass(frozen=True)
 class TextInput:
     """Text typed in a form. ``kind`` lets a platform offer a better control where it has one
@@ -145,10 +148,26 @@ class TextInput:
     value: str = ""
     placeholder: str = ""
     max_length: int = 1000
-    kind: Literal["text", "line", "people", "channel", "number"] = "text"
+    kind: InputKind = "text"
     optional: bool = True
     hint: str = ""
     decimals: bool = False  # a "number" that may have a fraction (hours)
+
+
+def number_of(text: str) -> int | float | None:
+    """A number input's text as a number (whole where it is whole), or None when it is none."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def number_text(value: float) -> str:
+    """A number as a number input shows it: "72", not "72.0"."""
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @dataclass(frozen=True)
@@ -206,10 +225,10 @@ class Reply:
     scorecards: tuple[Scorecard, ...] = ()
     scores_after: int | None = None
 
-    def around_scores(self) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
-        """The sections before the scorecards, and those after them."""
+    def body(self) -> tuple[Section | Scorecard, ...]:
+        """The sections with the scorecards among them, in the order they are shown."""
         cut = len(self.sections) if self.scores_after is None else self.scores_after
-        return self.sections[:cut], self.sections[cut:]
+        return (*self.sections[:cut], *self.scorecards, *self.sections[cut:])
 
     def line_count(self) -> int:
         return 1 + sum(s.line_count() for s in self.sections)

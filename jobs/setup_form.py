@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.reply import Action, Choice, Form, Pick, TextInput
+from bot.reply import Action, Choice, Form, InputKind, Pick, TextInput, number_of, number_text
 from jobs.config import BUILTIN_IDS, MIN_RESPONSES_FLOOR, SurveySettings, Team
 from knowledge.base import KnowledgeBase
 
@@ -58,119 +58,65 @@ def setup_form(
 ) -> Form:
     """The form, filled from ``values`` (a refused submit), else from ``team`` (an edit), else
     with the defaults. ``platform`` "" asks for it (the web chat)."""
-    start = _values_of(team, default_timezone) if team is not None else _defaults(default_timezone)
+    start = _values_of(team, default_timezone)
     start.update({k: v for k, v in values.items() if k in FIELD_LABELS})
     on = platform or start.get("platform", "") or "slack"
+
+    def field(key: str, kind: InputKind, placeholder: str = "", hint: str = "", **more: Any) -> TextInput:
+        # Label from FIELD_LABELS, value from where the form starts; required unless said.
+        more.setdefault("optional", False)
+        return TextInput(
+            key, FIELD_LABELS[key], start.get(key, ""), placeholder, kind=kind, hint=hint, **more
+        )
+
     inputs: list[TextInput | Pick] = []
     if not editing:
-        inputs.append(
-            TextInput(
-                "id",
-                FIELD_LABELS["id"],
-                start.get("id", ""),
-                "delivery",
-                64,
-                "line",
-                False,
-                "Letters, digits, - _ or .; commands use it: /pmo survey status delivery",
-            )
-        )
+        hint = "Letters, digits, - _ or .; commands use it: /pmo survey status delivery"
+        inputs.append(field("id", "line", "delivery", hint, max_length=64))
     if not platform:
         choices = (Choice("Slack", "slack"), Choice("Microsoft Teams", "teams"))
         inputs.append(Pick("platform", FIELD_LABELS["platform"], choices, (on,)))
-    people_hint = "People asked each week" + (
-        "" if on == "slack" else ": Teams user ids (29:…), separated by commas"
-    )
-    channel_hint = "" if on == "slack" else " (a Teams conversation id, 19:…@thread…)"
+    people = "" if on == "slack" else ": Teams user ids (29:…), separated by commas"
+    channel = "" if on == "slack" else " (a Teams conversation id, 19:…@thread…)"
+    services = tuple(Choice(f.name, f.id) for f in sorted(kb.functions.values(), key=lambda f: f.name))
     inputs += [
-        TextInput("name", FIELD_LABELS["name"], start.get("name", ""), "Delivery PMO", 80, "line"),
-        TextInput(
-            "members",
-            FIELD_LABELS["members"],
-            start.get("members", ""),
-            "",
-            4000,
-            "people",
-            True,
-            people_hint,
-        ),
-        TextInput(
+        field("name", "line", "Delivery PMO", max_length=80, optional=True),
+        field("members", "people", hint="People asked each week" + people, max_length=4000, optional=True),
+        field(
             "members_from_channel",
-            FIELD_LABELS["members_from_channel"],
-            start.get("members_from_channel", ""),
-            "",
-            255,
             "channel",
-            True,
-            "Everyone in it is asked, as they join and leave" + channel_hint,
+            hint="Everyone in it is asked, as they join and leave" + channel,
+            max_length=255,
+            optional=True,
         ),
-        TextInput(
-            "digest_channel",
-            FIELD_LABELS["digest_channel"],
-            start.get("digest_channel", ""),
-            "",
-            255,
-            "channel",
-            False,
-            "Where the digest is posted; pmo-bot must be in it" + channel_hint,
+        field(
+            "digest_channel", "channel", hint="Where the digest is posted; pmo-bot must be in it" + channel
         ),
         Pick(
             "services",
             FIELD_LABELS["services"],
-            tuple(Choice(f.name, f.id) for f in sorted(kb.functions.values(), key=lambda f: f.name)),
-            tuple(s for s in start.get("services", "").split(",") if s),
+            services,
+            tuple(filter(None, start.get("services", "").split(","))),
             multiple=True,
         ),
-        TextInput(
+        field(
             "schedule",
-            FIELD_LABELS["schedule"],
-            start.get("schedule", ""),
-            "0 9 * * mon",
-            64,
             "line",
-            False,
+            "0 9 * * mon",
             "minute hour day month weekday: 0 9 * * mon is Mondays at 09:00; at most weekly",
         ),
-        TextInput(
-            "timezone",
-            FIELD_LABELS["timezone"],
-            start.get("timezone", ""),
-            default_timezone,
-            64,
-            "line",
-            False,
-            "For example Europe/London or America/New_York",
-        ),
-        TextInput(
-            "open_hours",
-            FIELD_LABELS["open_hours"],
-            start.get("open_hours", ""),
-            "72",
-            8,
-            "number",
-            False,
-            decimals=True,
-        ),
-        TextInput(
+        field("timezone", "line", default_timezone, "For example Europe/London or America/New_York"),
+        field("open_hours", "number", "72", decimals=True),
+        field(
             "reminder_after_hours",
-            FIELD_LABELS["reminder_after_hours"],
-            start.get("reminder_after_hours", ""),
-            "48",
-            8,
             "number",
-            True,
+            "48",
             "Leave empty for no reminder",
             decimals=True,
+            optional=True,
         ),
-        TextInput(
-            "min_responses",
-            FIELD_LABELS["min_responses"],
-            start.get("min_responses", ""),
-            "5",
-            8,
-            "number",
-            False,
-            f"At least {MIN_RESPONSES_FLOOR}: fewer answers show no scores",
+        field(
+            "min_responses", "number", "5", f"At least {MIN_RESPONSES_FLOOR}: fewer answers show no scores"
         ),
     ]
     title = f"Edit {editing}" if editing else "Set up a team"
@@ -279,7 +225,9 @@ def _read_survey(values: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, s
             survey[key] = text
             errors.update(_survey_errors({key: text}))
             continue
-        number = _number(text, whole=key == "min_responses")
+        number = number_of(text)
+        if key == "min_responses" and not isinstance(number, int):
+            number = None  # a whole number of answers
         if text and number is None:
             errors[key] = "A whole number, please." if key == "min_responses" else "A number, please."
         elif number is not None:
@@ -352,18 +300,6 @@ def _people(text: str, platform: str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(found)), bad
 
 
-def _number(text: str, whole: bool) -> int | float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if value != value or value in (float("inf"), float("-inf")):
-        return None
-    if whole:
-        return int(value) if value.is_integer() else None
-    return int(value) if value.is_integer() else value
-
-
 def _platform_name(platform: str) -> str:
     return "Slack" if platform == "slack" else "Teams"
 
@@ -374,41 +310,18 @@ def raw_values(data: Mapping[str, Any]) -> dict[str, str]:
     for key, value in _flat(data).items():
         if isinstance(value, list | tuple):
             out[key] = ",".join(str(v) for v in value)
+        elif isinstance(value, float):
+            out[key] = number_text(value)
         elif value is not None:
             out[key] = str(value)
     return out
 
 
-def _values_of(team: Team, default_timezone: str) -> dict[str, str]:
-    survey = team.survey
-    return {
-        "id": team.id,
-        "platform": team.platform,
-        "name": team.name,
-        "members": ",".join(team.members),
-        "members_from_channel": team.members_from_channel or "",
-        "digest_channel": team.digest_channel or "",
-        "services": ",".join(team.services),
-        "schedule": survey.schedule,
-        "timezone": survey.timezone or default_timezone,
-        "open_hours": _text(survey.open_hours),
-        "reminder_after_hours": _text(survey.reminder_after_hours),
-        "min_responses": str(survey.min_responses),
-    }
-
-
-def _defaults(default_timezone: str) -> dict[str, str]:
-    survey = SurveySettings()
-    return {
-        "schedule": survey.schedule,
-        "timezone": default_timezone,
-        "open_hours": _text(survey.open_hours),
-        "reminder_after_hours": _text(survey.reminder_after_hours),
-        "min_responses": str(survey.min_responses),
-    }
-
-
-def _text(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else str(value)
+def _values_of(team: Team | None, default_timezone: str) -> dict[str, str]:
+    """The form's starting values: the team's (an edit), or the survey defaults (a new team)."""
+    data = (
+        {**definition(team), "id": team.id} if team else {"survey": SurveySettings().model_dump(mode="json")}
+    )
+    values = raw_values(data)
+    values.setdefault("timezone", default_timezone)
+    return values

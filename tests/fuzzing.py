@@ -119,3 +119,32 @@ class LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         self.loop.close()
+
+
+Stop = Callable[[], Coroutine[Any, Any, None]]
+
+
+@contextlib.contextmanager
+def serving(
+    folder: Path, errors: Errors, start: Callable[[LoopThread], Coroutine[Any, Any, tuple[T, Stop]]]
+) -> Iterator[T]:
+    """A server for a whole fuzzing module: ``start`` builds it on a loop thread of its own and
+    says how to stop it. It runs in ``folder``, with none of the developer's settings, and what
+    it logs while it runs goes to ``errors``."""
+    import pytest
+
+    thread = LoopThread()
+    with pytest.MonkeyPatch.context() as patch:
+        # The suite's own clean_env fixture is per test; this server outlives one.
+        for name in list(os.environ):
+            if name.startswith(("PMO_", "SLACK_", "MICROSOFT_APP_")) or name == "DATABASE_URL":
+                patch.delenv(name)
+        patch.chdir(folder)  # no .env of the developer's
+        running, stop = thread.run(start(thread))
+        logging.getLogger().addHandler(errors)
+        try:
+            yield running
+        finally:
+            logging.getLogger().removeHandler(errors)
+            thread.run(stop(), timeout=120)
+            thread.close()

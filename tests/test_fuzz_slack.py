@@ -11,8 +11,6 @@ Hypothesis example talks to it. The number of examples comes from tests/fuzzing.
 from __future__ import annotations
 
 import json
-import logging
-import os
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -38,7 +36,7 @@ from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase
 from tests.fake_slack import BOT_TOKEN, TEAM, FakeSlack
-from tests.fuzzing import Errors, LoopThread
+from tests.fuzzing import Errors, LoopThread, Stop, serving
 from tests.loopback import serve
 
 SECRET = "fuzz-signing-secret"
@@ -106,54 +104,42 @@ def server(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "    survey: {schedule: '0 9 * * mon', open_hours: 72, reminder_after_hours: 48, min_responses: 3}\n",
         encoding="utf-8",
     )
-    thread = LoopThread()
     fake = FakeSlack()
     # Slack refusing a call (a message gone before its form was sent, say) is the platform's
     # answer, which the adapter logs; any other exception logged is a crash.
     errors = Errors(tolerated=(SlackApiError,))
-    with pytest.MonkeyPatch.context() as patch:
-        # The suite's own clean_env fixture is per test; this server outlives one.
-        for name in list(os.environ):
-            if name.startswith(("PMO_", "SLACK_", "MICROSOFT_APP_")) or name == "DATABASE_URL":
-                patch.delenv(name)
-        patch.chdir(folder)  # no .env of the developer's
 
-        async def start() -> tuple[Server, Any]:
-            await fake.start()
-            url = f"sqlite:///{folder / 'bot.db'}"
-            storage = Storage(url)
-            storage.upgrade()
-            settings = Settings.model_validate(
-                {
-                    "SLACK_BOT_TOKEN": BOT_TOKEN,
-                    "SLACK_SIGNING_SECRET": SECRET,
-                    "SLACK_API_URL": fake.api_url,
-                    "DATABASE_URL": url,
-                    "PMO_CONFIG": str(config),
-                    "PMO_ADMINS": f"slack:{ADMIN}",
-                    "PMO_SCHEDULER": "off",
-                }
-            )
-            parts = Parts(settings, Bot(kb), storage)
-            runner, port = await serve(build_app(parts))
-            assert parts.slack is not None
-            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=AFTER_LIMIT_S))
-            return Server(thread, fake, parts.slack, f"http://127.0.0.1:{port}", session, errors), runner
+    async def start(thread: LoopThread) -> tuple[Server, Stop]:
+        await fake.start()
+        url = f"sqlite:///{folder / 'bot.db'}"
+        storage = Storage(url)
+        storage.upgrade()
+        settings = Settings.model_validate(
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": fake.api_url,
+                "DATABASE_URL": url,
+                "PMO_CONFIG": str(config),
+                "PMO_ADMINS": f"slack:{ADMIN}",
+                "PMO_SCHEDULER": "off",
+            }
+        )
+        parts = Parts(settings, Bot(kb), storage)
+        runner, port = await serve(build_app(parts))
+        assert parts.slack is not None
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=AFTER_LIMIT_S))
+        running = Server(thread, fake, parts.slack, f"http://127.0.0.1:{port}", session, errors)
 
-        running, runner = thread.run(start())
-        logging.getLogger().addHandler(errors)
-        try:
-            yield running
-        finally:
-            logging.getLogger().removeHandler(errors)
+        async def stop() -> None:
+            await session.close()
+            await runner.cleanup()
+            await fake.stop()
 
-            async def stop() -> None:
-                await running.session.close()
-                await runner.cleanup()
-                await fake.stop()
+        return running, stop
 
-            thread.run(stop(), timeout=120)
-            thread.close()
+    with serving(folder, errors, start) as running:
+        yield running
 
 
 # -- strategies ------------------------------------------------------------------------------

@@ -12,8 +12,6 @@ Hypothesis example talks to it. The number of examples comes from tests/fuzzing.
 from __future__ import annotations
 
 import json
-import logging
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from bot.settings import Settings
 from bot.storage import Storage
 from knowledge.base import KnowledgeBase
 from tests.fake_connector import FakeConnector
-from tests.fuzzing import Errors, LoopThread
+from tests.fuzzing import Errors, LoopThread, Stop, serving
 from tests.loopback import serve
 
 HERE = Path(__file__).parent
@@ -78,44 +76,32 @@ class Server:
 @pytest.fixture(scope="module")
 def server(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("fuzz-teams")
-    thread = LoopThread()
     connector = FakeConnector()
     errors = Errors()
-    with pytest.MonkeyPatch.context() as patch:
-        # The suite's own clean_env fixture is per test; this server outlives one.
-        for name in list(os.environ):
-            if name.startswith(("PMO_", "SLACK_", "MICROSOFT_APP_")) or name == "DATABASE_URL":
-                patch.delenv(name)
-        patch.chdir(folder)  # no .env of the developer's
 
-        async def start() -> tuple[Server, Any]:
-            await connector.start()
-            url = f"sqlite:///{folder / 'bot.db'}"
-            storage = Storage(url)
-            storage.upgrade()
-            # No MICROSOFT_APP_ID: local mode, on loopback, without authentication.
-            parts = Parts(
-                Settings.model_validate({"DATABASE_URL": url, "PMO_SCHEDULER": "off"}), Bot(kb), storage
-            )
-            runner, port = await serve(build_app(parts))
-            assert parts.teams is not None
-            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TURN_LIMIT_S + 15))
-            return Server(thread, connector, f"http://127.0.0.1:{port}", session, errors), runner
+    async def start(thread: LoopThread) -> tuple[Server, Stop]:
+        await connector.start()
+        url = f"sqlite:///{folder / 'bot.db'}"
+        storage = Storage(url)
+        storage.upgrade()
+        # No MICROSOFT_APP_ID: local mode, on loopback, without authentication.
+        parts = Parts(
+            Settings.model_validate({"DATABASE_URL": url, "PMO_SCHEDULER": "off"}), Bot(kb), storage
+        )
+        runner, port = await serve(build_app(parts))
+        assert parts.teams is not None
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TURN_LIMIT_S + 15))
+        running = Server(thread, connector, f"http://127.0.0.1:{port}", session, errors)
 
-        running, runner = thread.run(start())
-        logging.getLogger().addHandler(errors)
-        try:
-            yield running
-        finally:
-            logging.getLogger().removeHandler(errors)
+        async def stop() -> None:
+            await session.close()
+            await runner.cleanup()
+            await connector.stop()
 
-            async def stop() -> None:
-                await running.session.close()
-                await runner.cleanup()
-                await connector.stop()
+        return running, stop
 
-            thread.run(stop(), timeout=120)
-            thread.close()
+    with serving(folder, errors, start) as running:
+        yield running
 
 
 # -- strategies ------------------------------------------------------------------------------

@@ -106,10 +106,11 @@ def render_blocks(reply: Reply) -> list[list[Block]]:
     header = _header(reply.title)
     if header is not None:
         groups.append([header])
-    before, after = reply.around_scores()
-    groups.extend([block] for section in before for block in _section_blocks(section))
-    groups.extend(group for scorecard in reply.scorecards for group in _scorecard_groups(scorecard))
-    groups.extend([block] for section in after for block in _section_blocks(section))
+    for part in reply.body():
+        if isinstance(part, Section):
+            groups.extend([block] for block in _section_blocks(part))
+        else:
+            groups.extend(_scorecard_groups(part))
     groups.extend([block] for table in reply.tables for block in _table_blocks(table))
     groups.extend([block] for image in reply.images if (block := _image_block(image)) is not None)
     groups.extend(_question_groups(reply.questions))

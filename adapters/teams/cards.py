@@ -36,6 +36,8 @@ from bot.reply import (
     Section,
     Table,
     TextInput,
+    number_of,
+    number_text,
 )
 
 log = logging.getLogger(__name__)
@@ -124,27 +126,13 @@ def _input_values(value: Mapping[Any, Any]) -> dict[str, str]:
     # strings (Teams' own "msteams" object, say) are not inputs of ours.
     # Input.Number may arrive as a number rather than text.
     return {
-        key: (text if isinstance(text, str) else _number_text(text))[:MAX_SLOT_VALUE]
+        key: (text if isinstance(text, str) else number_text(text))[:MAX_SLOT_VALUE]
         for key, text in value.items()
         if isinstance(key, str)
         and key != DATA_KEY
         and len(key) <= MAX_SLOT_KEY
         and (isinstance(text, str) or (isinstance(text, int | float) and not isinstance(text, bool)))
     }
-
-
-def _as_number(text: str) -> int | float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    if value != value or value in (float("inf"), float("-inf")):
-        return None
-    return int(value) if value.is_integer() else value
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def text_fallback(reply: Reply) -> str:
@@ -185,13 +173,8 @@ def render_cards(reply: Reply) -> list[Card]:
     title = _title_block(reply.title)
     if title is not None:
         groups.append([title])
-    before, after = reply.around_scores()
-    for section in before:
-        groups.extend(_section_groups(section))
-    for scorecard in reply.scorecards:
-        groups.extend(_scorecard_groups(scorecard))
-    for section in after:
-        groups.extend(_section_groups(section))
+    for part in reply.body():
+        groups.extend(_section_groups(part) if isinstance(part, Section) else _scorecard_groups(part))
     for table in reply.tables:
         groups.extend(_table_groups(table))
     groups.extend([element] for image in reply.images if (element := _image(image)) is not None)
@@ -535,7 +518,7 @@ def _text_input(item: TextInput, ids: set[str]) -> Element | None:
         element["maxLength"] = limit
     if item.value and item.kind == "number":
         # Input.Number takes a number: a renderer ignores text there and shows the box empty.
-        number = _as_number(item.value)
+        number = number_of(item.value)
         if number is not None:
             element["value"] = number
     elif item.value:

@@ -194,13 +194,8 @@ def render_html(reply: Reply) -> str:
     prefix = f"pmo-m{next(_message_ids)}"
     new_id = itertools.count(1)
     out = ['<article class="reply">', f"<h2>{_esc(reply.title)}</h2>"]
-    before, after = reply.around_scores()
-    for section in before:
-        out.extend(_section(section))
-    for scorecard in reply.scorecards:
-        out.extend(_scorecard(scorecard))
-    for section in after:
-        out.extend(_section(section))
+    for part in reply.body():
+        out.extend(_section(part) if isinstance(part, Section) else _scorecard(part))
     for image in reply.images:
         out.extend(_image(image))
     for table in reply.tables:
